@@ -1,0 +1,67 @@
+// Serves the built PWA (dist/) on loopback with the headers the sandbox depends on: the app's
+// CSP on pages, and the tool worker's strict CSP (no network, no wasm compilation) on its script.
+import { createServer } from 'node:http';
+import { readFile, stat } from 'node:fs/promises';
+import { extname, join, normalize, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const csp = JSON.parse(await readFile(join(here, '../src/shared/csp.json'), 'utf8'));
+
+const TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.webmanifest': 'application/manifest+json',
+  '.wasm': 'application/wasm',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.map': 'application/json; charset=utf-8',
+  '.wit': 'text/plain; charset=utf-8',
+};
+
+export async function startServer({ root = join(here, '../dist'), port = 4173, host = '127.0.0.1' } = {}) {
+  const server = createServer(async (req, res) => {
+    try {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      let path = normalize(join(root, decodeURIComponent(url.pathname)));
+      if (!path.startsWith(normalize(root + sep)) && path !== normalize(root)) return send(res, 403, 'forbidden');
+      let info = await stat(path).catch(() => null);
+      if (info?.isDirectory()) {
+        path = join(path, 'index.html');
+        info = await stat(path).catch(() => null);
+      }
+      if (!info) return send(res, 404, 'not found');
+      const headers = {
+        'Content-Type': TYPES[extname(path)] ?? 'application/octet-stream',
+        'Cache-Control': 'no-cache',
+        'X-Content-Type-Options': 'nosniff',
+      };
+      if (extname(path) === '.html') headers['Content-Security-Policy'] = csp.app;
+      if (url.pathname === '/' + csp.toolWorkerPath) headers['Content-Security-Policy'] = csp.toolWorker;
+      res.writeHead(200, headers);
+      res.end(req.method === 'HEAD' ? undefined : await readFile(path));
+    } catch (error) {
+      send(res, 500, String(error));
+    }
+  });
+  await new Promise((resolve) => server.listen(port, host, resolve));
+  const address = server.address();
+  return { server, url: `http://${host}:${address.port}/` };
+}
+
+function send(res, status, text) {
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8' });
+  res.end(text);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const port = Number(process.env.PORT ?? 4173);
+  const { url } = await startServer({ port });
+  console.log(`Browser MCP Sandbox is running at ${url}`);
+  console.log(`  app and audit trail: ${url}`);
+  console.log(`  demo agent:          ${url}agent.html`);
+  console.log('Press Ctrl+C to stop.');
+}

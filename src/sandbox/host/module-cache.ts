@@ -1,0 +1,35 @@
+import { capMemory } from '../memory-limit';
+import type { ToolCode } from '../../shared/wire';
+
+/**
+ * Compiles each tool's core modules once per (tool hash, memory cap) in the trusted page and
+ * keeps the `WebAssembly.Module`s: posting a compiled module to a worker and instantiating it
+ * costs a fraction of compiling again (DESIGN.md, fact 8).
+ */
+export class ModuleCache {
+  private readonly compiled = new Map<string, Promise<Record<string, WebAssembly.Module>>>();
+
+  constructor(private readonly base: string) {}
+
+  get(code: ToolCode, memoryBytes: number): Promise<Record<string, WebAssembly.Module>> {
+    const key = `${code.hash}|${memoryBytes}`;
+    let entry = this.compiled.get(key);
+    if (!entry) {
+      entry = this.compile(code, memoryBytes);
+      this.compiled.set(key, entry);
+      entry.catch(() => this.compiled.delete(key));
+    }
+    return entry;
+  }
+
+  private async compile(code: ToolCode, memoryBytes: number): Promise<Record<string, WebAssembly.Module>> {
+    const out: Record<string, WebAssembly.Module> = {};
+    for (const [name, url] of Object.entries(code.coreModules)) {
+      const response = await fetch(new URL(url, this.base));
+      if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+      const bytes = new Uint8Array(await response.arrayBuffer());
+      out[name] = await WebAssembly.compile(capMemory(bytes, memoryBytes) as Uint8Array<ArrayBuffer>);
+    }
+    return out;
+  }
+}

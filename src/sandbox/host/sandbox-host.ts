@@ -1,0 +1,67 @@
+import { isEnvelope, envelope, type ExecuteRequest, type ExecuteResult, type HostHelloEnvelope } from '../../shared/wire';
+import { MemoryLimitError } from '../memory-limit';
+import { ModuleCache } from './module-cache';
+import { WorkerPool } from './worker-pool';
+import csp from '../../shared/csp.json';
+
+export interface SandboxHostOptions {
+  /** Concurrent executions in this window. */
+  poolSize?: number;
+  maxQueue?: number;
+  /** Sum of memory caps of running calls in this window. */
+  memoryBudgetMb?: number;
+}
+
+/**
+ * Hosts the tool workers for the service worker (which cannot start workers itself). It
+ * listens for `execute` envelopes, runs each on the pool and answers on the port that came with
+ * it. It announces itself on start and whenever a new service worker takes control.
+ */
+export class SandboxHost {
+  readonly pool: WorkerPool;
+  private readonly modules: ModuleCache;
+  private readonly container: ServiceWorkerContainer;
+
+  constructor(options: SandboxHostOptions = {}, container: ServiceWorkerContainer = navigator.serviceWorker) {
+    this.container = container;
+    const root = new URL(import.meta.env.BASE_URL, location.origin);
+    this.modules = new ModuleCache(root.href);
+    this.pool = new WorkerPool({
+      workerUrl: new URL(csp.toolWorkerPath, root),
+      size: options.poolSize ?? Math.max(2, Math.min(4, navigator.hardwareConcurrency || 2)),
+      maxQueue: options.maxQueue ?? 64,
+      memoryBudgetBytes: (options.memoryBudgetMb ?? 1024) * 1024 * 1024,
+    });
+    container.addEventListener('message', (event) => {
+      const data: unknown = event.data;
+      const port = event.ports[0];
+      if (!isEnvelope(data) || data.kind !== 'execute' || !port) return;
+      void this.execute(data.request).then((result) => port.postMessage(result));
+    });
+    container.startMessages();
+    container.addEventListener('controllerchange', () => void this.announce());
+  }
+
+  async announce(): Promise<void> {
+    const registration = await this.container.ready;
+    registration.active?.postMessage(envelope<HostHelloEnvelope>({ kind: 'host-hello' }));
+  }
+
+  async execute(request: ExecuteRequest): Promise<ExecuteResult> {
+    const started = performance.now();
+    let modules: Record<string, WebAssembly.Module>;
+    try {
+      modules = await this.modules.get(request.code, request.limits.memoryBytes);
+    } catch (error) {
+      const durationMs = performance.now() - started;
+      if (error instanceof MemoryLimitError) {
+        return { ok: false, error: { code: 'memory-limit', message: error.message, details: { limitBytes: error.limitBytes, requestedBytes: error.initialBytes } }, durationMs, memoryBytes: 0 };
+      }
+      return { ok: false, error: { code: 'load-failed', message: `tool ${request.tool} could not be compiled: ${(error as Error).message}` }, durationMs, memoryBytes: 0 };
+    }
+    const outcome = await this.pool.run({ glueUrl: request.code.glueUrl, modules, entry: request.entry, args: request.args, memoryBytes: request.limits.memoryBytes }, request.limits.cpuMs);
+    return outcome.ok
+      ? { ok: true, output: outcome.output, durationMs: outcome.durationMs, memoryBytes: outcome.memoryBytes }
+      : { ok: false, error: outcome.error, durationMs: outcome.durationMs, memoryBytes: outcome.memoryBytes };
+  }
+}

@@ -1,0 +1,71 @@
+import type { SandboxErrorInfo } from '../../shared/errors';
+import type { ToolWorkerApi, WorkerJob, WorkerOutcome } from '../protocol';
+
+/** What `jco transpile --instantiation async` glue exports. */
+interface ToolGlue {
+  instantiate(
+    getCoreModule: (name: string) => WebAssembly.Module,
+    imports: Record<string, unknown>,
+    instantiateCore?: (module: WebAssembly.Module, imports: WebAssembly.Imports) => Promise<WebAssembly.Instance>,
+  ): Promise<{ call(args: string): string; describe(): string }>;
+}
+
+/**
+ * Runs one call: a fresh instance per call (tools cannot keep state between calls or agents),
+ * from modules the host compiled and capped. Every failure becomes a typed outcome.
+ */
+export const toolRunner: ToolWorkerApi = {
+  async run(job: WorkerJob): Promise<WorkerOutcome> {
+    const memories: WebAssembly.Memory[] = [];
+    const used = () => memories.reduce((max, m) => Math.max(max, m.buffer.byteLength), 0);
+    let glue: ToolGlue;
+    try {
+      glue = (await import(/* @vite-ignore */ new URL(job.glueUrl, self.location.origin).href)) as ToolGlue;
+    } catch (error) {
+      return { ok: false, error: { code: 'load-failed', message: `tool code could not be loaded: ${(error as Error).message}` }, memoryBytes: 0 };
+    }
+    try {
+      const exports = await glue.instantiate(
+        (name) => {
+          const module = job.modules[name];
+          if (!module) throw new Error(`no compiled module ${name}`);
+          return module;
+        },
+        {},
+        async (module, imports) => {
+          const instance = await WebAssembly.instantiate(module, imports);
+          for (const value of Object.values(instance.exports)) if (value instanceof WebAssembly.Memory) memories.push(value);
+          return instance;
+        },
+      );
+      const output = job.entry === 'describe' ? exports.describe() : exports.call(job.args);
+      return { ok: true, output, memoryBytes: used() };
+    } catch (error) {
+      return { ok: false, error: classify(error, used(), job.memoryBytes), memoryBytes: used() };
+    }
+  },
+};
+
+function classify(error: unknown, usedBytes: number, limitBytes: number): SandboxErrorInfo {
+  if (error && typeof error === 'object' && 'payload' in error) {
+    // jco turns the tool's `err(message)` into a ComponentError carrying the payload.
+    return { code: 'tool-error', message: String((error as { payload: unknown }).payload) };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  const trapped = error instanceof WebAssembly.RuntimeError || error instanceof RangeError;
+  if (trapped && nearLimit(usedBytes, limitBytes)) {
+    return { code: 'memory-limit', message: `the tool ran out of memory: it reached its memory limit of ${formatBytes(limitBytes)}`, details: { limitBytes, usedBytes, trap: message } };
+  }
+  if (trapped) return { code: 'trap', message: `the tool trapped: ${message}`, details: { trap: message } };
+  if (error instanceof WebAssembly.LinkError || error instanceof WebAssembly.CompileError) return { code: 'load-failed', message: `the tool could not be instantiated: ${message}` };
+  return { code: 'trap', message: `the tool failed: ${message}` };
+}
+
+/** A trap with memory within one large grow step of the cap is the cap's doing. */
+function nearLimit(usedBytes: number, limitBytes: number): boolean {
+  return usedBytes > 0 && limitBytes - usedBytes < Math.max(2 * 65536, limitBytes / 16);
+}
+
+export function formatBytes(bytes: number): string {
+  return bytes % (1024 * 1024) === 0 ? `${bytes / (1024 * 1024)} MiB` : `${bytes} bytes`;
+}

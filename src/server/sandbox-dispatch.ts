@@ -1,0 +1,70 @@
+/// <reference lib="webworker" />
+import { SandboxError, type SandboxErrorInfo } from '../shared/errors';
+import { envelope, type ExecuteEnvelope, type ExecuteRequest, type ExecuteResult } from '../shared/wire';
+import type { DbHandle } from '../store/db';
+import type { Executor } from './context';
+
+/** Time allowed beyond a call's CPU limit for fetching, compiling and the hops. */
+const GRACE_MS = 5_000;
+/** How often a running call checks that its host window still exists. */
+const HOST_POLL_MS = 500;
+
+/**
+ * Hands each call to a window that hosts the worker pool (a service worker cannot start
+ * workers). Hosts announce themselves; the list lives in IndexedDB so a woken service worker
+ * still knows them. A host that has gone is skipped, and the next live one takes over.
+ */
+export class SandboxDispatcher implements Executor {
+  constructor(
+    private readonly scope: ServiceWorkerGlobalScope,
+    private readonly db: DbHandle,
+  ) {}
+
+  async announce(clientId: string, now: number): Promise<void> {
+    await (await this.db.get()).put('hosts', { clientId, announcedAt: now });
+  }
+
+  async execute(request: ExecuteRequest): Promise<ExecuteResult> {
+    const host = await this.pickHost();
+    if (!host) return failure({ code: 'no-sandbox-host', message: 'no open window of the sandbox app can host tool workers; open the app and retry' });
+    return this.runOn(host, request);
+  }
+
+  private async pickHost(): Promise<Client | null> {
+    const db = await this.db.get();
+    const hosts = (await db.getAll('hosts')).sort((a, b) => b.announcedAt - a.announcedAt);
+    for (const h of hosts) {
+      const client = await this.scope.clients.get(h.clientId);
+      if (client) return client;
+      await db.delete('hosts', h.clientId);
+    }
+    return null;
+  }
+
+  private runOn(host: Client, request: ExecuteRequest): Promise<ExecuteResult> {
+    const started = performance.now();
+    const channel = new MessageChannel();
+    return new Promise<ExecuteResult>((resolve) => {
+      const finish = (result: ExecuteResult) => {
+        clearTimeout(deadline);
+        clearInterval(poll);
+        channel.port1.close();
+        resolve(result);
+      };
+      const elapsed = () => performance.now() - started;
+      channel.port1.onmessage = (event: MessageEvent<ExecuteResult>) => finish(event.data);
+      const deadline = setTimeout(
+        () => finish(failure({ code: 'host-gone', message: `the sandbox host did not answer within ${request.limits.cpuMs + GRACE_MS} ms` }, elapsed())),
+        request.limits.cpuMs + GRACE_MS,
+      );
+      const poll = setInterval(async () => {
+        if (!(await this.scope.clients.get(host.id))) finish(failure({ code: 'host-gone', message: 'the window hosting the sandbox closed while the call ran' }, elapsed()));
+      }, HOST_POLL_MS);
+      host.postMessage(envelope<ExecuteEnvelope>({ kind: 'execute', request }), [channel.port2]);
+    });
+  }
+}
+
+function failure(error: SandboxErrorInfo, durationMs = 0): ExecuteResult {
+  return { ok: false, error: new SandboxError(error.code, error.message, error.details).toInfo(), durationMs, memoryBytes: 0 };
+}

@@ -1,0 +1,91 @@
+/// <reference lib="webworker" />
+import { isEnvelope, type Envelope } from '../shared/wire';
+import { AuditLog } from '../store/audit';
+import { DbHandle } from '../store/db';
+import { SessionRouter } from '../transport/session-router';
+import { handleAdmin } from './admin';
+import { DEFAULT_CONFIG, type ServerContext } from './context';
+import { recoverInterrupted } from './recovery';
+import { ToolRegistry, type ToolManifest } from './registry';
+import { SandboxDispatcher } from './sandbox-dispatch';
+import { createSessionOpener } from './session-opener';
+import { SessionStore } from './sessions';
+import { cspFor } from './worker-csp';
+
+/**
+ * Wires the service worker's events to the server. Everything built here is rebuilt on every
+ * wake; nothing here outlives a stop except what is in IndexedDB.
+ */
+export function startServiceWorker(scope: ServiceWorkerGlobalScope): void {
+  const db = new DbHandle();
+  const dispatcher = new SandboxDispatcher(scope, db);
+  const ctx: ServerContext = {
+    db,
+    audit: new AuditLog(db),
+    registry: new ToolRegistry(db),
+    sessions: new SessionStore(db),
+    executor: dispatcher,
+    config: DEFAULT_CONFIG,
+    clock: Date.now,
+    incarnation: crypto.randomUUID(),
+  };
+  const router = new SessionRouter(createSessionOpener(ctx));
+  const manifestUrl = new URL('tools/manifest.json', scope.registration.scope).href;
+
+  // Once per wake: close calls cut off by a stop, and make sure the bundled tools are known.
+  let ready: Promise<void> | null = null;
+  const wake = () =>
+    (ready ??= (async () => {
+      await recoverInterrupted(ctx);
+      if ((await (await db.get()).count('tools')) === 0) await seedBundled(ctx, manifestUrl, false);
+    })().catch((error) => {
+      ready = null;
+      throw error;
+    }));
+
+  scope.addEventListener('install', (event) => event.waitUntil(scope.skipWaiting()));
+  scope.addEventListener('activate', (event) => event.waitUntil((async () => {
+    await scope.clients.claim();
+    await seedBundled(ctx, manifestUrl, false);
+  })()));
+
+  scope.addEventListener('message', (event) => {
+    const data: unknown = event.data;
+    if (!isEnvelope(data)) return;
+    const source = event.source as Client | null;
+    if (!source) return;
+    event.waitUntil(wake().then(() => handle(data, source)));
+  });
+
+  const handle = async (data: Envelope, source: Client): Promise<void> => {
+    switch (data.kind) {
+      case 'mcp':
+        return router.handle(data, { post: (message) => source.postMessage(message) });
+      case 'host-hello':
+        return dispatcher.announce(source.id, ctx.clock());
+      case 'admin':
+        return handleAdmin(ctx, data, source, { seed: (fixtures) => seedBundled(ctx, manifestUrl, fixtures) });
+      default:
+        return;
+    }
+  };
+
+  scope.addEventListener('fetch', (event) => {
+    const csp = cspFor(event.request, scope.registration.scope);
+    if (!csp) return;
+    // Second gate: whatever the server sent, tool-worker scripts run under the strict CSP.
+    event.respondWith(
+      fetch(event.request).then((response) => {
+        const headers = new Headers(response.headers);
+        headers.set('Content-Security-Policy', csp);
+        return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+      }),
+    );
+  });
+}
+
+async function seedBundled(ctx: ServerContext, manifestUrl: string, fixtures: boolean): Promise<string[]> {
+  const response = await fetch(manifestUrl, { cache: 'no-cache' });
+  if (!response.ok) throw new Error(`bundled tool manifest: HTTP ${response.status}`);
+  return ctx.registry.seed((await response.json()) as ToolManifest, { fixtures, now: ctx.clock() });
+}

@@ -1,0 +1,14 @@
+import csp from '../shared/csp.json';
+
+/**
+ * The CSP to force on a response, or null to leave it alone. Tool workers get no network at
+ * all (no connect-src) and may only load same-origin scripts: their own glue, never a URL a
+ * tool could choose. Wasm compilation is also forbidden there; the host posts compiled modules.
+ */
+export function cspFor(request: Request, scopeUrl: string): string | null {
+  if (request.method !== 'GET') return null;
+  const url = new URL(request.url);
+  if (url.origin !== new URL(scopeUrl).origin) return null;
+  if (url.pathname === new URL(csp.toolWorkerPath, scopeUrl).pathname) return csp.toolWorker;
+  return null;
+}

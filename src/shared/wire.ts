@@ -1,0 +1,93 @@
+/**
+ * Wire types for every postMessage boundary. Imports nothing: each context (page, service
+ * worker, worker) can depend on this file and nothing else to speak to the others.
+ */
+import type { SandboxErrorInfo } from './errors';
+
+/** Marks our messages so foreign postMessage traffic on the same channel is ignored. */
+export const CHANNEL = 'mcp-sandbox';
+export const WIRE_VERSION = 1;
+
+/** Largest serialised MCP message the server accepts (bytes of JSON). */
+export const MAX_MESSAGE_BYTES = 1024 * 1024;
+
+interface Base {
+  channel: typeof CHANNEL;
+  v: typeof WIRE_VERSION;
+}
+
+/** Agent ⇄ server: one MCP JSON-RPC message of one session. */
+export interface McpEnvelope extends Base {
+  kind: 'mcp';
+  session: string;
+  /** A JSON-RPC message (object) or its JSON text; validated by the receiver. */
+  message: unknown;
+  /** The agent this session speaks for (unauthenticated until the policy layer lands). */
+  agent?: string;
+}
+
+/** A window announces that it can host tool workers. */
+export interface HostHelloEnvelope extends Base {
+  kind: 'host-hello';
+}
+
+/** App pages ⇄ service worker: admin requests (same-origin app pages only). */
+export interface AdminRequestEnvelope extends Base {
+  kind: 'admin';
+  id: string;
+  method: string;
+  params?: unknown;
+}
+export interface AdminResponseEnvelope extends Base {
+  kind: 'admin-result';
+  id: string;
+  result?: unknown;
+  error?: { code: string; message: string };
+}
+
+/** Service worker → sandbox host: run one call. The reply comes on the transferred port. */
+export interface ExecuteEnvelope extends Base {
+  kind: 'execute';
+  request: ExecuteRequest;
+}
+
+export type Envelope = McpEnvelope | HostHelloEnvelope | AdminRequestEnvelope | AdminResponseEnvelope | ExecuteEnvelope;
+
+/** Where a tool's code lives: transpiled JS glue plus its core modules, all same-origin. */
+export interface ToolCode {
+  /** Content hash of the component; keys the compiled-module cache. */
+  hash: string;
+  /** URL of the jco-transpiled glue module, relative to the app root. */
+  glueUrl: string;
+  /** Core module file name (as the glue asks for it) → URL relative to the app root. */
+  coreModules: Record<string, string>;
+}
+
+export interface CallLimits {
+  /** CPU-time budget; the call is answered as `timeout` at this deadline. */
+  cpuMs: number;
+  /** Maximum linear memory of each of the tool's memories. */
+  memoryBytes: number;
+}
+
+export interface ExecuteRequest {
+  callId: string;
+  tool: string;
+  code: ToolCode;
+  /** Which export to run: `call` (arguments JSON) or `describe`. */
+  entry: 'call' | 'describe';
+  args: string;
+  limits: CallLimits;
+}
+
+export type ExecuteResult =
+  | { ok: true; output: string; durationMs: number; memoryBytes: number }
+  | { ok: false; error: SandboxErrorInfo; durationMs: number; memoryBytes: number };
+
+export function envelope<T extends Envelope>(body: Omit<T, 'channel' | 'v'>): T {
+  return { channel: CHANNEL, v: WIRE_VERSION, ...body } as T;
+}
+
+export function isEnvelope(data: unknown): data is Envelope {
+  return typeof data === 'object' && data !== null && (data as Base).channel === CHANNEL && (data as Base).v === WIRE_VERSION && typeof (data as { kind?: unknown }).kind === 'string';
+}

@@ -1,0 +1,29 @@
+import type { IDBPDatabase, IDBPTransaction, StoreNames } from 'idb';
+import type { SandboxDB } from './schema';
+
+type UpgradeTx = IDBPTransaction<SandboxDB, StoreNames<SandboxDB>[], 'versionchange'>;
+type Migration = (db: IDBPDatabase<SandboxDB>, tx: UpgradeTx) => void;
+
+/**
+ * Migrations, one per version, applied in order from the stored version up. Never edit a
+ * shipped step: add a new one. Steps must be synchronous (idb upgrade transactions close on
+ * any await of non-IDB work).
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  // v1: the foundation stores.
+  (db) => {
+    db.createObjectStore('tools', { keyPath: 'name' });
+    db.createObjectStore('sessions', { keyPath: 'id' });
+    const audit = db.createObjectStore('audit', { keyPath: 'seq' });
+    audit.createIndex('by-session', 'sessionId');
+    audit.createIndex('by-call', 'callId');
+    db.createObjectStore('pending', { keyPath: 'callId' });
+  },
+  // v2: sandbox hosts survive a service-worker restart; audit can be read per agent.
+  (db, tx) => {
+    db.createObjectStore('hosts', { keyPath: 'clientId' });
+    tx.objectStore('audit').createIndex('by-agent', 'agentId');
+  },
+];
+
+export const DB_VERSION = MIGRATIONS.length;

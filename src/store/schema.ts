@@ -1,0 +1,101 @@
+import type { DBSchema } from 'idb';
+import type { SandboxErrorInfo } from '../shared/errors';
+
+export const DB_NAME = 'mcp-sandbox';
+
+/** A tool as the registry knows it. Bytes live at `code` URLs (bundled) or, later, in the store. */
+export interface ToolRecord {
+  name: string;
+  description: string;
+  version: string;
+  author: string;
+  tags: string[];
+  categories: string[];
+  inputSchema: Record<string, unknown>;
+  permissions: string[];
+  /** The tool's own ceilings; the effective limit is the smaller of these and the policy's. */
+  limits: { memoryMb?: number; cpuMs?: number };
+  /** Set for tools that produce a resource rather than being listed as tools. */
+  resource?: { uri: string; mimeType: string };
+  code: { hash: string; size: number; glueUrl: string; coreModules: Record<string, string> };
+  source: 'bundled' | 'uploaded' | 'discovered';
+  /** Test fixtures are registered only on request and never for production agents. */
+  fixture: boolean;
+  enabled: boolean;
+  registeredAt: number;
+}
+
+export interface SessionRecord {
+  id: string;
+  agentId: string;
+  protocolVersion: string;
+  clientInfo: { name: string; version: string } | null;
+  createdAt: number;
+  lastActivityAt: number;
+  callCount: number;
+}
+
+export type AuditEvent =
+  /** Written and committed before a tool starts: no call runs unrecorded. */
+  | 'call.request'
+  /** Written and committed before the reply is sent. */
+  | 'call.result'
+  /** A call refused before it reached a sandbox (unknown tool, bad arguments, policy). */
+  | 'call.rejected'
+  /** A call whose service worker was stopped mid-flight, found on the next wake. */
+  | 'call.interrupted'
+  | 'session.open'
+  | 'resource.read'
+  | 'admin';
+
+export type AuditOutcome = 'pending' | 'ok' | 'error' | 'denied' | 'interrupted' | 'info';
+
+/** The hashed part of an audit entry. `seq` is assigned by the store and covered by the hash. */
+export interface AuditEntryBody {
+  seq: number;
+  ts: number;
+  event: AuditEvent;
+  sessionId: string | null;
+  agentId: string | null;
+  callId: string | null;
+  tool: string | null;
+  args: unknown;
+  outcome: AuditOutcome;
+  durationMs: number | null;
+  memoryBytes: number | null;
+  error: SandboxErrorInfo | null;
+  details: Record<string, unknown> | null;
+  /** SHA-256 (hex) of the previous entry; the first entry links to GENESIS_HASH. */
+  prevHash: string;
+}
+export interface AuditEntry extends AuditEntryBody {
+  /** SHA-256 (hex) of the canonical JSON of the body. */
+  hash: string;
+}
+
+/** A call whose request entry is committed and whose result entry is not yet. */
+export interface PendingCall {
+  callId: string;
+  /** The service-worker lifetime that started it; another lifetime finding it means it was cut off. */
+  incarnation: string;
+  sessionId: string;
+  agentId: string;
+  tool: string;
+  startedAt: number;
+}
+
+/** A window client that announced it hosts tool workers. */
+export interface HostRecord {
+  clientId: string;
+  announcedAt: number;
+}
+
+export interface SandboxDB extends DBSchema {
+  tools: { key: string; value: ToolRecord };
+  sessions: { key: string; value: SessionRecord };
+  audit: { key: number; value: AuditEntry; indexes: { 'by-session': string; 'by-call': string; 'by-agent': string } };
+  pending: { key: string; value: PendingCall };
+  hosts: { key: string; value: HostRecord };
+}
+
+export type StoreName = 'tools' | 'sessions' | 'audit' | 'pending' | 'hosts';

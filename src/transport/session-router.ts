@@ -1,0 +1,51 @@
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { envelope, isEnvelope, type McpEnvelope } from '../shared/wire';
+import { RpcCode } from '../shared/errors';
+import { decodeMessage, errorResponse, isRequest, isValidSessionId } from './envelope';
+import type { ReplyTarget, ServerSessionTransport } from './server-transport';
+
+export interface OpenSessionRequest {
+  sessionId: string;
+  agent: string | undefined;
+  /** The first message, when it is `initialize`: only that may create a session. */
+  initialize: JSONRPCMessage | null;
+}
+
+/** Finds (or, for `initialize`, creates) the connected server transport of a session. */
+export type SessionOpener = (request: OpenSessionRequest) => Promise<ServerSessionTransport | null>;
+
+/**
+ * Routes raw envelopes to sessions. Anything foreign is dropped; anything malformed is answered
+ * with a JSON-RPC error on its own session only. Failures never reach another session.
+ */
+export class SessionRouter {
+  constructor(private readonly open: SessionOpener) {}
+
+  /** Settles when the reply to this message (if any) has been sent. */
+  async handle(data: unknown, reply: ReplyTarget): Promise<void> {
+    if (!isEnvelope(data) || data.kind !== 'mcp' || !isValidSessionId(data.session)) return;
+    const session = data.session;
+    const answer = (message: JSONRPCMessage) => reply.post(envelope<McpEnvelope>({ kind: 'mcp', session, message }));
+
+    const decoded = decodeMessage(data.message);
+    if (!decoded.ok) {
+      answer(errorResponse(decoded.id, decoded.code, decoded.message));
+      return;
+    }
+    const message = decoded.message;
+    const initialize = isRequest(message) && message.method === 'initialize' ? message : null;
+    let transport: ServerSessionTransport | null;
+    try {
+      transport = await this.open({ sessionId: session, agent: typeof data.agent === 'string' ? data.agent : undefined, initialize });
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (isRequest(message)) answer(errorResponse(message.id, typeof code === 'number' ? code : RpcCode.InternalError, `session could not be opened: ${(error as Error).message}`));
+      return;
+    }
+    if (!transport) {
+      if (isRequest(message)) answer(errorResponse(message.id, RpcCode.UnknownSession, `unknown session ${session}: send initialize first`));
+      return;
+    }
+    await transport.deliver(message, reply);
+  }
+}
