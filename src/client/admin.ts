@@ -8,6 +8,7 @@ import type { ChainVerdict } from '../store/audit';
 import { registerSandbox } from './register';
 
 export interface AdminMethods {
+  'server.info': { params: undefined; result: { name: string; version: string; incarnation: string } };
   'tools.list': { params: undefined; result: ToolRecord[] };
   'tools.seed': { params: { fixtures: boolean }; result: string[] };
   'sessions.list': { params: undefined; result: SessionRecord[] };

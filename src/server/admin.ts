@@ -23,6 +23,8 @@ export async function handleAdmin(ctx: ServerContext, request: AdminRequestEnvel
 async function dispatch(ctx: ServerContext, { method, params }: AdminRequestEnvelope, hooks: AdminHooks): Promise<unknown> {
   const db = await ctx.db.get();
   switch (method) {
+    case 'server.info':
+      return { ...ctx.config.serverInfo, incarnation: ctx.incarnation };
     case 'tools.list':
       return ctx.registry.list();
     case 'tools.seed':

@@ -18,7 +18,13 @@ export class EnvelopeClientTransport implements Transport {
   onmessage?: (message: JSONRPCMessage) => void;
   onclose?: () => void;
   onerror?: (error: Error) => void;
-  readonly sessionId: string;
+  /**
+   * Set once the server has answered on this session. The SDK Client skips `initialize` when a
+   * transport already has a session id, so it is set up front only when resuming a session.
+   */
+  sessionId: string | undefined;
+  /** The id every envelope carries, chosen here (or resumed) before the server knows it. */
+  readonly session: string;
   private readonly agent: string | undefined;
   private unsubscribe: (() => void) | null = null;
 
@@ -26,21 +32,23 @@ export class EnvelopeClientTransport implements Transport {
     private readonly endpoint: ClientEndpoint,
     options: { sessionId?: string; agent?: string } = {},
   ) {
-    this.sessionId = options.sessionId ?? crypto.randomUUID();
+    this.session = options.sessionId ?? crypto.randomUUID();
+    this.sessionId = options.sessionId;
     this.agent = options.agent;
   }
 
   async start(): Promise<void> {
     if (this.unsubscribe) throw new Error('transport already started');
     this.unsubscribe = this.endpoint.subscribe((data) => {
-      if (!isEnvelope(data) || data.kind !== 'mcp' || data.session !== this.sessionId) return;
+      if (!isEnvelope(data) || data.kind !== 'mcp' || data.session !== this.session) return;
+      this.sessionId ??= this.session;
       this.onmessage?.(data.message as JSONRPCMessage);
     });
   }
 
   async send(message: JSONRPCMessage): Promise<void> {
     if (!this.unsubscribe) throw new Error('transport not started');
-    const body: Omit<McpEnvelope, 'channel' | 'v'> = { kind: 'mcp', session: this.sessionId, message };
+    const body: Omit<McpEnvelope, 'channel' | 'v'> = { kind: 'mcp', session: this.session, message };
     if (this.agent !== undefined) body.agent = this.agent;
     this.endpoint.post(envelope<McpEnvelope>(body));
   }

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { capMemory, MemoryLimitError, WASM_PAGE } from '../../src/sandbox/memory-limit';
+
+/** (module (memory (export "memory") MIN [MAX]) (func (export "grow") (param i32) (result i32) local.get 0 memory.grow)) */
+function moduleWithMemory(min: number, max?: number): Uint8Array {
+  const limits = max === undefined ? [0x00, min] : [0x01, min, max];
+  const memorySection = [0x01, ...limits];
+  return Uint8Array.from([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x01, 0x06, 0x01, 0x60, 0x01, 0x7f, 0x01, 0x7f, // type: (i32) -> i32
+    0x03, 0x02, 0x01, 0x00, // func 0 has type 0
+    0x05, memorySection.length, ...memorySection,
+    0x07, 0x11, 0x02, 0x06, ...[0x6d, 0x65, 0x6d, 0x6f, 0x72, 0x79], 0x02, 0x00, 0x04, ...[0x67, 0x72, 0x6f, 0x77], 0x00, 0x00,
+    0x0a, 0x08, 0x01, 0x06, 0x00, 0x20, 0x00, 0x40, 0x00, 0x0b,
+  ]);
+}
+
+async function instantiate(bytes: Uint8Array) {
+  const { instance } = await WebAssembly.instantiate(bytes);
+  return instance.exports as { memory: WebAssembly.Memory; grow(pages: number): number };
+}
+
+describe('capping a module memory', () => {
+  it('is a valid module before capping, growing freely', async () => {
+    const { grow } = await instantiate(moduleWithMemory(1));
+    expect(grow(10)).toBe(1);
+  });
+
+  it('stops memory.grow at the cap when the module declares no maximum', async () => {
+    const exports = await instantiate(capMemory(moduleWithMemory(1), 4 * WASM_PAGE));
+    expect(exports.grow(3)).toBe(1);
+    expect(exports.grow(1)).toBe(-1);
+    expect(exports.memory.buffer.byteLength).toBe(4 * WASM_PAGE);
+  });
+
+  it('keeps a smaller maximum the module declared itself', async () => {
+    const exports = await instantiate(capMemory(moduleWithMemory(1, 2), 100 * WASM_PAGE));
+    expect(exports.grow(1)).toBe(1);
+    expect(exports.grow(1)).toBe(-1);
+  });
+
+  it('refuses a module whose initial memory is already over the cap', () => {
+    expect(() => capMemory(moduleWithMemory(8), 4 * WASM_PAGE)).toThrow(MemoryLimitError);
+  });
+
+  it('refuses bytes that are not a core module', () => {
+    expect(() => capMemory(Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8]), WASM_PAGE)).toThrow(/not a WebAssembly module/);
+    expect(() => capMemory(Uint8Array.from([0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00]), WASM_PAGE)).toThrow(/not a core module/);
+  });
+});

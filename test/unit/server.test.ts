@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import { ERROR_META_KEY } from '../../src/shared/errors';
+import { readAudit, verifyChain } from '../../src/store/audit';
+import { recoverInterrupted } from '../../src/server/recovery';
+import { MANIFEST, startHarness, swappableEndpoint } from './support/server-fixture';
+
+const MB = 1024 * 1024;
+
+describe('the MCP server handlers', () => {
+  it('lists only enabled, callable tools: no resource producers, no fixtures unless seeded', async () => {
+    const h = await startHarness();
+    const client = await h.connect();
+    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['echo']);
+    await h.ctx.registry.seed(MANIFEST, { fixtures: true, now: Date.now() });
+    expect((await client.listTools()).tools.map((t) => t.name).sort()).toEqual(['echo', 'loop_forever']);
+  });
+
+  it('runs a call with the smaller of the tool and server limits, and audits request then result', async () => {
+    const h = await startHarness();
+    const client = await h.connect({ agent: 'agent-7' });
+    await client.callTool({ name: 'echo', arguments: { text: 'hello' } });
+    const [request] = h.executor.requests;
+    expect(request).toMatchObject({ tool: 'echo', entry: 'call', args: '{"text":"hello"}', limits: { cpuMs: 2000, memoryBytes: 64 * MB } });
+    const audit = await readAudit(h.ctx.db);
+    const events = audit.map((e) => [e.event, e.outcome, e.tool, e.agentId]);
+    expect(events).toEqual([
+      ['session.open', 'info', null, 'agent-7'],
+      ['call.request', 'pending', 'echo', 'agent-7'],
+      ['call.result', 'ok', 'echo', 'agent-7'],
+    ]);
+    expect(audit[1]!.callId).toBe(request!.callId);
+    expect(audit[2]).toMatchObject({ callId: request!.callId, durationMs: 1.5, memoryBytes: 65536 });
+    expect(await (await h.ctx.db.get()).count('pending')).toBe(0);
+    expect((await h.ctx.sessions.get(client.transport!.sessionId!))!.callCount).toBe(1);
+  });
+
+  it('commits the request entry before the sandbox is asked', async () => {
+    const h = await startHarness();
+    const client = await h.connect();
+    let seenAtExecution: string[] = [];
+    h.executor.next = async (r) => {
+      seenAtExecution = (await readAudit(h.ctx.db)).map((e) => e.event);
+      expect(await (await h.ctx.db.get()).get('pending', r.callId)).toBeDefined();
+      return { ok: true, output: 'x', durationMs: 1, memoryBytes: 0 };
+    };
+    await client.callTool({ name: 'echo', arguments: { text: 'a' } });
+    expect(seenAtExecution).toEqual(['session.open', 'call.request']);
+  });
+
+  it('rejects arguments that do not match the input schema without touching a sandbox', async () => {
+    const h = await startHarness();
+    const client = await h.connect();
+    const result = await client.callTool({ name: 'echo', arguments: { text: 42 } });
+    expect(result.isError).toBe(true);
+    expect((result._meta![ERROR_META_KEY] as { code: string }).code).toBe('invalid-arguments');
+    expect(h.executor.requests).toHaveLength(0);
+    const last = (await readAudit(h.ctx.db)).at(-1)!;
+    expect(last).toMatchObject({ event: 'call.rejected', outcome: 'denied', error: { code: 'invalid-arguments' } });
+  });
+
+  it('answers an unknown tool with a JSON-RPC invalid-params error, and audits it', async () => {
+    const h = await startHarness();
+    const client = await h.connect();
+    const error = await client.callTool({ name: 'nope', arguments: {} }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(McpError);
+    expect((error as McpError).code).toBe(-32602);
+    expect((await readAudit(h.ctx.db)).at(-1)).toMatchObject({ event: 'call.rejected', tool: 'nope', error: { code: 'unknown-tool' } });
+  });
+
+  it('turns a sandbox failure into an isError result carrying its code', async () => {
+    const h = await startHarness();
+    const client = await h.connect();
+    h.executor.next = () => ({ ok: false, error: { code: 'timeout', message: 'too slow', details: { limitMs: 2000 } }, durationMs: 2000, memoryBytes: 0 });
+    const result = await client.callTool({ name: 'echo', arguments: { text: 'a' } });
+    expect(result.isError).toBe(true);
+    expect(result._meta![ERROR_META_KEY]).toEqual({ code: 'timeout', message: 'too slow', details: { limitMs: 2000 } });
+    expect((await readAudit(h.ctx.db)).at(-1)).toMatchObject({ event: 'call.result', outcome: 'error', error: { code: 'timeout' } });
+  });
+
+  it('serves system://info from its wasm producer with the host facts as arguments', async () => {
+    const h = await startHarness();
+    const client = await h.connect();
+    expect((await client.listResources()).resources).toEqual([{ uri: 'system://info', name: 'system_info', description: 'the system_info tool', mimeType: 'application/json' }]);
+    h.executor.next = (r) => ({ ok: true, output: JSON.stringify({ host: JSON.parse(r.args) }), durationMs: 1, memoryBytes: 0 });
+    const read = await client.readResource({ uri: 'system://info' });
+    const doc = JSON.parse((read.contents[0] as { text: string }).text);
+    expect(doc.host).toMatchObject({ server: { name: 'browser-mcp-sandbox' }, tools: 1, sessions: 1 });
+    await expect(client.readResource({ uri: 'system://nope' })).rejects.toMatchObject({ code: -32602 });
+  });
+
+  it('serves a session after a restart with fresh globals, from IndexedDB alone', async () => {
+    const first = await startHarness();
+    const endpoint = swappableEndpoint(first.link);
+    const client = await first.connect({ agent: 'survivor' }, endpoint);
+    await client.callTool({ name: 'echo', arguments: { text: 'before' } });
+    // The next lifetime: new router, new sessions map, new audit tail cache; same database.
+    const second = await startHarness(first.dbName, first.executor, false);
+    endpoint.swap(second.link);
+    const result = await client.callTool({ name: 'echo', arguments: { text: 'after' } });
+    expect(result.content).toEqual([{ type: 'text', text: 'ran echo with {"text":"after"}' }]);
+    const audit = await readAudit(second.ctx.db);
+    expect(audit.filter((e) => e.event === 'call.result')).toHaveLength(2);
+    expect(audit.every((e) => e.agentId === 'survivor')).toBe(true);
+    expect(await verifyChain(audit)).toMatchObject({ ok: true, count: audit.length });
+  });
+
+  it('records calls cut off by a stopped service worker as interrupted on the next wake', async () => {
+    const first = await startHarness();
+    const client = await first.connect();
+    first.executor.next = () => new Promise(() => undefined); // the worker is stopped mid-call
+    void client.callTool({ name: 'echo', arguments: { text: 'lost?' } });
+    await new Promise((r) => setTimeout(r, 30));
+    const second = await startHarness(first.dbName, first.executor, false);
+    expect(await recoverInterrupted(second.ctx)).toBe(1);
+    expect(await recoverInterrupted(second.ctx)).toBe(0);
+    const audit = await readAudit(second.ctx.db);
+    const request = audit.find((e) => e.event === 'call.request')!;
+    expect(audit.at(-1)).toMatchObject({ event: 'call.interrupted', outcome: 'interrupted', callId: request.callId, error: { code: 'interrupted' } });
+    expect(await verifyChain(audit)).toMatchObject({ ok: true });
+  });
+});

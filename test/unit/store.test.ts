@@ -1,0 +1,102 @@
+import 'fake-indexeddb/auto';
+import { describe, expect, it } from 'vitest';
+import { openDB } from 'idb';
+import { AuditLog, GENESIS_HASH, readAudit, verifyChain } from '../../src/store/audit';
+import { DbHandle, openStore } from '../../src/store/db';
+import { DB_VERSION } from '../../src/store/migrations';
+import { freshDbName } from './support/server-fixture';
+
+describe('store migrations', () => {
+  it('creates every store and index at the current version', async () => {
+    const db = await openStore(freshDbName());
+    expect(db.version).toBe(DB_VERSION);
+    expect([...db.objectStoreNames].sort()).toEqual(['audit', 'hosts', 'pending', 'sessions', 'tools']);
+    expect([...db.transaction('audit').store.indexNames].sort()).toEqual(['by-agent', 'by-call', 'by-session']);
+    db.close();
+  });
+
+  it('keeps every record when a version-1 database is upgraded', async () => {
+    const name = freshDbName();
+    const v1 = await openStore(name, 1);
+    expect([...v1.objectStoreNames].sort()).toEqual(['audit', 'pending', 'sessions', 'tools']);
+    await v1.put('sessions', { id: 'old-session', agentId: 'a', protocolVersion: '2025-06-18', clientInfo: null, createdAt: 1, lastActivityAt: 2, callCount: 3 });
+    const entry = { seq: 1, ts: 1, event: 'admin', sessionId: null, agentId: 'a', callId: null, tool: null, args: null, outcome: 'info', durationMs: null, memoryBytes: null, error: null, details: null, prevHash: GENESIS_HASH, hash: 'h' } as const;
+    await v1.put('audit', entry);
+    v1.close();
+    const current = await openStore(name);
+    expect(await current.get('sessions', 'old-session')).toMatchObject({ callCount: 3 });
+    expect(await current.getAllFromIndex('audit', 'by-agent', 'a')).toHaveLength(1);
+    await current.put('hosts', { clientId: 'c', announcedAt: 1 });
+    current.close();
+  });
+
+  it('refuses to open a database from a newer version rather than corrupt it', async () => {
+    const name = freshDbName();
+    (await openDB(name, DB_VERSION + 1)).close();
+    await expect(openStore(name)).rejects.toMatchObject({ name: 'VersionError' });
+  });
+});
+
+describe('the audit chain', () => {
+  const draft = (i: number) => ({ event: 'admin' as const, outcome: 'info' as const, details: { i } });
+
+  it('appends in order, links each entry to the previous hash, and verifies', async () => {
+    const log = new AuditLog(new DbHandle(freshDbName()), () => 1000);
+    const a = await log.append(draft(1));
+    const b = await log.append(draft(2));
+    expect(a).toMatchObject({ seq: 1, prevHash: GENESIS_HASH });
+    expect(b).toMatchObject({ seq: 2, prevHash: a.hash });
+    expect(a.hash).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('group-commits concurrent appends into one unbroken chain', async () => {
+    const handle = new DbHandle(freshDbName());
+    const log = new AuditLog(handle);
+    const entries = await Promise.all(Array.from({ length: 50 }, (_, i) => log.append(draft(i))));
+    expect(entries.map((e) => e.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    expect(await verifyChain(await readAudit(handle))).toEqual({ ok: true, count: 50, head: entries[49]!.hash });
+  });
+
+  it('stays one chain when two writers append to the same database', async () => {
+    const name = freshDbName();
+    const one = new AuditLog(new DbHandle(name));
+    const two = new AuditLog(new DbHandle(name));
+    await one.append(draft(1));
+    await two.append(draft(2)); // two's cached tail is empty; it must find entry 1
+    await one.append(draft(3)); // one's cached tail is stale; it must find entry 2
+    await Promise.all([one.append(draft(4)), two.append(draft(5)), one.append(draft(6))]);
+    const all = await readAudit(new DbHandle(name));
+    expect(all).toHaveLength(6);
+    expect(await verifyChain(all)).toMatchObject({ ok: true, count: 6 });
+  });
+
+  it('detects an entry whose content was changed', async () => {
+    const handle = new DbHandle(freshDbName());
+    const log = new AuditLog(handle);
+    for (let i = 0; i < 3; i++) await log.append(draft(i));
+    const db = await handle.get();
+    const second = (await db.get('audit', 2))!;
+    await db.put('audit', { ...second, details: { i: 99 } });
+    expect(await verifyChain(await readAudit(handle))).toEqual({ ok: false, count: 1, seq: 2, reason: 'hash-mismatch' });
+  });
+
+  it('detects a re-hashed entry by its broken link to the next one', async () => {
+    const handle = new DbHandle(freshDbName());
+    const log = new AuditLog(handle);
+    for (let i = 0; i < 3; i++) await log.append(draft(i));
+    const db = await handle.get();
+    const { hash: _old, ...body } = (await db.get('audit', 2))!;
+    const forged = { ...body, details: { i: 99 } };
+    const { hashEntry } = await import('../../src/store/audit');
+    await db.put('audit', { ...forged, hash: await hashEntry(forged) });
+    expect(await verifyChain(await readAudit(handle))).toEqual({ ok: false, count: 2, seq: 3, reason: 'broken-link' });
+  });
+
+  it('detects a deleted entry as a gap', async () => {
+    const handle = new DbHandle(freshDbName());
+    const log = new AuditLog(handle);
+    for (let i = 0; i < 4; i++) await log.append(draft(i));
+    await (await handle.get()).delete('audit', 2);
+    expect(await verifyChain(await readAudit(handle))).toEqual({ ok: false, count: 1, seq: 3, reason: 'gap' });
+  });
+});

@@ -1,0 +1,121 @@
+import 'fake-indexeddb/auto';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { CfWorkerJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/cfworker';
+import { AuditLog } from '../../../src/store/audit';
+import { DbHandle } from '../../../src/store/db';
+import { DEFAULT_CONFIG, type Executor, type ServerContext } from '../../../src/server/context';
+import { ToolRegistry, type ManifestTool, type ToolManifest } from '../../../src/server/registry';
+import { SessionStore } from '../../../src/server/sessions';
+import { createSessionOpener } from '../../../src/server/session-opener';
+import { SessionRouter } from '../../../src/transport/session-router';
+import { createInMemoryLink } from '../../../src/transport/in-memory';
+import { EnvelopeClientTransport, type ClientEndpoint } from '../../../src/transport/client-transport';
+import type { ExecuteRequest, ExecuteResult } from '../../../src/shared/wire';
+
+let dbCounter = 0;
+export const freshDbName = () => `test-db-${process.pid}-${++dbCounter}-${Math.random().toString(36).slice(2)}`;
+
+function tool(name: string, extra: Partial<ManifestTool['metadata']> = {}, fixture = false): ManifestTool {
+  return {
+    name,
+    dir: `tools/${name}/`,
+    glue: `${name}.js`,
+    coreModules: [`${name}.core.wasm`],
+    component: `${name}.wasm`,
+    sha256: `hash-of-${name}`,
+    size: 1234,
+    fixture,
+    metadata: {
+      name,
+      description: `the ${name} tool`,
+      version: '1.0.0',
+      inputSchema: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'], additionalProperties: false },
+      ...extra,
+    },
+  };
+}
+
+export const MANIFEST: ToolManifest = {
+  version: 1,
+  tools: [
+    tool('echo', { limits: { cpuMs: 2000, memoryMb: 256 } }),
+    tool('system_info', { inputSchema: { type: 'object' }, resource: { uri: 'system://info', mimeType: 'application/json' }, categories: ['resource'] }),
+    tool('loop_forever', { inputSchema: { type: 'object' } }, true),
+  ],
+};
+
+/** An executor that answers from a script and remembers what it was asked. */
+export class ScriptedExecutor implements Executor {
+  readonly requests: ExecuteRequest[] = [];
+  next: ((request: ExecuteRequest) => ExecuteResult | Promise<ExecuteResult>) | null = null;
+  async execute(request: ExecuteRequest): Promise<ExecuteResult> {
+    this.requests.push(request);
+    if (this.next) return this.next(request);
+    return { ok: true, output: `ran ${request.tool} with ${request.args}`, durationMs: 1.5, memoryBytes: 65536 };
+  }
+}
+
+export interface Harness {
+  ctx: ServerContext;
+  executor: ScriptedExecutor;
+  router: SessionRouter;
+  link: ReturnType<typeof createInMemoryLink>;
+  dbName: string;
+  connect(options?: { sessionId?: string; agent?: string }, endpoint?: ClientEndpoint): Promise<Client>;
+}
+
+/**
+ * A server wired as the service worker wires it, over the in-memory link. Calling it again with
+ * the same `dbName` is a new service-worker lifetime: fresh globals, same IndexedDB.
+ */
+export async function startHarness(dbName = freshDbName(), executor = new ScriptedExecutor(), seed = true): Promise<Harness> {
+  const db = new DbHandle(dbName);
+  const ctx: ServerContext = {
+    db,
+    audit: new AuditLog(db),
+    registry: new ToolRegistry(db),
+    sessions: new SessionStore(db),
+    executor,
+    config: DEFAULT_CONFIG,
+    clock: Date.now,
+    incarnation: crypto.randomUUID(),
+  };
+  if (seed) await ctx.registry.seed(MANIFEST, { fixtures: false, now: Date.now() });
+  const router = new SessionRouter(createSessionOpener(ctx));
+  const link = createInMemoryLink(router);
+  return {
+    ctx,
+    executor,
+    router,
+    link,
+    dbName,
+    async connect(options = {}, endpoint: ClientEndpoint = link) {
+      const client = new Client({ name: 'unit-agent', version: '1.0.0' }, { jsonSchemaValidator: new CfWorkerJsonSchemaValidator() });
+      await client.connect(new EnvelopeClientTransport(endpoint, options));
+      return client;
+    }
+  };
+}
+
+/** An endpoint whose far side can be replaced, as a service worker is by its next lifetime. */
+export function swappableEndpoint(initial: ClientEndpoint): ClientEndpoint & { swap(next: ClientEndpoint): void } {
+  let current = initial;
+  const subscriptions = new Map<(data: unknown) => void, () => void>();
+  return {
+    post: (message) => current.post(message),
+    subscribe(listener) {
+      subscriptions.set(listener, current.subscribe(listener));
+      return () => {
+        subscriptions.get(listener)?.();
+        subscriptions.delete(listener);
+      };
+    },
+    swap(next) {
+      current = next;
+      for (const [listener, off] of subscriptions) {
+        off();
+        subscriptions.set(listener, next.subscribe(listener));
+      }
+    },
+  };
+}
