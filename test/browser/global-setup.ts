@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { Server } from 'node:http';
 import type { TestProject } from 'vitest/node';
 // @ts-expect-error -- plain ESM script without types
 import { startServer } from '../../scripts/serve.mjs';
@@ -14,7 +15,7 @@ declare module 'vitest' {
 export default async function setup(project: TestProject) {
   const dist = fileURLToPath(new URL('../../dist/', import.meta.url));
   if (!existsSync(dist + 'sw.js')) throw new Error('dist/ is missing: run `npm run build` before the browser tests');
-  const { server, url } = (await startServer({ root: dist, port: 0 })) as { server: import('node:http').Server; url: string };
+  const { server, url } = (await startServer({ root: dist, port: 0 })) as { server: Server; url: string };
   project.provide('baseUrl', url);
   return () => new Promise<void>((resolve) => server.close(() => resolve()));
 }

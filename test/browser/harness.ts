@@ -26,12 +26,20 @@ export async function openPage(context: BrowserContext, path = '/'): Promise<Pag
   return page;
 }
 
-/** Connects a standard SDK Client in the page, kept as `window.agents[name]`. */
+/**
+ * Loads a built module into the page as `window[name]`. A string, so that the test runner's
+ * transform does not rewrite the browser's own `import()`.
+ */
+async function importInPage(page: Page, url: string, name: string): Promise<void> {
+  await page.evaluate(`import(${JSON.stringify(url)}).then((m) => { window[${JSON.stringify(name)}] = m; })`);
+}
+
+/** Connects a standard SDK Client in the page (from the built client library), kept as `window.agents[name]`. */
 export async function connectAgent(page: Page, name: string, options: Record<string, unknown> = {}): Promise<string> {
+  await importInPage(page, '/client.js', 'sandboxClientLib');
   return page.evaluate(
     async ({ name, options }) => {
-      const url = '/client.js';
-      const { connect } = await import(/* @vite-ignore */ url);
+      const { connect } = (window as unknown as { sandboxClientLib: { connect(o: unknown): Promise<{ transport: { sessionId: string } }> } }).sandboxClientLib;
       const w = window as unknown as { agents?: Record<string, { transport: { sessionId: string } }> };
       w.agents ??= {};
       const client = await connect(options);
@@ -44,10 +52,11 @@ export async function connectAgent(page: Page, name: string, options: Record<str
 
 /** Calls an admin method from the page through the app's admin client. */
 export async function admin<T = unknown>(page: Page, method: string, params?: unknown): Promise<T> {
+  await importInPage(page, '/admin.js', 'sandboxAdminLib');
   return page.evaluate(
     async ({ method, params }) => {
-      const url = '/admin.js';
-      const { createAdminClient } = await import(/* @vite-ignore */ url);
+      type Admin = { request(method: string, params?: unknown): Promise<unknown> };
+      const { createAdminClient } = (window as unknown as { sandboxAdminLib: { createAdminClient(): Promise<Admin> } }).sandboxAdminLib;
       const client = await createAdminClient();
       return params === undefined ? client.request(method) : client.request(method, params);
     },

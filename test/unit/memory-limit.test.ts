@@ -16,7 +16,7 @@ function moduleWithMemory(min: number, max?: number): Uint8Array {
 }
 
 async function instantiate(bytes: Uint8Array) {
-  const { instance } = await WebAssembly.instantiate(bytes);
+  const instance = await WebAssembly.instantiate(await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>));
   return instance.exports as { memory: WebAssembly.Memory; grow(pages: number): number };
 }
 

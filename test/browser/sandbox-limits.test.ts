@@ -1,0 +1,139 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { admin, callTool, connectAgent, errorCode, launchBrowser, openApp } from './harness';
+
+const MB = 1024 * 1024;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let tools: { name: string; limits: { cpuMs?: number; memoryMb?: number } }[];
+
+beforeAll(async () => {
+  browser = await launchBrowser();
+  ({ context, page } = await openApp(browser));
+  await admin(page, 'tools.seed', { fixtures: true });
+  tools = await admin(page, 'tools.list');
+  await connectAgent(page, 'a', { agent: 'limits-agent' });
+});
+afterAll(async () => {
+  await context?.close();
+  await browser?.close();
+});
+
+/** The server's ceiling until per-agent policy lands (src/server/context.ts). */
+const SERVER_LIMITS = { cpuMs: 10_000, memoryMb: 64 };
+const limitOf = (name: string) => {
+  const t = tools.find((x) => x.name === name)!;
+  return { cpuMs: Math.min(t.limits.cpuMs ?? Infinity, SERVER_LIMITS.cpuMs), memoryBytes: Math.min(t.limits.memoryMb ?? Infinity, SERVER_LIMITS.memoryMb) * MB };
+};
+
+describe('per-call limits in the sandbox', () => {
+  it('answers a tool that loops forever as a timeout at its deadline, then serves the next call', async () => {
+    const { cpuMs } = limitOf('loop_forever');
+    const timed = await page.evaluate(async () => {
+      const c = (window as unknown as { agents: Record<string, { callTool(p: unknown): Promise<{ _meta?: Record<string, { code: string; details: { limitMs: number } }> }> }> }).agents['a']!;
+      const t0 = performance.now();
+      const result = await c.callTool({ name: 'loop_forever', arguments: {} });
+      return { elapsed: performance.now() - t0, error: result._meta?.['mcp-sandbox/error'] };
+    });
+    expect(timed.error).toMatchObject({ code: 'timeout', details: { limitMs: cpuMs } });
+    expect(timed.elapsed).toBeGreaterThanOrEqual(cpuMs);
+    expect(timed.elapsed).toBeLessThanOrEqual(cpuMs + 250);
+    const next = await callTool(page, 'a', 'text_stats', { text: 'still alive' });
+    expect(next.isError).toBeFalsy();
+    expect(JSON.parse(next.content[0]!.text).words).toBe(2);
+    // The looping worker was replaced, not lost: the pool is back to full strength.
+    const stats = await page.evaluate(() => (window as unknown as { sandboxHost: { pool: { stats: { size: number; idle: number } } } }).sandboxHost.pool.stats);
+    expect(stats.idle).toBe(stats.size);
+  });
+
+  it('stops a tool that grows memory without bound with an error naming the memory limit', async () => {
+    const { memoryBytes } = limitOf('memory_hog');
+    const result = await callTool(page, 'a', 'memory_hog', {});
+    expect(result.isError).toBe(true);
+    expect(errorCode(result)).toBe('memory-limit');
+    const info = result._meta!['mcp-sandbox/error'] as { message: string; details: { limitBytes: number; usedBytes: number } };
+    expect(info.details.limitBytes).toBe(memoryBytes);
+    expect(info.details.usedBytes).toBeLessThanOrEqual(memoryBytes);
+    expect(info.message).toContain(`${memoryBytes / MB} MiB`);
+  });
+
+  it('reports a trapping tool as a trap, and the sandbox keeps serving', async () => {
+    const result = await callTool(page, 'a', 'trap', {});
+    expect(errorCode(result)).toBe('trap');
+    expect((await callTool(page, 'a', 'json_query', { json: '[1,2]', path: '[1]' })).isError).toBeFalsy();
+  });
+
+  it('records every failed call with its error in the audit chain', async () => {
+    const entries = await admin<{ event: string; tool: string; outcome: string; error: { code: string } | null }[]>(page, 'audit.list');
+    const failures = entries.filter((e) => e.event === 'call.result' && e.outcome === 'error').map((e) => [e.tool, e.error!.code]);
+    expect(failures).toEqual([
+      ['loop_forever', 'timeout'],
+      ['memory_hog', 'memory-limit'],
+      ['trap', 'trap'],
+    ]);
+    expect(await admin(page, 'audit.verify')).toMatchObject({ ok: true });
+  });
+});
+
+describe('a tool worker and the network', () => {
+  let sink: Server;
+  const hits: string[] = [];
+  let sinkUrl: string;
+
+  beforeAll(async () => {
+    sink = createServer((req, res) => {
+      hits.push(req.url ?? '');
+      res.writeHead(200, { 'Access-Control-Allow-Origin': '*', 'Content-Type': 'text/javascript' });
+      res.end('export default 1;');
+    });
+    await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
+    sinkUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((r) => sink.close(() => r())));
+
+  it('is blocked from every way out, and nothing reaches a loopback server', async () => {
+    // The sink works: a request from outside the browser arrives.
+    await fetch(`${sinkUrl}/from-node`);
+    expect(hits).toEqual(['/from-node']);
+    hits.length = 0;
+
+    const worker = page.workers().find((w) => w.url().endsWith('/tool-worker.js'));
+    expect(worker, 'a tool worker is running').toBeDefined();
+    // A string, so that the test runner's transform leaves the worker's own `import()` alone.
+    const attempts = (await worker!.evaluate(`(async (base) => {
+      const outcome = {};
+      const attempt = async (name, run) => {
+        try { await run(); outcome[name] = 'allowed'; } catch { outcome[name] = 'blocked'; }
+      };
+      await attempt('fetch', () => fetch(base + '/fetch'));
+      await attempt('fetch-no-cors', () => fetch(base + '/no-cors', { mode: 'no-cors' }));
+      await attempt('import', () => import(base + '/import.js'));
+      await attempt('xhr', () => new Promise((resolve, reject) => {
+        const xhr = new XMLHttpRequest();
+        xhr.open('GET', base + '/xhr');
+        xhr.onload = resolve;
+        xhr.onerror = reject;
+        xhr.send();
+      }));
+      await attempt('websocket', () => new Promise((resolve, reject) => {
+        const ws = new WebSocket(base.replace('http', 'ws') + '/ws');
+        ws.onopen = resolve;
+        ws.onerror = reject;
+      }));
+      await attempt('eventsource', () => new Promise((resolve, reject) => {
+        const es = new EventSource(base + '/sse');
+        es.onopen = resolve;
+        es.onerror = () => { es.close(); reject(new Error('blocked')); };
+      }));
+      // Compiling wasm is forbidden too: only modules compiled by the host can run here.
+      await attempt('wasm-compile', () => WebAssembly.compile(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0])));
+      return outcome;
+    })(${JSON.stringify(sinkUrl)})`)) as Record<string, string>;
+    expect(attempts).toEqual({ fetch: 'blocked', 'fetch-no-cors': 'blocked', import: 'blocked', xhr: 'blocked', websocket: 'blocked', eventsource: 'blocked', 'wasm-compile': 'blocked' });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(hits).toEqual([]);
+  });
+});

@@ -1,0 +1,66 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { admin, callTool, connectAgent, launchBrowser, openApp } from './harness';
+
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+
+beforeAll(async () => {
+  browser = await launchBrowser();
+  ({ context, page } = await openApp(browser));
+});
+afterAll(async () => {
+  await context?.close();
+  await browser?.close();
+});
+
+/**
+ * Stops the service worker through the DevTools protocol and detaches, so nothing of ours stays
+ * attached to keep it running; resolves once Chromium reports it stopped.
+ */
+async function stopServiceWorker(): Promise<void> {
+  const cdp = await context.newCDPSession(page);
+  const stopped = new Promise<void>((resolve) => {
+    cdp.on('ServiceWorker.workerVersionUpdated', ({ versions }: { versions: { runningStatus: string }[] }) => {
+      if (versions.length && versions.every((v) => v.runningStatus === 'stopped')) resolve();
+    });
+  });
+  await cdp.send('ServiceWorker.enable');
+  await cdp.send('ServiceWorker.stopAllWorkers');
+  await stopped;
+  await cdp.send('ServiceWorker.disable');
+  await cdp.detach();
+}
+
+describe('a service worker stopped in the middle of a session', () => {
+  it('comes back with fresh globals, serves the same session, and loses no audit entry', async () => {
+    const session = await connectAgent(page, 'a', { agent: 'restart-agent' });
+    expect((await callTool(page, 'a', 'text_stats', { text: 'one two' })).isError).toBeFalsy();
+    const before = await admin<{ incarnation: string }>(page, 'server.info');
+    const entriesBefore = await admin<{ seq: number }[]>(page, 'audit.list');
+
+    await stopServiceWorker();
+
+    // The next call of the same session wakes a new service-worker lifetime and succeeds.
+    const after = await callTool(page, 'a', 'json_query', { json: '{"k":[1,2,3]}', path: 'k[2]' });
+    expect(after.isError).toBeFalsy();
+    expect(JSON.parse(after.content[0]!.text)).toMatchObject({ found: true, value: 3 });
+    const now = await admin<{ incarnation: string }>(page, 'server.info');
+    expect(now.incarnation).not.toBe(before.incarnation);
+
+    const entries = await admin<{ seq: number; event: string; sessionId: string; tool: string; callId: string }[]>(page, 'audit.list');
+    // Every entry from before is still there, unchanged in order, and the chain runs on.
+    expect(entries.slice(0, entriesBefore.length)).toEqual(entriesBefore);
+    const mine = entries.filter((e) => e.sessionId === session && e.event.startsWith('call.'));
+    expect(mine.map((e) => [e.event, e.tool])).toEqual([
+      ['call.request', 'text_stats'],
+      ['call.result', 'text_stats'],
+      ['call.request', 'json_query'],
+      ['call.result', 'json_query'],
+    ]);
+    expect(await admin(page, 'audit.verify')).toMatchObject({ ok: true, count: entries.length });
+    const sessions = await admin<{ id: string; callCount: number }[]>(page, 'sessions.list');
+    expect(sessions.find((s) => s.id === session)?.callCount).toBe(2);
+  });
+});

@@ -1,0 +1,8 @@
+// Editor typings for the parts of AssemblyScript's internal std library that tools use.
+// asc resolves "~lib/..." itself; tsc (tools/tsconfig.json) only needs these declarations.
+declare module "~lib/util/string" {
+  /** Unicode White_Space (as String#trim uses it). */
+  export function isSpace(c: u32): bool;
+  /** Unicode Alphabetic property. */
+  export function isAlpha(c: u32): bool;
+}
