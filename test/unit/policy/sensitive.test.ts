@@ -154,10 +154,12 @@ describe('redact: robustness', () => {
   test('large and pathological inputs stay linear', () => {
     const nested = 'secret={'.repeat(20_000);
     const many = 'password=x '.repeat(20_000);
+    const identifier = 'password_'.repeat(20_000);
     const started = performance.now();
     expect(redact(nested, ['secret']).redactions).toBe(1);
     expect(redact(many, ['password']).redactions).toBe(20_000);
-    expect(performance.now() - started).toBeLessThan(2000);
+    expect(redact(identifier, ['password']).redactions).toBe(20_000);
+    expect(performance.now() - started).toBeLessThan(1000);
   });
 });
 

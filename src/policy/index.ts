@@ -1,0 +1,73 @@
+/**
+ * The policy engine: pure functions from (policy, request, state, now) to a decision.
+ * No I/O, no clock, no globals but `Intl` and the WHATWG `URL` parser: time always
+ * arrives as `now` (epoch ms), and state (recent call times, session counters, active
+ * calls) is passed in by the caller, who also stores it.
+ *
+ * The model:
+ * - A **policy document** is versioned JSON (`{"version": 1, "trustLevel"?, …}`) that
+ *   refines a **trust level**'s template (Untrusted, Limited, Trusted, FullyTrusted).
+ *   Fields it leaves out come from the template; lists it gives replace the template's.
+ *   Unknown fields are errors; each error names its field path.
+ * - `resolvePolicy` turns level + document into an **effective policy**, every field set.
+ * - Deny by default: an empty list allows nothing and "any" is written `["*"]`. Every
+ *   allow list has a deny list beside it (`tools.blocked`, `network.blockedDomains`,
+ *   `files.blockedPatterns`), and deny wins.
+ * - `decideToolCall`, `decideNetwork` and `decideFile` return a **decision**: allow, or a
+ *   denial naming the rule (a stable `RuleId`), a sentence saying what would allow it,
+ *   and where useful the limit, the observed value and when to retry.
+ * - `applyGrant` / `applyRevoke` open or close exactly the one tool, host or path they
+ *   name, returning a new policy.
+ * - `redact` / `redactValue` hide values of sensitive keys (and the bare words) in what an
+ *   agent receives, when the policy's `data.redactForAgent` says so.
+ *
+ * Each concern lives in its own file; the comment at the top of each says why it decides
+ * the way it does (session timeout, glob, URL and redaction semantics).
+ */
+export { ANY, TRUST_LEVELS } from './types';
+export type {
+  CallState,
+  DataRules,
+  EffectivePolicy,
+  FileOp,
+  FileRequest,
+  FileRules,
+  Grant,
+  Limits,
+  NetworkRequest,
+  NetworkRules,
+  QuietHours,
+  Revoke,
+  RunLimits,
+  SessionRules,
+  ToolCall,
+  ToolLimits,
+  ToolRules,
+  TrustLevel,
+} from './types';
+export { ALLOW, deny, type Decision, type Denial, type RuleId } from './decision';
+export { TEMPLATES } from './templates';
+export {
+  parsePolicyDocument,
+  parsePolicyDocumentText,
+  serializePolicyDocument,
+  toPolicyDocument,
+  type PolicyDocument,
+  type PolicyParseResult,
+} from './document';
+export type { PolicyError } from './errors';
+export { policyDocumentSchema, grantSchema } from './schema';
+export { resolvePolicy } from './resolve';
+export { applyGrant, applyRevoke, parseGrant } from './grants';
+export { decideToolCall } from './tool-call';
+export { filterTools, isToolAllowed } from './tools';
+export { effectiveLimits } from './limits';
+export { decideNetwork } from './network';
+export { parseUrl, type ParsedUrl } from './url';
+export { matchesDomain } from './domains';
+export { decideFile } from './files';
+export { normalisePath, type NormalPath } from './paths';
+export { matchesPathPattern } from './glob';
+export { checkRate, RATE_WINDOW_MS, type RateCheck } from './rate';
+export { isQuietTime, msUntilQuietEnds } from './quiet-hours';
+export { findSensitive, redact, redactForAgent, redactValue, REDACTED, type SensitiveMatch, type TextRedaction, type ValueRedaction } from './sensitive';

@@ -1,0 +1,21 @@
+// Which tools an agent may see and call. Names are exact and case-sensitive (MCP tool
+// names are); `"*"` is the only wildcard. A blocked entry wins over an allowed one.
+import type { EffectivePolicy } from './types';
+import { ANY } from './types';
+
+export function listNames(list: readonly string[], name: string): boolean {
+  return list.includes(ANY) || list.includes(name);
+}
+
+export function isToolBlocked(policy: EffectivePolicy, tool: string): boolean {
+  return listNames(policy.tools.blocked, tool);
+}
+
+export function isToolAllowed(policy: EffectivePolicy, tool: string): boolean {
+  return listNames(policy.tools.allowed, tool) && !isToolBlocked(policy, tool);
+}
+
+/** The tools to show in tools/list: only those the agent could call. */
+export function filterTools<T extends { name: string }>(policy: EffectivePolicy, tools: readonly T[]): T[] {
+  return tools.filter((tool) => isToolAllowed(policy, tool.name));
+}
