@@ -1,6 +1,6 @@
 /// <reference lib="webworker" />
 import { envelope, type AdminRequestEnvelope, type AdminResponseEnvelope } from '../shared/wire';
-import { readAudit, toJsonLines, verifyChain } from '../store/audit';
+import { readAudit, readAuditTail, toJsonLines, verifyChain, type Tail } from '../store/audit';
 import type { ServerContext } from './context';
 
 export interface AdminHooks {
@@ -21,8 +21,9 @@ export async function handleAdmin(ctx: ServerContext, request: AdminRequestEnvel
 }
 
 async function dispatch(ctx: ServerContext, { method, params }: AdminRequestEnvelope, hooks: AdminHooks): Promise<unknown> {
-  const db = await ctx.db.get();
   switch (method) {
+    case 'ping':
+      return 'pong';
     case 'server.info':
       return { ...ctx.config.serverInfo, incarnation: ctx.incarnation };
     case 'tools.list':
@@ -30,13 +31,18 @@ async function dispatch(ctx: ServerContext, { method, params }: AdminRequestEnve
     case 'tools.seed':
       return hooks.seed((params as { fixtures?: boolean } | undefined)?.fixtures === true);
     case 'sessions.list':
-      return db.getAll('sessions');
+      return (await ctx.db.get()).getAll('sessions');
     case 'audit.list': {
       const sessionId = (params as { sessionId?: string } | undefined)?.sessionId;
-      return sessionId ? db.getAllFromIndex('audit', 'by-session', sessionId) : readAudit(ctx.db);
+      return sessionId ? (await ctx.db.get()).getAllFromIndex('audit', 'by-session', sessionId) : readAudit(ctx.db);
     }
-    case 'audit.verify':
-      return verifyChain(await readAudit(ctx.db));
+    case 'audit.tail':
+      return readAuditTail(ctx.db, Math.min(1000, Math.max(1, Number((params as { limit?: number } | undefined)?.limit ?? 200))));
+    case 'audit.verify': {
+      // From a head the caller verified before (incremental), or from the genesis.
+      const from = (params as { from?: Tail } | undefined)?.from;
+      return from ? verifyChain(await readAudit(ctx.db, from.seq), from) : verifyChain(await readAudit(ctx.db));
+    }
     case 'audit.export':
       return toJsonLines(await readAudit(ctx.db));
     default:

@@ -53,14 +53,33 @@ export async function runAudited(ctx: ServerContext, session: SessionRecord, too
   return { ok: result.ok, output: result.ok ? result.output : '', error, result };
 }
 
+/** Reads what a call needs in one transaction: the session and the tool, in parallel. */
+async function readCall(ctx: ServerContext, sessionId: string, name: string): Promise<{ session: SessionRecord; tool: ToolRecord | undefined }> {
+  const tx = (await ctx.db.get()).transaction(['sessions', 'tools']);
+  const [session, tool] = await Promise.all([tx.objectStore('sessions').get(sessionId), tx.objectStore('tools').get(name)]);
+  if (!session) throw new McpError(ErrorCode.InvalidRequest, `session ${sessionId} no longer exists`);
+  return { session, tool };
+}
+
+/** Validators compiled once per tool version for this service-worker lifetime. */
+const validators = new Map<string, ReturnType<typeof validator.getValidator>>();
+function validatorFor(tool: ToolRecord) {
+  let v = validators.get(tool.code.hash);
+  if (!v) {
+    v = validator.getValidator(tool.inputSchema as Parameters<typeof validator.getValidator>[0]);
+    validators.set(tool.code.hash, v);
+  }
+  return v;
+}
+
 /** Handles `tools/call`. Unknown tools are protocol errors; everything else is a result. */
-export async function callTool(ctx: ServerContext, session: SessionRecord, name: string, args: Record<string, unknown> | undefined): Promise<CallToolResult> {
-  const tool = await ctx.registry.get(name);
+export async function callTool(ctx: ServerContext, sessionId: string, name: string, args: Record<string, unknown> | undefined): Promise<CallToolResult> {
+  const { session, tool } = await readCall(ctx, sessionId, name);
   if (!tool || !tool.enabled || tool.resource) {
     await reject(ctx, session, name, args, new SandboxError('unknown-tool', `no enabled tool named ${JSON.stringify(name)}`));
     throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`, { code: 'unknown-tool' });
   }
-  const check = validator.getValidator(tool.inputSchema as Parameters<typeof validator.getValidator>[0])(args ?? {});
+  const check = validatorFor(tool)(args ?? {});
   if (!check.valid) {
     const error = new SandboxError('invalid-arguments', `arguments do not match the input schema of ${name}: ${check.errorMessage}`, { schema: tool.inputSchema });
     await reject(ctx, session, name, args, error);

@@ -48,7 +48,7 @@ export function createSessionServer(ctx: ServerContext, sessionId: string): Serv
     };
   });
 
-  server.setRequestHandler(CallToolRequestSchema, async (request) => callTool(ctx, await session(), request.params.name, request.params.arguments));
+  server.setRequestHandler(CallToolRequestSchema, async (request) => callTool(ctx, sessionId, request.params.name, request.params.arguments));
 
   server.setRequestHandler(ListResourcesRequestSchema, async () => {
     await session();

@@ -2,6 +2,7 @@
 import { SandboxError, type SandboxErrorInfo } from '../shared/errors';
 import { envelope, type ExecuteEnvelope, type ExecuteRequest, type ExecuteResult } from '../shared/wire';
 import type { DbHandle } from '../store/db';
+import type { HostRecord } from '../store/schema';
 import type { Executor } from './context';
 
 /** Time allowed beyond a call's CPU limit for fetching, compiling and the hops. */
@@ -15,13 +16,23 @@ const HOST_POLL_MS = 500;
  * still knows them. A host that has gone is skipped, and the next live one takes over.
  */
 export class SandboxDispatcher implements Executor {
+  /** The hosts list of this lifetime, newest first; loaded from IndexedDB on first use. */
+  private hosts: Promise<HostRecord[]> | null = null;
+
   constructor(
     private readonly scope: ServiceWorkerGlobalScope,
     private readonly db: DbHandle,
   ) {}
 
+  private known(): Promise<HostRecord[]> {
+    return (this.hosts ??= this.db.get().then((db) => db.getAll('hosts')).then((all) => all.sort((a, b) => b.announcedAt - a.announcedAt)));
+  }
+
   async announce(clientId: string, now: number): Promise<void> {
-    await (await this.db.get()).put('hosts', { clientId, announcedAt: now });
+    const record = { clientId, announcedAt: now };
+    await (await this.db.get()).put('hosts', record);
+    const hosts = await this.known();
+    this.hosts = Promise.resolve([record, ...hosts.filter((h) => h.clientId !== clientId)]);
   }
 
   async execute(request: ExecuteRequest): Promise<ExecuteResult> {
@@ -31,14 +42,18 @@ export class SandboxDispatcher implements Executor {
   }
 
   private async pickHost(): Promise<Client | null> {
-    const db = await this.db.get();
-    const hosts = (await db.getAll('hosts')).sort((a, b) => b.announcedAt - a.announcedAt);
-    for (const h of hosts) {
+    for (const h of await this.known()) {
       const client = await this.scope.clients.get(h.clientId);
       if (client) return client;
-      await db.delete('hosts', h.clientId);
+      await this.forget(h.clientId);
     }
     return null;
+  }
+
+  private async forget(clientId: string): Promise<void> {
+    const hosts = await this.known();
+    this.hosts = Promise.resolve(hosts.filter((h) => h.clientId !== clientId));
+    await (await this.db.get()).delete('hosts', clientId);
   }
 
   private runOn(host: Client, request: ExecuteRequest): Promise<ExecuteResult> {

@@ -23,7 +23,7 @@ interface Queued {
   reject: (error: unknown) => void;
 }
 
-interface Tail {
+export interface Tail {
   seq: number;
   hash: string;
 }
@@ -39,10 +39,12 @@ export function hashEntry(body: AuditEntryBody): Promise<string> {
  * - `append` resolves only after the entry's transaction has committed (write-ahead).
  * - Entries of calls appended while a commit is in flight are group-committed together in
  *   the next transaction, in arrival order.
- * - The chain is extended optimistically from a cached tail; inside the write transaction the
- *   real tail is re-read, and if another writer moved it, the batch is re-hashed and retried.
- *   Hashing happens before the transaction opens, because awaiting `crypto.subtle` inside one
- *   would let IndexedDB auto-commit it.
+ * - The chain is extended optimistically from a cached tail. Entries are keyed by `seq`, so if
+ *   another writer extended the chain first, our `add` of an existing key fails, the whole
+ *   transaction aborts, and the batch is re-hashed on the real tail and retried. Entries are
+ *   immutable, so a key that is free means our cached tail really is the last entry.
+ * - Hashing happens before the transaction opens: awaiting `crypto.subtle` inside one would
+ *   let IndexedDB auto-commit it. Nothing but IndexedDB requests is awaited inside.
  */
 export class AuditLog {
   private queue: Queued[] = [];
@@ -85,25 +87,25 @@ export class AuditLog {
       const entries = await this.chain(batch, tail);
       const tx = db.transaction(['audit', 'pending', 'sessions'], 'readwrite');
       const audit = tx.objectStore('audit');
-      const last = await audit.openCursor(null, 'prev');
-      const actual: Tail = last ? { seq: last.value.seq, hash: last.value.hash } : { seq: 0, hash: GENESIS_HASH };
-      if (actual.seq !== tail.seq || actual.hash !== tail.hash) {
-        tx.abort();
-        await tx.done.catch(() => undefined);
-        this.tail = actual;
-        continue;
-      }
       const pending = tx.objectStore('pending');
       const writes: Promise<unknown>[] = [];
       for (let i = 0; i < batch.length; i++) {
+        // `seq` is the key: if another writer took it, `add` fails and the batch is re-chained.
         writes.push(audit.add(entries[i]!));
         const effect = batch[i]!.effect;
         if (effect?.openPending) writes.push(pending.put(effect.openPending));
         if (effect?.closePending) writes.push(pending.delete(effect.closePending));
         if (effect?.touchSession) writes.push(touchSession(tx.objectStore('sessions'), effect.touchSession));
       }
-      // Must reject if any write rejects, and must not leave a write's rejection unhandled.
-      await Promise.all([...writes, tx.done]);
+      try {
+        // Must reject if any write rejects, and must not leave a write's rejection unhandled.
+        await Promise.all([...writes, tx.done]);
+      } catch (error) {
+        if ((error as DOMException)?.name !== 'ConstraintError') throw error;
+        await tx.done.catch(() => undefined);
+        this.tail = await readTail(db);
+        continue;
+      }
       const head = entries[entries.length - 1]!;
       this.tail = { seq: head.seq, hash: head.hash };
       return entries;
@@ -153,7 +155,7 @@ async function readTail(db: Awaited<ReturnType<DbHandle['get']>>): Promise<Tail>
 }
 
 export type ChainVerdict =
-  | { ok: true; count: number; head: string }
+  | { ok: true; count: number; head: string; headSeq: number }
   | { ok: false; count: number; seq: number; reason: 'hash-mismatch' | 'broken-link' | 'gap' };
 
 /**
@@ -161,8 +163,8 @@ export type ChainVerdict =
  * sequence numbers must have no gaps (a deleted entry in the middle shows as a gap and a
  * broken link). Truncating the newest entries is not detectable from the chain alone.
  */
-export async function verifyChain(entries: AsyncIterable<AuditEntry> | Iterable<AuditEntry>): Promise<ChainVerdict> {
-  let prev: Tail = { seq: 0, hash: GENESIS_HASH };
+export async function verifyChain(entries: AsyncIterable<AuditEntry> | Iterable<AuditEntry>, from: Tail = { seq: 0, hash: GENESIS_HASH }): Promise<ChainVerdict> {
+  let prev: Tail = from;
   let count = 0;
   for await (const entry of entries) {
     const { hash, ...body } = entry;
@@ -172,13 +174,21 @@ export async function verifyChain(entries: AsyncIterable<AuditEntry> | Iterable<
     prev = { seq: body.seq, hash };
     count++;
   }
-  return { ok: true, count, head: prev.hash };
+  return { ok: true, count, head: prev.hash, headSeq: prev.seq };
 }
 
-/** Every entry in order, read in one transaction (hashing happens after, outside it). */
-export async function readAudit(handle: DbHandle): Promise<AuditEntry[]> {
+/** Entries in order (all, or those after `afterSeq`), read in one transaction; hashing happens after, outside it. */
+export async function readAudit(handle: DbHandle, afterSeq = 0): Promise<AuditEntry[]> {
   const db = await handle.get();
-  return db.getAll('audit');
+  return afterSeq > 0 ? db.getAll('audit', IDBKeyRange.lowerBound(afterSeq, true)) : db.getAll('audit');
+}
+
+/** The newest `limit` entries, oldest first. */
+export async function readAuditTail(handle: DbHandle, limit: number): Promise<AuditEntry[]> {
+  const db = await handle.get();
+  const out: AuditEntry[] = [];
+  for (let cursor = await db.transaction('audit').store.openCursor(null, 'prev'); cursor && out.length < limit; cursor = await cursor.continue()) out.push(cursor.value);
+  return out.reverse();
 }
 
 export function toJsonLines(entries: readonly AuditEntry[]): string {

@@ -40,18 +40,33 @@ export class SandboxApp extends LitElement {
     clearInterval(this.timer);
   }
 
+  /** The head verified so far: each refresh checks only the entries after it. */
+  private verified: { seq: number; hash: string; count: number } | null = null;
+
   private async refresh(): Promise<void> {
+    if (document.hidden) return;
     try {
       this.admin ??= await createAdminClient();
-      [this.tools, this.sessions, this.audit, this.verdict] = await Promise.all([
-        this.admin.request('tools.list'),
-        this.admin.request('sessions.list'),
-        this.admin.request('audit.list'),
-        this.admin.request('audit.verify'),
-      ]);
+      [this.tools, this.sessions, this.audit] = await Promise.all([this.admin.request('tools.list'), this.admin.request('sessions.list'), this.admin.request('audit.tail', { limit: 200 })]);
+      await this.verify(false);
       this.failure = '';
     } catch (error) {
       this.failure = (error as Error).message;
+    }
+  }
+
+  /** Verifies the chain: incrementally from the last verified head, or whole when asked. */
+  private async verify(whole: boolean): Promise<void> {
+    if (whole) this.verified = null;
+    if (this.verdict && !this.verdict.ok && !whole) return;
+    const from = this.verified ? { seq: this.verified.seq, hash: this.verified.hash } : undefined;
+    const verdict = await this.admin!.request('audit.verify', from ? { from } : undefined);
+    if (verdict.ok) {
+      const count = (this.verified?.count ?? 0) + verdict.count;
+      this.verified = { seq: verdict.headSeq, hash: verdict.head, count };
+      this.verdict = { ...verdict, count };
+    } else {
+      this.verdict = verdict;
     }
   }
 
@@ -80,6 +95,7 @@ export class SandboxApp extends LitElement {
       <h2>
         Audit trail
         ${v ? html`<span class="badge ${v.ok ? 'ok' : 'error'}" data-testid="chain">${v.ok ? `chain verified · ${v.count} entries` : `chain BROKEN at #${v.seq}: ${v.reason}`}</span>` : ''}
+        <button @click=${() => void this.verify(true)}>Verify whole chain</button>
         <button @click=${() => void this.exportAudit()}>Export JSON Lines</button>
       </h2>
       <table>

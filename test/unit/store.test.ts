@@ -54,7 +54,7 @@ describe('the audit chain', () => {
     const log = new AuditLog(handle);
     const entries = await Promise.all(Array.from({ length: 50 }, (_, i) => log.append(draft(i))));
     expect(entries.map((e) => e.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
-    expect(await verifyChain(await readAudit(handle))).toEqual({ ok: true, count: 50, head: entries[49]!.hash });
+    expect(await verifyChain(await readAudit(handle))).toEqual({ ok: true, count: 50, head: entries[49]!.hash, headSeq: 50 });
   });
 
   it('stays one chain when two writers append to the same database', async () => {
@@ -68,6 +68,22 @@ describe('the audit chain', () => {
     const all = await readAudit(new DbHandle(name));
     expect(all).toHaveLength(6);
     expect(await verifyChain(all)).toMatchObject({ ok: true, count: 6 });
+  });
+
+  it('verifies incrementally from a head checked before, and still catches a change after it', async () => {
+    const handle = new DbHandle(freshDbName());
+    const log = new AuditLog(handle);
+    for (let i = 0; i < 3; i++) await log.append(draft(i));
+    const first = await verifyChain(await readAudit(handle));
+    if (!first.ok) throw new Error('chain should verify');
+    for (let i = 3; i < 6; i++) await log.append(draft(i));
+    const from = { seq: first.headSeq, hash: first.head };
+    expect(await verifyChain(await readAudit(handle, from.seq), from)).toMatchObject({ ok: true, count: 3, headSeq: 6 });
+    const db = await handle.get();
+    await db.put('audit', { ...(await db.get('audit', 5))!, outcome: 'ok' });
+    expect(await verifyChain(await readAudit(handle, from.seq), from)).toMatchObject({ ok: false, seq: 5, reason: 'hash-mismatch' });
+    // A head that is not the real entry at that position does not link.
+    expect(await verifyChain(await readAudit(handle, 3), { seq: 3, hash: 'f'.repeat(64) })).toMatchObject({ ok: false, seq: 4, reason: 'broken-link' });
   });
 
   it('detects an entry whose content was changed', async () => {

@@ -1,0 +1,118 @@
+// `npm run bench`: end-to-end figures in headless Chromium, each beside the floor measured in
+// the same run, because this machine is shared and noisy: ratios travel, milliseconds do not.
+import { chromium } from 'playwright-core';
+import { writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { startServer } from '../../scripts/serve.mjs';
+
+const ARGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const N = Number(process.env.BENCH_N ?? 1000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
+
+const { server, url } = await startServer({ root: fileURLToPath(new URL('../../dist/', import.meta.url)), port: 0 });
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ARGS });
+try {
+  const page = await (await browser.newContext()).newPage();
+  await page.goto(url);
+  await page.waitForFunction(() => 'sandboxHost' in window);
+  await page.evaluate(`Promise.all([import('/client.js'), import('/admin.js')]).then(([c, a]) => { window.lib = { ...c, ...a }; })`);
+
+  const results = await page.evaluate(
+    async ({ N, CONCURRENCY }) => {
+      const stats = (samples) => {
+        const s = [...samples].sort((a, b) => a - b);
+        const at = (q) => s[Math.min(s.length - 1, Math.floor(q * s.length))];
+        return { n: s.length, p50: at(0.5), p99: at(0.99), mean: s.reduce((a, b) => a + b, 0) / s.length };
+      };
+      const time = async (n, fn) => {
+        for (let i = 0; i < Math.min(50, n); i++) await fn(i); // warm-up
+        const samples = [];
+        for (let i = 0; i < n; i++) {
+          const t0 = performance.now();
+          await fn(i);
+          samples.push(performance.now() - t0);
+        }
+        return stats(samples);
+      };
+
+      // Floor 1: page ⇄ tool worker, one Comlink message (a property read of the exposed API).
+      const worker = new Worker('/tool-worker.js', { type: 'module' });
+      let nextId = 0;
+      const workerHop = () =>
+        new Promise((resolve) => {
+          const id = `bench-${nextId++}`;
+          const onMessage = (e) => {
+            if (e.data?.id !== id) return;
+            worker.removeEventListener('message', onMessage);
+            resolve(e.data);
+          };
+          worker.addEventListener('message', onMessage);
+          worker.postMessage({ id, type: 'GET', path: ['run', 'length'] });
+        });
+      const floorWorker = await time(N, workerHop);
+      worker.terminate();
+
+      // Floor 2: page → service worker → page, answered without storage.
+      const admin = await window.lib.createAdminClient();
+      const floorSw = await time(N, () => admin.request('ping'));
+
+      // The sandbox alone: host → module cache → worker → wasm, no service worker or audit.
+      const tool = (await admin.request('tools.list')).find((t) => t.name === 'text_stats');
+      const text = 'The quick brown fox jumps over the lazy dog. '.repeat(4);
+      const request = (i) => ({ callId: `b${i}`, tool: 'text_stats', code: tool.code, entry: 'call', args: JSON.stringify({ text }), limits: { cpuMs: 5000, memoryBytes: 64 * 1024 * 1024 } });
+      const sandboxOnly = await time(N, (i) => window.sandboxHost.execute(request(i)));
+
+      // The whole path: SDK Client → postMessage → SW (session, validation, write-ahead audit)
+      // → sandbox host → worker → wasm → SW (result audit) → Client.
+      const client = await window.lib.connect({ agent: 'bench' });
+      const call = () => client.callTool({ name: 'text_stats', arguments: { text } });
+      const endToEnd = await time(N, call);
+
+      // Throughput: CONCURRENCY calls in flight at all times.
+      const total = N;
+      let started = 0;
+      const t0 = performance.now();
+      await Promise.all(
+        Array.from({ length: CONCURRENCY }, async () => {
+          while (started < total) {
+            started++;
+            const r = await call();
+            if (r.isError) throw new Error(JSON.stringify(r));
+          }
+        }),
+      );
+      const seconds = (performance.now() - t0) / 1000;
+      const verdict = await admin.request('audit.verify');
+      return { floorWorker, floorSw, sandboxOnly, endToEnd, throughput: { calls: total, concurrency: CONCURRENCY, seconds, callsPerSecond: total / seconds }, auditEntries: verdict.count, chainOk: verdict.ok };
+    },
+    { N, CONCURRENCY },
+  );
+
+  const r2 = (x) => Math.round(x * 1000) / 1000;
+  const floorRoundTrip = results.floorWorker.p50 + results.floorSw.p50;
+  const report = {
+    date: new Date().toISOString(),
+    chromium: browser.version(),
+    samples: N,
+    floor: {
+      pageWorkerRoundTripMs: { p50: r2(results.floorWorker.p50), p99: r2(results.floorWorker.p99) },
+      pageSwPageRoundTripMs: { p50: r2(results.floorSw.p50), p99: r2(results.floorSw.p99) },
+    },
+    sandboxOnlyMs: { p50: r2(results.sandboxOnly.p50), p99: r2(results.sandboxOnly.p99) },
+    toolsCallMs: { p50: r2(results.endToEnd.p50), p99: r2(results.endToEnd.p99) },
+    throughput: { ...results.throughput, seconds: r2(results.throughput.seconds), callsPerSecond: Math.round(results.throughput.callsPerSecond) },
+    ratios: {
+      // tools/call p50 over the two hops it cannot avoid (page→SW→page plus page→worker→page).
+      toolsCallP50OverFloor: r2(results.endToEnd.p50 / floorRoundTrip),
+      toolsCallP99OverFloorP99: r2(results.endToEnd.p99 / (results.floorWorker.p99 + results.floorSw.p99)),
+      sandboxOnlyP50OverWorkerFloor: r2(results.sandboxOnly.p50 / results.floorWorker.p50),
+    },
+    audit: { entries: results.auditEntries, chainVerified: results.chainOk },
+  };
+  const out = JSON.stringify(report, null, 2);
+  console.log(out);
+  await writeFile(fileURLToPath(new URL('../../bench-results.json', import.meta.url)), out + '\n');
+} finally {
+  await browser.close();
+  server.close();
+}
