@@ -10,7 +10,7 @@ import { ToolRegistry, type ToolManifest } from './registry';
 import { SandboxDispatcher } from './sandbox-dispatch';
 import { createSessionOpener } from './session-opener';
 import { SessionStore } from './sessions';
-import { cspFor } from './worker-csp';
+import { dropOldCaches, precache, respond } from './offline';
 
 /**
  * Wires the service worker's events to the server. Everything built here is rebuilt on every
@@ -43,11 +43,16 @@ export function startServiceWorker(scope: ServiceWorkerGlobalScope): void {
       throw error;
     }));
 
-  scope.addEventListener('install', (event) => event.waitUntil(scope.skipWaiting()));
-  scope.addEventListener('activate', (event) => event.waitUntil((async () => {
-    await scope.clients.claim();
-    await seedBundled(ctx, manifestUrl, false);
-  })()));
+  scope.addEventListener('install', (event) => event.waitUntil(precache(scope).then(() => scope.skipWaiting())));
+  scope.addEventListener('activate', (event) =>
+    event.waitUntil(
+      (async () => {
+        await scope.clients.claim();
+        await dropOldCaches();
+        await seedBundled(ctx, manifestUrl, false);
+      })(),
+    ),
+  );
 
   scope.addEventListener('message', (event) => {
     const data: unknown = event.data;
@@ -71,21 +76,15 @@ export function startServiceWorker(scope: ServiceWorkerGlobalScope): void {
   };
 
   scope.addEventListener('fetch', (event) => {
-    const csp = cspFor(event.request, scope.registration.scope);
-    if (!csp) return;
-    // Second gate: whatever the server sent, tool-worker scripts run under the strict CSP.
-    event.respondWith(
-      fetch(event.request).then((response) => {
-        const headers = new Headers(response.headers);
-        headers.set('Content-Security-Policy', csp);
-        return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
-      }),
-    );
+    const request = event.request;
+    if (request.method !== 'GET' || new URL(request.url).origin !== scope.location.origin) return;
+    event.respondWith(respond(request, scope.registration.scope));
   });
 }
 
 async function seedBundled(ctx: ServerContext, manifestUrl: string, fixtures: boolean): Promise<string[]> {
-  const response = await fetch(manifestUrl, { cache: 'no-cache' });
+  // Offline, the precached copy will do.
+  const response = await fetch(manifestUrl, { cache: 'no-cache' }).catch(async (error: unknown) => (await caches.match(manifestUrl)) ?? Promise.reject(error));
   if (!response.ok) throw new Error(`bundled tool manifest: HTTP ${response.status}`);
   return ctx.registry.seed((await response.json()) as ToolManifest, { fixtures, now: ctx.clock() });
 }
