@@ -25,9 +25,12 @@ export function liftString(ptr: usize, len: usize): string {
   return String.UTF8.decodeUnsafe(ptr, len);
 }
 
-// REPLACE turns lone surrogates into U+FFFD: the canonical ABI requires valid UTF-8
-// and a strict host (wasmtime) would trap on WTF-8.
-function encode(s: string): ArrayBuffer {
+/**
+ * UTF-8 bytes of `s` for lowering to the host. REPLACE turns lone surrogates into
+ * U+FFFD: the canonical ABI requires valid UTF-8 and a strict host (wasmtime) would
+ * trap on WTF-8.
+ */
+export function encode(s: string): ArrayBuffer {
   return String.UTF8.encode(s, false, String.UTF8.ErrorMode.REPLACE);
 }
 
