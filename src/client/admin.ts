@@ -3,23 +3,10 @@
  * never travel over an agent's MCP session.
  */
 import { envelope, isEnvelope, type AdminRequestEnvelope } from '../shared/wire';
-import type { AuditEntry, SessionRecord, ToolRecord } from '../store/schema';
-import type { ChainVerdict, Tail } from '../store/audit';
+import type { AdminMethods } from '../api/admin';
 import { registerSandbox } from './register';
 
-export interface AdminMethods {
-  /** Answered by the service worker without touching storage: the bare round trip. */
-  ping: { params: undefined; result: 'pong' };
-  'server.info': { params: undefined; result: { name: string; version: string; incarnation: string } };
-  'tools.list': { params: undefined; result: ToolRecord[] };
-  'tools.seed': { params: { fixtures: boolean }; result: string[] };
-  'sessions.list': { params: undefined; result: SessionRecord[] };
-  'audit.list': { params: { sessionId?: string } | undefined; result: AuditEntry[] };
-  'audit.tail': { params: { limit?: number } | undefined; result: AuditEntry[] };
-  /** With `from` (a head verified before), checks only what came after it. */
-  'audit.verify': { params: { from?: Tail } | undefined; result: ChainVerdict };
-  'audit.export': { params: undefined; result: string };
-}
+export type { AdminMethods, AgentView, AgentInput, AgentMetrics } from '../api/admin';
 
 export class AdminError extends Error {
   constructor(

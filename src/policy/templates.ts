@@ -3,9 +3,15 @@
 // everything that derives a policy from them copies.
 import type { EffectivePolicy, TrustLevel } from './types';
 
+/**
+ * Bundled tools that compute on their arguments alone (no files, network or clock), added to
+ * every level beside the seed's own tool names: they can do nothing a policy guards.
+ */
+export const PURE_TOOLS = ['text_stats', 'json_query'] as const;
+
 const untrusted: EffectivePolicy = {
   trustLevel: 'Untrusted',
-  tools: { allowed: ['read_file', 'list_directory'], blocked: [] },
+  tools: { allowed: [...PURE_TOOLS, 'read_file', 'list_directory'], blocked: [] },
   limits: { memoryMb: 32, cpuSeconds: 10, concurrentCalls: 1 },
   network: {
     allowedDomains: [],
@@ -22,7 +28,7 @@ const untrusted: EffectivePolicy = {
 
 const limited: EffectivePolicy = {
   trustLevel: 'Limited',
-  tools: { allowed: ['read_file', 'write_file', 'execute_code', 'list_directory'], blocked: [] },
+  tools: { allowed: [...PURE_TOOLS, 'read_file', 'write_file', 'execute_code', 'list_directory'], blocked: [] },
   limits: { memoryMb: 128, cpuSeconds: 60, concurrentCalls: 3 },
   network: {
     allowedDomains: ['api.openai.com', 'httpbin.org'],
@@ -44,7 +50,7 @@ const limited: EffectivePolicy = {
 
 const trusted: EffectivePolicy = {
   trustLevel: 'Trusted',
-  tools: { allowed: ['read_file', 'write_file', 'execute_code', 'fetch_url', 'system_command'], blocked: [] },
+  tools: { allowed: [...PURE_TOOLS, 'read_file', 'write_file', 'execute_code', 'fetch_url', 'system_command'], blocked: [] },
   limits: { memoryMb: 512, cpuSeconds: 300, concurrentCalls: 10 },
   network: {
     allowedDomains: ['*'],

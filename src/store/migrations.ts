@@ -24,6 +24,13 @@ export const MIGRATIONS: readonly Migration[] = [
     db.createObjectStore('hosts', { keyPath: 'clientId' });
     tx.objectStore('audit').createIndex('by-agent', 'agentId');
   },
+  // v3: agents and settings; an agent's recent calls can be read by time (rate limits are
+  // rebuilt from the audit after a restart).
+  (db, tx) => {
+    db.createObjectStore('agents', { keyPath: 'id' });
+    db.createObjectStore('settings', { keyPath: 'key' });
+    tx.objectStore('audit').createIndex('by-agent-ts', ['agentId', 'ts']);
+  },
 ];
 
 export const DB_VERSION = MIGRATIONS.length;

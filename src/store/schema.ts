@@ -1,5 +1,6 @@
 import type { DBSchema } from 'idb';
 import type { SandboxErrorInfo } from '../shared/errors';
+import type { Grant, PolicyDocument, TrustLevel } from '../policy';
 
 export const DB_NAME = 'mcp-sandbox';
 
@@ -25,9 +26,39 @@ export interface ToolRecord {
   registeredAt: number;
 }
 
+/** An agent, registered by the person running the sandbox (admin API only). */
+export interface AgentRecord {
+  id: string;
+  name: string;
+  trustLevel: TrustLevel;
+  /** Origins it may connect from (exact `scheme://host:port`). */
+  origins: string[];
+  /** SHA-256 (hex) of its secret token; the token itself is shown once, at registration. */
+  tokenHash: string;
+  /** Its own policy document refining the level's template, or null for the template as is. */
+  policy: PolicyDocument | null;
+  /** Run-time grants and revokes, applied in order on top of the policy. */
+  changes: { op: 'grant' | 'revoke'; change: Grant; at: number }[];
+  createdAt: number;
+  updatedAt: number;
+  revokedAt: number | null;
+}
+
+/** Sandbox-wide settings (one record, key `settings`). */
+export interface SettingsRecord {
+  key: 'settings';
+  /** What happens to a connection without valid credentials. */
+  unauthenticated: 'refuse' | 'untrusted';
+  /** Calls running at once across all agents. */
+  globalConcurrentCalls: number;
+}
+
 export interface SessionRecord {
   id: string;
   agentId: string;
+  /** The origin the session was opened from (attested by the browser); later messages must match. */
+  origin: string;
+  via: 'direct' | 'connector';
   protocolVersion: string;
   clientInfo: { name: string; version: string } | null;
   createdAt: number;
@@ -45,6 +76,8 @@ export type AuditEvent =
   /** A call whose service worker was stopped mid-flight, found on the next wake. */
   | 'call.interrupted'
   | 'session.open'
+  /** A connection refused: wrong token, origin not allowed, unknown or revoked agent. */
+  | 'session.refused'
   | 'resource.read'
   | 'admin';
 
@@ -93,9 +126,9 @@ export interface HostRecord {
 export interface SandboxDB extends DBSchema {
   tools: { key: string; value: ToolRecord };
   sessions: { key: string; value: SessionRecord };
-  audit: { key: number; value: AuditEntry; indexes: { 'by-session': string; 'by-call': string; 'by-agent': string } };
+  audit: { key: number; value: AuditEntry; indexes: { 'by-session': string; 'by-call': string; 'by-agent': string; 'by-agent-ts': [string, number] } };
   pending: { key: string; value: PendingCall };
   hosts: { key: string; value: HostRecord };
+  agents: { key: string; value: AgentRecord };
+  settings: { key: string; value: SettingsRecord };
 }
-
-export type StoreName = 'tools' | 'sessions' | 'audit' | 'pending' | 'hosts';

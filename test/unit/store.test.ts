@@ -10,8 +10,8 @@ describe('store migrations', () => {
   it('creates every store and index at the current version', async () => {
     const db = await openStore(freshDbName());
     expect(db.version).toBe(DB_VERSION);
-    expect([...db.objectStoreNames].sort()).toEqual(['audit', 'hosts', 'pending', 'sessions', 'tools']);
-    expect([...db.transaction('audit').store.indexNames].sort()).toEqual(['by-agent', 'by-call', 'by-session']);
+    expect([...db.objectStoreNames].sort()).toEqual(['agents', 'audit', 'hosts', 'pending', 'sessions', 'settings', 'tools']);
+    expect([...db.transaction('audit').store.indexNames].sort()).toEqual(['by-agent', 'by-agent-ts', 'by-call', 'by-session']);
     db.close();
   });
 
@@ -19,7 +19,7 @@ describe('store migrations', () => {
     const name = freshDbName();
     const v1 = await openStore(name, 1);
     expect([...v1.objectStoreNames].sort()).toEqual(['audit', 'pending', 'sessions', 'tools']);
-    await v1.put('sessions', { id: 'old-session', agentId: 'a', protocolVersion: '2025-06-18', clientInfo: null, createdAt: 1, lastActivityAt: 2, callCount: 3 });
+    await v1.put('sessions', { id: 'old-session', agentId: 'a', origin: 'http://x', via: 'direct', protocolVersion: '2025-06-18', clientInfo: null, createdAt: 1, lastActivityAt: 2, callCount: 3 });
     const entry = { seq: 1, ts: 1, event: 'admin', sessionId: null, agentId: 'a', callId: null, tool: null, args: null, outcome: 'info', durationMs: null, memoryBytes: null, error: null, details: null, prevHash: GENESIS_HASH, hash: 'h' } as const;
     await v1.put('audit', entry);
     v1.close();

@@ -10,6 +10,7 @@ import {
   type Decision,
   type EffectivePolicy,
 } from '../../../src/policy';
+import { PURE_TOOLS } from '../../../src/policy/templates';
 import { idleState, NOON } from './fake-clock';
 
 const ruleOf = (d: Decision) => (d.allow ? 'allow' : d.rule);
@@ -25,7 +26,7 @@ describe('tool grants and revokes', () => {
     const p = applyGrant(base, { kind: 'tool', name: 'write_file' });
     expect(tool(p, 'write_file')).toBe('allow');
     expect(tool(p, 'execute_code')).toBe('tool.not-allowed');
-    expect(p.tools.allowed).toEqual(['read_file', 'list_directory', 'write_file']);
+    expect(p.tools.allowed).toEqual([...PURE_TOOLS, 'read_file', 'list_directory', 'write_file']);
   });
 
   test('a grant removes an identical blocked entry, and only that one', () => {
@@ -44,9 +45,9 @@ describe('tool grants and revokes', () => {
 
   test('revoking removes the name from the allow list too, and a later grant restores it', () => {
     const revoked = applyRevoke(base, { kind: 'tool', name: 'read_file' });
-    expect(revoked.tools).toEqual({ allowed: ['list_directory'], blocked: ['read_file'] });
+    expect(revoked.tools).toEqual({ allowed: [...PURE_TOOLS, 'list_directory'], blocked: ['read_file'] });
     const granted = applyGrant(revoked, { kind: 'tool', name: 'read_file' });
-    expect(granted.tools).toEqual({ allowed: ['list_directory', 'read_file'], blocked: [] });
+    expect(granted.tools).toEqual({ allowed: [...PURE_TOOLS, 'list_directory', 'read_file'], blocked: [] });
   });
 
   test('grants and revokes are idempotent and pure', () => {

@@ -1,24 +1,25 @@
 import { describe, expect, test } from 'vitest';
 import { resolvePolicy, TEMPLATES, TRUST_LEVELS, type TrustLevel } from '../../../src/policy';
+import { PURE_TOOLS } from '../../../src/policy/templates';
 
 // The seed guide's table, restated independently of templates.ts.
 const table: Record<TrustLevel, unknown> = {
   Untrusted: {
-    tools: ['read_file', 'list_directory'],
+    tools: [...PURE_TOOLS, 'read_file', 'list_directory'],
     memory: 32, cpu: 10, concurrent: 1, fileMb: 1, rpm: 0,
     domains: [], blocked: [], ports: [], https: true, kb: 0,
     files: ['./sandbox/*'], sensitive: ['password', 'key'], encrypt: true, audit: true, redact: true,
     timeout: 10, maxCalls: 10, callsPerMinute: 5, quiet: null,
   },
   Limited: {
-    tools: ['read_file', 'write_file', 'execute_code', 'list_directory'],
+    tools: [...PURE_TOOLS, 'read_file', 'write_file', 'execute_code', 'list_directory'],
     memory: 128, cpu: 60, concurrent: 3, fileMb: 10, rpm: 10,
     domains: ['api.openai.com', 'httpbin.org'], blocked: [], ports: [80, 443], https: true, kb: 100,
     files: ['./workspace/*', './temp/*'], sensitive: ['password', 'secret'], encrypt: true, audit: true, redact: true,
     timeout: 60, maxCalls: 50, callsPerMinute: 20, quiet: { start: '22:00', end: '06:00', timeZone: 'UTC' },
   },
   Trusted: {
-    tools: ['read_file', 'write_file', 'execute_code', 'fetch_url', 'system_command'],
+    tools: [...PURE_TOOLS, 'read_file', 'write_file', 'execute_code', 'fetch_url', 'system_command'],
     memory: 512, cpu: 300, concurrent: 10, fileMb: 100, rpm: 100,
     domains: ['*'], blocked: ['malware.example.com'], ports: [80, 443, 22, 3000], https: false, kb: 1024,
     files: ['./workspace/*', '/tmp/*'], sensitive: ['password'], encrypt: false, audit: true, redact: false,

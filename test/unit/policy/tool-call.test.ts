@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { decideToolCall, filterTools, resolvePolicy, type Decision } from '../../../src/policy';
+import { PURE_TOOLS } from '../../../src/policy/templates';
 import { at, idleState, MINUTE, NOON, SECOND } from './fake-clock';
 
 const untrusted = resolvePolicy('Untrusted');
@@ -19,7 +20,7 @@ describe('which tools an agent may call', () => {
       allow: false,
       rule: 'tool.not-allowed',
       reason: "Tool 'write_file' is not in this agent's allowed tools (tools.allowed); an admin can grant it.",
-      limit: ['read_file', 'list_directory'],
+      limit: [...PURE_TOOLS, 'read_file', 'list_directory'],
       observed: 'write_file',
     });
   });
