@@ -65,6 +65,7 @@ export default defineConfig({
       input: {
         main: at('./index.html'),
         agent: at('./agent.html'),
+        connector: at('./connector.html'),
         sw: at('./src/entries/sw.ts'),
         'tool-worker': at('./src/entries/tool-worker.ts'),
         client: at('./src/client/index.ts'),

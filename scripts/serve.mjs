@@ -39,7 +39,9 @@ export async function startServer({ root = join(here, '../dist'), port = 4173, h
         'Cache-Control': 'no-cache',
         'X-Content-Type-Options': 'nosniff',
       };
-      if (extname(path) === '.html') headers['Content-Security-Policy'] = csp.app;
+      if (extname(path) === '.html') headers['Content-Security-Policy'] = url.pathname === '/' + csp.connectorPath ? csp.connector : csp.app;
+      // The client library is loaded by agent pages on other origins.
+      if (extname(path) === '.js') headers['Access-Control-Allow-Origin'] = '*';
       if (url.pathname === '/' + csp.toolWorkerPath) headers['Content-Security-Policy'] = csp.toolWorker;
       res.writeHead(200, headers);
       res.end(req.method === 'HEAD' ? undefined : await readFile(path));

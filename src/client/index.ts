@@ -8,7 +8,8 @@
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { CfWorkerJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/cfworker';
-import { EnvelopeClientTransport } from '../transport/client-transport';
+import { EnvelopeClientTransport, type ClientEndpoint } from '../transport/client-transport';
+import { connectorEndpoint } from '../transport/page/connector-endpoint';
 import { serviceWorkerEndpoint } from '../transport/page/sw-endpoint';
 import { registerSandbox } from './register';
 
@@ -17,19 +18,50 @@ export { EnvelopeClientTransport } from '../transport/client-transport';
 export { registerSandbox } from './register';
 
 export interface ConnectOptions {
-  /** The agent this session speaks for. */
+  /** The agent this session speaks for, and its secret token (from the app's Agents view). */
   agent?: string;
+  token?: string;
   /** Reuse a session id (e.g. after a reload); a new one is made otherwise. */
   sessionId?: string;
   clientInfo?: { name: string; version: string };
 }
 
+/** Connects from a page of the sandbox's own origin, straight to its service worker. */
 export async function connect(options: ConnectOptions = {}): Promise<Client> {
   const registration = await registerSandbox();
-  const transportOptions: { sessionId?: string; agent?: string } = {};
+  return open(serviceWorkerEndpoint(registration), options);
+}
+
+export interface RemoteConnectOptions extends ConnectOptions {
+  /** URL of the sandbox app (its root), e.g. `https://sandbox.example/`. */
+  sandbox: string;
+  agent: string;
+  token: string;
+  /** How long to wait for the connector iframe. */
+  timeoutMs?: number;
+}
+
+/**
+ * Connects from a page on another origin, through the sandbox's connector iframe. The agent
+ * must be registered with this page's origin; the browser attests the origin, the token
+ * proves the identity.
+ */
+export async function connectRemote(options: RemoteConnectOptions): Promise<Client> {
+  const endpoint = await connectorEndpoint(options.sandbox, options.timeoutMs);
+  const client = await open(endpoint, options);
+  const close = client.onclose;
+  client.onclose = () => {
+    endpoint.close();
+    close?.();
+  };
+  return client;
+}
+
+async function open(endpoint: ClientEndpoint, options: ConnectOptions): Promise<Client> {
+  const transportOptions: { sessionId?: string; auth?: { agent: string; token: string } } = {};
   if (options.sessionId) transportOptions.sessionId = options.sessionId;
-  if (options.agent) transportOptions.agent = options.agent;
-  const transport = new EnvelopeClientTransport(serviceWorkerEndpoint(registration), transportOptions);
+  if (options.agent && options.token) transportOptions.auth = { agent: options.agent, token: options.token };
+  const transport = new EnvelopeClientTransport(endpoint, transportOptions);
   const client = new Client(options.clientInfo ?? { name: 'mcp-sandbox-agent', version: '0.1.0' }, { capabilities: {}, jsonSchemaValidator: new CfWorkerJsonSchemaValidator() });
   await client.connect(transport);
   return client;

@@ -3,6 +3,8 @@ import type { DbHandle } from '../store/db';
 import type { ExecuteRequest, ExecuteResult } from '../shared/wire';
 import type { ToolRegistry } from './registry';
 import type { SessionStore } from './sessions';
+import type { AgentDirectory } from './agents';
+import type { CallCounters } from './counters';
 
 /** Runs one call somewhere that can start workers. Never throws: failures are results. */
 export interface Executor {
@@ -11,16 +13,10 @@ export interface Executor {
 
 export interface ServerConfig {
   serverInfo: { name: string; version: string };
-  /** Ceilings for every call until per-agent policy lands: the smaller of these and the tool's own. */
-  defaultLimits: { cpuMs: number; memoryMb: number };
-  /** Agent id for sessions that name none. */
-  anonymousAgent: string;
 }
 
 export const DEFAULT_CONFIG: ServerConfig = {
   serverInfo: { name: 'browser-mcp-sandbox', version: '0.1.0' },
-  defaultLimits: { cpuMs: 10_000, memoryMb: 64 },
-  anonymousAgent: 'anonymous',
 };
 
 /** Everything a request handler may touch. Rebuilt on every service-worker wake. */
@@ -29,6 +25,8 @@ export interface ServerContext {
   audit: AuditLog;
   registry: ToolRegistry;
   sessions: SessionStore;
+  agents: AgentDirectory;
+  counters: CallCounters;
   executor: Executor;
   config: ServerConfig;
   clock: () => number;

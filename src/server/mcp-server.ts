@@ -2,39 +2,41 @@ import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CfWorkerJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/cfworker';
 import {
   CallToolRequestSchema,
-  ErrorCode,
   ListResourcesRequestSchema,
   ListToolsRequestSchema,
   McpError,
   ReadResourceRequestSchema,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
-import type { SessionRecord } from '../store/schema';
-import { callTool } from './call-tool';
+import { z } from 'zod';
+import { filterTools } from '../policy';
+import { RpcCode } from '../shared/errors';
+import { callTool, readCall } from './call-tool';
 import type { ServerContext } from './context';
+import { agentMetrics } from './metrics';
 import { readResource } from './resources';
+
+/** The seed's custom methods, served beside MCP's own. */
+const HealthRequest = z.object({ method: z.literal('health'), params: z.optional(z.object({}).passthrough()) });
+const MetricsRequest = z.object({ method: z.literal('get_metrics'), params: z.optional(z.object({}).passthrough()) });
+const RegisterAgentRequest = z.object({ method: z.literal('register_agent'), params: z.optional(z.object({}).passthrough()) });
 
 /**
  * One SDK `Server` per session. It holds nothing that matters between events: every handler
- * reads the session, the registry and the audit tail from IndexedDB, so a server rebuilt after
- * the service worker was stopped answers exactly as the old one would have.
+ * reads the session, its agent, the registry and the counters' sources from IndexedDB, so a
+ * server rebuilt after the service worker was stopped answers exactly as the old one would.
  */
 export function createSessionServer(ctx: ServerContext, sessionId: string): Server {
   const server = new Server(ctx.config.serverInfo, {
     // Declared truthfully: we answer these and nothing else; list changes are not announced yet.
     capabilities: { tools: {}, resources: {} },
     jsonSchemaValidator: new CfWorkerJsonSchemaValidator(),
-    instructions: 'Tools run as WebAssembly in locked-down browser workers; every call is audited.',
+    instructions: 'Tools run as WebAssembly in locked-down browser workers under your policy; every call is audited.',
   });
-  const session = async (): Promise<SessionRecord> => {
-    const s = await ctx.sessions.get(sessionId);
-    if (!s) throw new McpError(ErrorCode.InvalidRequest, `session ${sessionId} no longer exists`);
-    return s;
-  };
 
   server.setRequestHandler(ListToolsRequestSchema, async () => {
-    await session();
-    const tools = await ctx.registry.callable();
+    const { policy } = await readCall(ctx, sessionId, null);
+    const tools = filterTools(policy, await ctx.registry.callable());
     return {
       tools: tools.map(
         (t): Tool => ({
@@ -42,7 +44,7 @@ export function createSessionServer(ctx: ServerContext, sessionId: string): Serv
           description: t.description,
           inputSchema: t.inputSchema as Tool['inputSchema'],
           annotations: { title: t.name, readOnlyHint: !t.permissions.some((p) => p.startsWith('files:write')), openWorldHint: t.permissions.some((p) => p.startsWith('network')) },
-          _meta: { 'mcp-sandbox/tool': { version: t.version, author: t.author, tags: t.tags, categories: t.categories, hash: t.code.hash } },
+          _meta: { 'mcp-sandbox/tool': { version: t.version, author: t.author, tags: t.tags, categories: t.categories, hash: t.code.hash, permissions: t.permissions } },
         }),
       ),
     };
@@ -51,12 +53,29 @@ export function createSessionServer(ctx: ServerContext, sessionId: string): Serv
   server.setRequestHandler(CallToolRequestSchema, async (request) => callTool(ctx, sessionId, request.params.name, request.params.arguments));
 
   server.setRequestHandler(ListResourcesRequestSchema, async () => {
-    await session();
+    await readCall(ctx, sessionId, null);
     const producers = await ctx.registry.resources();
     return { resources: producers.map((t) => ({ uri: t.resource!.uri, name: t.name, description: t.description, mimeType: t.resource!.mimeType })) };
   });
 
-  server.setRequestHandler(ReadResourceRequestSchema, async (request) => readResource(ctx, await session(), request.params.uri));
+  server.setRequestHandler(ReadResourceRequestSchema, async (request) => readResource(ctx, sessionId, request.params.uri));
+
+  server.setRequestHandler(HealthRequest, async () => {
+    const { agent } = await readCall(ctx, sessionId, null);
+    return { status: 'ok', agent: agent.id, server: ctx.config.serverInfo, incarnation: ctx.incarnation, time: new Date(ctx.clock()).toISOString() };
+  });
+
+  server.setRequestHandler(MetricsRequest, async () => {
+    // An agent sees its own figures, never another's.
+    const { agent } = await readCall(ctx, sessionId, null);
+    return { metrics: (await agentMetrics(ctx, agent.id))[0] };
+  });
+
+  server.setRequestHandler(RegisterAgentRequest, async () => {
+    const { agent } = await readCall(ctx, sessionId, null);
+    await ctx.audit.append({ event: 'call.rejected', outcome: 'denied', sessionId, agentId: agent.id, tool: 'register_agent', error: { code: 'policy-denied', message: 'register_agent is admin only', details: { rule: 'admin-only' } } });
+    throw new McpError(RpcCode.Forbidden, 'register_agent is admin only: agents are registered by the person running the sandbox, from the app', { code: 'admin-only' });
+  });
 
   return server;
 }

@@ -1,8 +1,8 @@
 /// <reference lib="webworker" />
-import { isEnvelope, type Envelope } from '../shared/wire';
+import { CONNECTOR_PATH, isEnvelope, type Envelope, type McpEnvelope } from '../shared/wire';
 import { AuditLog } from '../store/audit';
 import { DbHandle } from '../store/db';
-import { SessionRouter } from '../transport/session-router';
+import { SessionRouter, type Peer } from '../transport/session-router';
 import { handleAdmin } from './admin';
 import { DEFAULT_CONFIG, type ServerContext } from './context';
 import { recoverInterrupted } from './recovery';
@@ -10,6 +10,8 @@ import { ToolRegistry, type ToolManifest } from './registry';
 import { SandboxDispatcher } from './sandbox-dispatch';
 import { createSessionOpener } from './session-opener';
 import { SessionStore } from './sessions';
+import { AgentDirectory } from './agents';
+import { CallCounters } from './counters';
 import { dropOldCaches, precache, respond } from './offline';
 
 /**
@@ -24,6 +26,8 @@ export function startServiceWorker(scope: ServiceWorkerGlobalScope): void {
     audit: new AuditLog(db),
     registry: new ToolRegistry(db),
     sessions: new SessionStore(db),
+    agents: new AgentDirectory(db, Date.now),
+    counters: new CallCounters(db),
     executor: dispatcher,
     config: DEFAULT_CONFIG,
     clock: Date.now,
@@ -65,7 +69,7 @@ export function startServiceWorker(scope: ServiceWorkerGlobalScope): void {
   const handle = async (data: Envelope, source: Client): Promise<void> => {
     switch (data.kind) {
       case 'mcp':
-        return router.handle(data, { post: (message) => source.postMessage(message) });
+        return router.handle(data, { post: (message) => source.postMessage(message) }, peerOf(data, source, scope));
       case 'host-hello':
         return dispatcher.announce(source.id, ctx.clock());
       case 'admin':
@@ -80,6 +84,17 @@ export function startServiceWorker(scope: ServiceWorkerGlobalScope): void {
     if (request.method !== 'GET' || new URL(request.url).origin !== scope.location.origin) return;
     event.respondWith(respond(request, scope.registration.scope));
   });
+}
+
+/**
+ * Who sent an MCP message. Only the connector page may speak for another origin (it relays
+ * `event.origin` as the browser gave it); every other page is its own, same, origin.
+ */
+function peerOf(data: McpEnvelope, source: Client, scope: ServiceWorkerGlobalScope): Peer {
+  const own = scope.location.origin;
+  const fromConnector = new URL(source.url).pathname === new URL(CONNECTOR_PATH, scope.registration.scope).pathname;
+  if (fromConnector && typeof data.origin === 'string') return { origin: data.origin, via: 'connector' };
+  return { origin: own, via: 'direct' };
 }
 
 async function seedBundled(ctx: ServerContext, manifestUrl: string, fixtures: boolean): Promise<string[]> {

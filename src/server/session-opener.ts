@@ -1,55 +1,84 @@
 import { ErrorCode, InitializeRequestSchema, McpError, type InitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { RpcCode } from '../shared/errors';
 import { ServerSessionTransport } from '../transport/server-transport';
-import type { OpenSessionRequest, SessionOpener } from '../transport/session-router';
+import type { OpenSessionRequest, Peer, SessionOpener } from '../transport/session-router';
+import { ANONYMOUS, authenticate, type AuthFailure } from './agents';
 import type { ServerContext } from './context';
 import { createSessionServer } from './mcp-server';
+import { readSettings } from './settings';
 
 /**
  * Maps session ids to connected servers. The map is only a cache for this service-worker
  * lifetime: a session known to IndexedDB but not to the map (the worker was stopped and woken)
- * gets a fresh server, and only `initialize` may create a session.
+ * gets a fresh server. Only `initialize` with valid credentials (or, if settings allow, none)
+ * creates a session, and a session answers only to the origin that opened it.
  */
 export function createSessionOpener(ctx: ServerContext): SessionOpener {
-  const live = new Map<string, Promise<ServerSessionTransport>>();
+  const live = new Map<string, { origin: string; transport: Promise<ServerSessionTransport> }>();
 
-  const connect = (sessionId: string): Promise<ServerSessionTransport> => {
-    let p = live.get(sessionId);
-    if (!p) {
-      p = (async () => {
-        const transport = new ServerSessionTransport(sessionId);
-        await createSessionServer(ctx, sessionId).connect(transport);
-        return transport;
+  const connect = (sessionId: string, origin: string): Promise<ServerSessionTransport> => {
+    let entry = live.get(sessionId);
+    if (!entry) {
+      const transport = (async () => {
+        const t = new ServerSessionTransport(sessionId);
+        await createSessionServer(ctx, sessionId).connect(t);
+        return t;
       })();
-      live.set(sessionId, p);
-      p.catch(() => live.delete(sessionId));
+      entry = { origin, transport };
+      live.set(sessionId, entry);
+      transport.catch(() => live.delete(sessionId));
     }
-    return p;
+    return entry.transport;
   };
 
-  return async ({ sessionId, agent, initialize }: OpenSessionRequest) => {
+  return async ({ sessionId, peer, auth, initialize }: OpenSessionRequest) => {
     if (initialize) {
       const parsed = InitializeRequestSchema.safeParse(initialize);
       if (!parsed.success) throw new McpError(ErrorCode.InvalidParams, `invalid initialize request: ${parsed.error.issues[0]?.message ?? 'malformed'}`);
-      await openSession(ctx, sessionId, agent, parsed.data);
-      return connect(sessionId);
+      const existing = await ctx.sessions.get(sessionId);
+      if (existing && existing.origin !== peer.origin) return null; // not yours: as if unknown
+      await openSession(ctx, sessionId, peer, auth, parsed.data);
+      live.delete(sessionId);
+      return connect(sessionId, peer.origin);
     }
-    if (live.has(sessionId)) return connect(sessionId);
-    return (await ctx.sessions.get(sessionId)) ? connect(sessionId) : null;
+    const cached = live.get(sessionId);
+    if (cached) return cached.origin === peer.origin ? cached.transport : null;
+    const session = await ctx.sessions.get(sessionId);
+    return session && session.origin === peer.origin ? connect(sessionId, peer.origin) : null;
   };
 }
 
-async function openSession(ctx: ServerContext, sessionId: string, agent: string | undefined, init: InitializeRequest): Promise<void> {
+async function openSession(ctx: ServerContext, sessionId: string, peer: Peer, auth: OpenSessionRequest['auth'], init: InitializeRequest): Promise<void> {
   const now = ctx.clock();
+  const agentId = await identify(ctx, sessionId, peer, auth);
   const existing = await ctx.sessions.get(sessionId);
-  const agentId = existing?.agentId ?? agent ?? ctx.config.anonymousAgent;
+  if (existing && existing.agentId !== agentId) throw new McpError(RpcCode.Unauthenticated, 'this session belongs to another agent', { code: 'unauthenticated' });
   await ctx.sessions.put({
     id: sessionId,
     agentId,
+    origin: peer.origin,
+    via: peer.via,
     protocolVersion: init.params.protocolVersion,
     clientInfo: { name: init.params.clientInfo.name, version: init.params.clientInfo.version },
     createdAt: existing?.createdAt ?? now,
     lastActivityAt: now,
     callCount: existing?.callCount ?? 0,
   });
-  await ctx.audit.append({ event: 'session.open', outcome: 'info', sessionId, agentId, details: { clientInfo: init.params.clientInfo, protocolVersion: init.params.protocolVersion, reinitialized: !!existing } });
+  await ctx.audit.append({ event: 'session.open', outcome: 'info', sessionId, agentId, details: { origin: peer.origin, via: peer.via, clientInfo: init.params.clientInfo, protocolVersion: init.params.protocolVersion, reinitialized: !!existing } });
+}
+
+/** Who this connection is. Every refusal is audited with its reason; the peer learns none. */
+async function identify(ctx: ServerContext, sessionId: string, peer: Peer, auth: OpenSessionRequest['auth']): Promise<string> {
+  let failure: AuthFailure | 'no-credentials';
+  if (auth) {
+    const agent = await ctx.agents.get(auth.agent);
+    const problem = await authenticate(agent, auth.token, peer.origin);
+    if (!problem) return agent!.id;
+    failure = problem;
+  } else {
+    if ((await readSettings(ctx.db)).unauthenticated === 'untrusted') return ANONYMOUS.id;
+    failure = 'no-credentials';
+  }
+  await ctx.audit.append({ event: 'session.refused', outcome: 'denied', sessionId, agentId: auth?.agent ?? null, details: { reason: failure, origin: peer.origin, via: peer.via } });
+  throw new McpError(RpcCode.Unauthenticated, 'authentication failed: unknown agent, wrong token, or an origin this agent may not use', { code: 'unauthenticated' });
 }

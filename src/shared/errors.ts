@@ -15,6 +15,10 @@ export const RpcCode = {
   UnknownSession: -32001,
   /** The envelope was larger than the server accepts. */
   MessageTooLarge: -32002,
+  /** Credentials missing or wrong, origin not allowed, agent unknown or revoked. */
+  Unauthenticated: -32003,
+  /** Authenticated, but this method is not for agents (admin only). */
+  Forbidden: -32004,
 } as const;
 export type RpcCode = (typeof RpcCode)[keyof typeof RpcCode];
 
@@ -41,7 +45,9 @@ export type SandboxErrorCode =
   /** The sandbox host went away (closed or reloaded) while the call ran. */
   | 'host-gone'
   /** The service worker was stopped while the call ran; recorded on the next wake. */
-  | 'interrupted';
+  | 'interrupted'
+  /** The agent's policy does not allow this call now; `details.rule` says which rule. */
+  | 'policy-denied';
 
 export interface SandboxErrorInfo {
   code: SandboxErrorCode;

@@ -3,6 +3,7 @@
  * worker, worker) can depend on this file and nothing else to speak to the others.
  */
 import type { SandboxErrorInfo } from './errors';
+import csp from './csp.json';
 
 /** Marks our messages so foreign postMessage traffic on the same channel is ignored. */
 export const CHANNEL = 'mcp-sandbox';
@@ -22,8 +23,18 @@ export interface McpEnvelope extends Base {
   session: string;
   /** A JSON-RPC message (object) or its JSON text; validated by the receiver. */
   message: unknown;
-  /** The agent this session speaks for (unauthenticated until the policy layer lands). */
-  agent?: string;
+  /** Credentials, sent with `initialize` only: the agent id and its secret token. */
+  auth?: { agent: string; token: string };
+  /**
+   * The agent page's origin, as the browser gave it to the connector (`event.origin`). Set
+   * only by the connector page; the server ignores it on messages from any other page.
+   */
+  origin?: string;
+}
+
+/** Connector → agent page: the connector is loaded and will relay. */
+export interface ConnectorReadyEnvelope extends Base {
+  kind: 'connector-ready';
 }
 
 /** A window announces that it can host tool workers. */
@@ -51,7 +62,10 @@ export interface ExecuteEnvelope extends Base {
   request: ExecuteRequest;
 }
 
-export type Envelope = McpEnvelope | HostHelloEnvelope | AdminRequestEnvelope | AdminResponseEnvelope | ExecuteEnvelope;
+export type Envelope = McpEnvelope | HostHelloEnvelope | AdminRequestEnvelope | AdminResponseEnvelope | ExecuteEnvelope | ConnectorReadyEnvelope;
+
+/** Path of the connector page, relative to the app root. */
+export const CONNECTOR_PATH: string = csp.connectorPath;
 
 /** Where a tool's code lives: transpiled JS glue plus its core modules, all same-origin. */
 export interface ToolCode {

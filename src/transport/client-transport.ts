@@ -25,16 +25,16 @@ export class EnvelopeClientTransport implements Transport {
   sessionId: string | undefined;
   /** The id every envelope carries, chosen here (or resumed) before the server knows it. */
   readonly session: string;
-  private readonly agent: string | undefined;
+  private readonly auth: { agent: string; token: string } | undefined;
   private unsubscribe: (() => void) | null = null;
 
   constructor(
     private readonly endpoint: ClientEndpoint,
-    options: { sessionId?: string; agent?: string } = {},
+    options: { sessionId?: string; auth?: { agent: string; token: string } } = {},
   ) {
     this.session = options.sessionId ?? crypto.randomUUID();
     this.sessionId = options.sessionId;
-    this.agent = options.agent;
+    this.auth = options.auth;
   }
 
   async start(): Promise<void> {
@@ -49,7 +49,8 @@ export class EnvelopeClientTransport implements Transport {
   async send(message: JSONRPCMessage): Promise<void> {
     if (!this.unsubscribe) throw new Error('transport not started');
     const body: Omit<McpEnvelope, 'channel' | 'v'> = { kind: 'mcp', session: this.session, message };
-    if (this.agent !== undefined) body.agent = this.agent;
+    // Credentials travel with `initialize` only; afterwards the session id stands for them.
+    if (this.auth && 'method' in message && message.method === 'initialize') body.auth = this.auth;
     this.endpoint.post(envelope<McpEnvelope>(body));
   }
 

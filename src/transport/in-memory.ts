@@ -1,13 +1,13 @@
 import type { McpEnvelope } from '../shared/wire';
 import type { ClientEndpoint } from './client-transport';
-import type { SessionRouter } from './session-router';
+import type { Peer, SessionRouter } from './session-router';
 
 /**
  * The in-memory twin of the postMessage link, for unit tests: envelopes are structured-cloned
  * and delivered on a later task, as postMessage would, and each message's handling promise is
  * collected like a service worker's `waitUntil`.
  */
-export function createInMemoryLink(router: SessionRouter): ClientEndpoint & { raw(data: unknown): Promise<void>; settled(): Promise<void> } {
+export function createInMemoryLink(router: SessionRouter, peer: Peer = { origin: 'http://sandbox.test', via: 'direct' }): ClientEndpoint & { raw(data: unknown): Promise<void>; settled(): Promise<void> } {
   const listeners = new Set<(data: unknown) => void>();
   const inflight = new Set<Promise<void>>();
   const reply = {
@@ -18,7 +18,7 @@ export function createInMemoryLink(router: SessionRouter): ClientEndpoint & { ra
   };
   const raw = (data: unknown): Promise<void> => {
     const copy = structuredClone(data);
-    const p = new Promise<void>((resolve) => setTimeout(resolve, 0)).then(() => router.handle(copy, reply));
+    const p = new Promise<void>((resolve) => setTimeout(resolve, 0)).then(() => router.handle(copy, reply, peer));
     inflight.add(p);
     void p.finally(() => inflight.delete(p));
     return p;

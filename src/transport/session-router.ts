@@ -4,9 +4,16 @@ import { RpcCode } from '../shared/errors';
 import { decodeMessage, errorResponse, isRequest, isValidSessionId } from './envelope';
 import type { ReplyTarget, ServerSessionTransport } from './server-transport';
 
+/** Who sent a message, as far as the browser attests it. */
+export interface Peer {
+  origin: string;
+  via: 'direct' | 'connector';
+}
+
 export interface OpenSessionRequest {
   sessionId: string;
-  agent: string | undefined;
+  peer: Peer;
+  auth: { agent: string; token: string } | undefined;
   /** The first message, when it is `initialize`: only that may create a session. */
   initialize: JSONRPCMessage | null;
 }
@@ -22,7 +29,7 @@ export class SessionRouter {
   constructor(private readonly open: SessionOpener) {}
 
   /** Settles when the reply to this message (if any) has been sent. */
-  async handle(data: unknown, reply: ReplyTarget): Promise<void> {
+  async handle(data: unknown, reply: ReplyTarget, peer: Peer): Promise<void> {
     if (!isEnvelope(data) || data.kind !== 'mcp' || !isValidSessionId(data.session)) return;
     const session = data.session;
     const answer = (message: JSONRPCMessage) => reply.post(envelope<McpEnvelope>({ kind: 'mcp', session, message }));
@@ -36,7 +43,8 @@ export class SessionRouter {
     const initialize = isRequest(message) && message.method === 'initialize' ? message : null;
     let transport: ServerSessionTransport | null;
     try {
-      transport = await this.open({ sessionId: session, agent: typeof data.agent === 'string' ? data.agent : undefined, initialize });
+      const auth = data.auth && typeof data.auth.agent === 'string' && typeof data.auth.token === 'string' ? { agent: data.auth.agent, token: data.auth.token } : undefined;
+      transport = await this.open({ sessionId: session, peer, auth, initialize });
     } catch (error) {
       const code = (error as { code?: unknown }).code;
       if (isRequest(message)) answer(errorResponse(message.id, typeof code === 'number' ? code : RpcCode.InternalError, `session could not be opened: ${(error as Error).message}`));

@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { inject } from 'vitest';
 
@@ -34,8 +36,20 @@ async function importInPage(page: Page, url: string, name: string): Promise<void
   await page.evaluate(`import(${JSON.stringify(url)}).then((m) => { window[${JSON.stringify(name)}] = m; })`);
 }
 
-/** Connects a standard SDK Client in the page (from the built client library), kept as `window.agents[name]`. */
-export async function connectAgent(page: Page, name: string, options: Record<string, unknown> = {}): Promise<string> {
+/** Registers an agent through the admin API (as the app's Agents view does); returns its token. */
+export async function registerAgent(page: Page, input: { id: string; trustLevel?: string; origins?: string[]; policy?: unknown }): Promise<string> {
+  const origin = new URL(page.url()).origin;
+  const { token } = await admin<{ token: string }>(page, 'agents.register', { name: input.id, trustLevel: 'FullyTrusted', origins: [origin], ...input });
+  return token;
+}
+
+/**
+ * Connects a standard SDK Client in the page (from the built client library), kept as
+ * `window.agents[name]`. An `agent` without a `token` is registered first (FullyTrusted, this
+ * page's origin).
+ */
+export async function connectAgent(page: Page, name: string, options: { agent?: string; token?: string; [k: string]: unknown } = {}): Promise<string> {
+  if (options.agent && !options.token) options = { ...options, token: await registerAgent(page, { id: options.agent }) };
   await importInPage(page, '/client.js', 'sandboxClientLib');
   return page.evaluate(
     async ({ name, options }) => {
@@ -88,4 +102,56 @@ export async function callTool(page: Page, agent: string, name: string, args: Re
 
 export function errorCode(result: CallResult): string | undefined {
   return (result._meta?.['mcp-sandbox/error'] as { code?: string } | undefined)?.code;
+}
+
+/**
+ * Stops the service worker through the DevTools protocol and detaches, so nothing of ours stays
+ * attached to keep it running; resolves once Chromium reports it stopped.
+ */
+export async function stopServiceWorker(context: BrowserContext, page: Page): Promise<void> {
+  const cdp = await context.newCDPSession(page);
+  const stopped = new Promise<void>((resolve) => {
+    cdp.on('ServiceWorker.workerVersionUpdated', ({ versions }: { versions: { runningStatus: string }[] }) => {
+      if (versions.length && versions.every((v) => v.runningStatus === 'stopped')) resolve();
+    });
+  });
+  await cdp.send('ServiceWorker.enable');
+  await cdp.send('ServiceWorker.stopAllWorkers');
+  await stopped;
+  await cdp.send('ServiceWorker.disable');
+  await cdp.detach();
+}
+
+/** A bare page on another origin (another loopback port), standing in for an agent's site. */
+export async function startAgentSite(): Promise<{ url: string; close(): Promise<void> }> {
+  const server: Server = createServer((_req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+    res.end('<!doctype html><title>agent site</title><body>agent site</body>');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+/** Connects from a page on another origin through the sandbox's connector iframe. */
+export async function connectRemoteAgent(page: Page, name: string, options: { agent: string; token: string }): Promise<{ sessionId?: string; error?: { code: number; message: string } }> {
+  await importInPage(page, new URL('/client.js', baseUrl()).href, 'sandboxClientLib');
+  return page.evaluate(
+    async ({ name, options, sandbox }) => {
+      const lib = (window as unknown as { sandboxClientLib: { connectRemote(o: unknown): Promise<{ transport: { sessionId: string } }> } }).sandboxClientLib;
+      const w = window as unknown as { agents?: Record<string, unknown> };
+      w.agents ??= {};
+      try {
+        const client = await lib.connectRemote({ ...options, sandbox });
+        w.agents[name] = client;
+        return { sessionId: client.transport.sessionId };
+      } catch (error) {
+        const e = error as { code: number; message: string };
+        return { error: { code: e.code, message: e.message } };
+      }
+    },
+    { name, options, sandbox: baseUrl() },
+  );
 }

@@ -22,11 +22,11 @@ afterAll(async () => {
   await browser?.close();
 });
 
-/** The server's ceiling until per-agent policy lands (src/server/context.ts). */
-const SERVER_LIMITS = { cpuMs: 10_000, memoryMb: 64 };
+/** The FullyTrusted template's per-call limits (src/policy/templates.ts). */
+const POLICY_LIMITS = { cpuMs: 3600_000, memoryMb: 2048 };
 const limitOf = (name: string) => {
   const t = tools.find((x) => x.name === name)!;
-  return { cpuMs: Math.min(t.limits.cpuMs ?? Infinity, SERVER_LIMITS.cpuMs), memoryBytes: Math.min(t.limits.memoryMb ?? Infinity, SERVER_LIMITS.memoryMb) * MB };
+  return { cpuMs: Math.min(t.limits.cpuMs ?? Infinity, POLICY_LIMITS.cpuMs), memoryBytes: Math.min(t.limits.memoryMb ?? Infinity, POLICY_LIMITS.memoryMb) * MB };
 };
 
 describe('per-call limits in the sandbox', () => {

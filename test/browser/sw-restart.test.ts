@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { admin, callTool, connectAgent, launchBrowser, openApp } from './harness';
+import { admin, callTool, connectAgent, launchBrowser, openApp, stopServiceWorker } from './harness';
 
 let browser: Browser;
 let context: BrowserContext;
@@ -15,24 +15,6 @@ afterAll(async () => {
   await browser?.close();
 });
 
-/**
- * Stops the service worker through the DevTools protocol and detaches, so nothing of ours stays
- * attached to keep it running; resolves once Chromium reports it stopped.
- */
-async function stopServiceWorker(): Promise<void> {
-  const cdp = await context.newCDPSession(page);
-  const stopped = new Promise<void>((resolve) => {
-    cdp.on('ServiceWorker.workerVersionUpdated', ({ versions }: { versions: { runningStatus: string }[] }) => {
-      if (versions.length && versions.every((v) => v.runningStatus === 'stopped')) resolve();
-    });
-  });
-  await cdp.send('ServiceWorker.enable');
-  await cdp.send('ServiceWorker.stopAllWorkers');
-  await stopped;
-  await cdp.send('ServiceWorker.disable');
-  await cdp.detach();
-}
-
 describe('a service worker stopped in the middle of a session', () => {
   it('comes back with fresh globals, serves the same session, and loses no audit entry', async () => {
     const session = await connectAgent(page, 'a', { agent: 'restart-agent' });
@@ -40,7 +22,7 @@ describe('a service worker stopped in the middle of a session', () => {
     const before = await admin<{ incarnation: string }>(page, 'server.info');
     const entriesBefore = await admin<{ seq: number }[]>(page, 'audit.list');
 
-    await stopServiceWorker();
+    await stopServiceWorker(context, page);
 
     // The next call of the same session wakes a new service-worker lifetime and succeeds.
     const after = await callTool(page, 'a', 'json_query', { json: '{"k":[1,2,3]}', path: 'k[2]' });

@@ -16,12 +16,12 @@ describe('the MCP server handlers', () => {
     expect((await client.listTools()).tools.map((t) => t.name).sort()).toEqual(['echo', 'loop_forever']);
   });
 
-  it('runs a call with the smaller of the tool and server limits, and audits request then result', async () => {
+  it('runs a call with the smaller of the tool and policy limits, and audits request then result', async () => {
     const h = await startHarness();
     const client = await h.connect({ agent: 'agent-7' });
     await client.callTool({ name: 'echo', arguments: { text: 'hello' } });
     const [request] = h.executor.requests;
-    expect(request).toMatchObject({ tool: 'echo', entry: 'call', args: '{"text":"hello"}', limits: { cpuMs: 2000, memoryBytes: 64 * MB } });
+    expect(request).toMatchObject({ tool: 'echo', entry: 'call', args: '{"text":"hello"}', limits: { cpuMs: 2000, memoryBytes: 256 * MB } });
     const audit = await readAudit(h.ctx.db);
     const events = audit.map((e) => [e.event, e.outcome, e.tool, e.agentId]);
     expect(events).toEqual([

@@ -6,6 +6,9 @@ import { DbHandle } from '../../../src/store/db';
 import { DEFAULT_CONFIG, type Executor, type ServerContext } from '../../../src/server/context';
 import { ToolRegistry, type ManifestTool, type ToolManifest } from '../../../src/server/registry';
 import { SessionStore } from '../../../src/server/sessions';
+import { AgentDirectory } from '../../../src/server/agents';
+import { CallCounters } from '../../../src/server/counters';
+import type { TrustLevel } from '../../../src/policy';
 import { createSessionOpener } from '../../../src/server/session-opener';
 import { SessionRouter } from '../../../src/transport/session-router';
 import { createInMemoryLink } from '../../../src/transport/in-memory';
@@ -61,37 +64,57 @@ export interface Harness {
   router: SessionRouter;
   link: ReturnType<typeof createInMemoryLink>;
   dbName: string;
-  connect(options?: { sessionId?: string; agent?: string }, endpoint?: ClientEndpoint): Promise<Client>;
+  /** Registers an agent allowed from the link's origin; returns its token. */
+  agent(id: string, trustLevel?: TrustLevel, policy?: unknown): Promise<string>;
+  /** Connects as `agent` (registered on the fly as FullyTrusted when new), or without credentials. */
+  connect(options?: { sessionId?: string; agent?: string; token?: string; anonymous?: boolean }, endpoint?: ClientEndpoint): Promise<Client>;
 }
+
+export const TEST_ORIGIN = 'http://sandbox.test';
 
 /**
  * A server wired as the service worker wires it, over the in-memory link. Calling it again with
  * the same `dbName` is a new service-worker lifetime: fresh globals, same IndexedDB.
  */
-export async function startHarness(dbName = freshDbName(), executor = new ScriptedExecutor(), seed = true): Promise<Harness> {
+export async function startHarness(dbName = freshDbName(), executor = new ScriptedExecutor(), seed = true, clock: () => number = Date.now): Promise<Harness> {
   const db = new DbHandle(dbName);
   const ctx: ServerContext = {
     db,
-    audit: new AuditLog(db),
+    audit: new AuditLog(db, clock),
     registry: new ToolRegistry(db),
     sessions: new SessionStore(db),
+    agents: new AgentDirectory(db, clock),
+    counters: new CallCounters(db),
     executor,
     config: DEFAULT_CONFIG,
-    clock: Date.now,
+    clock,
     incarnation: crypto.randomUUID(),
   };
   if (seed) await ctx.registry.seed(MANIFEST, { fixtures: false, now: Date.now() });
   const router = new SessionRouter(createSessionOpener(ctx));
-  const link = createInMemoryLink(router);
+  const link = createInMemoryLink(router, { origin: TEST_ORIGIN, via: 'direct' });
+  const tokens = new Map<string, string>();
+  const agent = async (id: string, trustLevel: TrustLevel = 'FullyTrusted', policy?: unknown) => {
+    const { token } = await ctx.agents.register({ id, name: id, trustLevel, origins: [TEST_ORIGIN], ...(policy ? { policy } : {}) });
+    tokens.set(id, token);
+    return token;
+  };
   return {
     ctx,
     executor,
     router,
     link,
     dbName,
+    agent,
     async connect(options = {}, endpoint: ClientEndpoint = link) {
       const client = new Client({ name: 'unit-agent', version: '1.0.0' }, { jsonSchemaValidator: new CfWorkerJsonSchemaValidator() });
-      await client.connect(new EnvelopeClientTransport(endpoint, options));
+      const id = options.agent ?? 'agent-a';
+      let auth: { agent: string; token: string } | undefined;
+      if (!options.anonymous && !options.sessionId) {
+        if (options.token === undefined && !tokens.has(id) && !(await ctx.agents.get(id))) await agent(id);
+        auth = { agent: id, token: options.token ?? tokens.get(id) ?? '' };
+      }
+      await client.connect(new EnvelopeClientTransport(endpoint, { ...(options.sessionId ? { sessionId: options.sessionId } : {}), ...(auth ? { auth } : {}) }));
       return client;
     }
   };
