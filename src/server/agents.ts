@@ -72,6 +72,14 @@ export async function authenticate(agent: AgentRecord | undefined, token: string
   return null;
 }
 
+function isOrigin(value: unknown): boolean {
+  try {
+    return typeof value === 'string' && value !== 'null' && new URL(value).origin === value;
+  } catch {
+    return false;
+  }
+}
+
 function validate(input: Partial<AgentInput>, partial: boolean): { path: string; reason: string }[] {
   const errors: { path: string; reason: string }[] = [];
   if (!partial || input.name !== undefined) {
@@ -84,13 +92,7 @@ function validate(input: Partial<AgentInput>, partial: boolean): { path: string;
     if (!Array.isArray(input.origins)) errors.push({ path: 'origins', reason: 'must be a list of origins' });
     else
       input.origins.forEach((o, i) => {
-        let ok = false;
-        try {
-          ok = typeof o === 'string' && new URL(o).origin === o && o !== 'null';
-        } catch {
-          ok = false;
-        }
-        if (!ok) errors.push({ path: `origins[${i}]`, reason: 'must be an origin like https://example.com (scheme, host and port only)' });
+        if (!isOrigin(o)) errors.push({ path: `origins[${i}]`, reason: 'must be an origin like https://example.com (scheme, host and port only)' });
       });
   }
   if (input.id !== undefined && (typeof input.id !== 'string' || !ID.test(input.id) || input.id === ANONYMOUS.id)) errors.push({ path: 'id', reason: 'must be 1–64 letters, digits, - or _ (and not "anonymous")' });

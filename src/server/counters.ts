@@ -49,7 +49,9 @@ export class CallCounters {
 
   /** Counts a granted call. Call synchronously after the decision that allowed it. */
   begin(agentId: string, sessionId: string, storedSessionCalls: number, now: number): void {
-    this.recent.get(agentId)?.push(now) ?? this.recent.set(agentId, [now]);
+    const times = this.recent.get(agentId);
+    if (times) times.push(now);
+    else this.recent.set(agentId, [now]);
     this.sessionCalls.set(sessionId, Math.max(this.sessionCalls.get(sessionId) ?? 0, storedSessionCalls) + 1);
     this.active.set(agentId, (this.active.get(agentId) ?? 0) + 1);
     this.globalActive++;
