@@ -66,6 +66,27 @@ describe('per-call limits in the sandbox', () => {
     expect((await callTool(page, 'a', 'json_query', { json: '[1,2]', path: '[1]' })).isError).toBeFalsy();
   });
 
+  it('caps executions: a full queue is refused as busy, and a call over the memory budget is refused', async () => {
+    const { memoryBytes } = limitOf('loop_forever');
+    const outcomes = await page.evaluate(
+      async ({ memoryBytes }) => {
+        type Pool = { run(job: unknown, cpuMs: number): Promise<{ ok: boolean; error?: { code: string } }>; terminate(): void };
+        const host = (window as unknown as { sandboxHost: { pool: { constructor: new (o: unknown) => Pool }; modules: { get(code: unknown, bytes: number): Promise<unknown> } } }).sandboxHost;
+        const admin = await (window as unknown as { sandboxAdminLib: { createAdminClient(): Promise<{ request(m: string): Promise<{ name: string; code: { glueUrl: string } }[]> }> } }).sandboxAdminLib.createAdminClient();
+        const code = (await admin.request('tools.list')).find((t) => t.name === 'loop_forever')!.code;
+        // A pool of its own (one worker, one waiting place), so the app's pool is untouched.
+        const pool = new host.pool.constructor({ workerUrl: new URL('/tool-worker.js', location.origin), size: 1, maxQueue: 1, memoryBudgetBytes: 2 * memoryBytes });
+        const job = { glueUrl: code.glueUrl, modules: await host.modules.get(code, memoryBytes), entry: 'call', args: '{}', memoryBytes };
+        const results = await Promise.all([pool.run(job, 300), pool.run(job, 300), pool.run(job, 300), pool.run({ ...job, memoryBytes: 4 * memoryBytes }, 300)]);
+        pool.terminate();
+        return results.map((r) => r.error?.code ?? 'ok');
+      },
+      { memoryBytes },
+    );
+    // Running, waiting (then running), refused as busy, refused as over the memory budget.
+    expect(outcomes).toEqual(['timeout', 'timeout', 'busy', 'memory-limit']);
+  });
+
   it('records every failed call with its error in the audit chain', async () => {
     const entries = await admin<{ event: string; tool: string; outcome: string; error: { code: string } | null }[]>(page, 'audit.list');
     const failures = entries.filter((e) => e.event === 'call.result' && e.outcome === 'error').map((e) => [e.tool, e.error!.code]);

@@ -45,4 +45,27 @@ describe('a service worker stopped in the middle of a session', () => {
     const sessions = await admin<{ id: string; callCount: number }[]>(page, 'sessions.list');
     expect(sessions.find((s) => s.id === session)?.callCount).toBe(2);
   });
+
+  it('records a call cut off by the stop as interrupted on the next wake, and the chain stays whole', async () => {
+    await admin(page, 'tools.seed', { fixtures: true });
+    await connectAgent(page, 'b', { agent: 'interrupted-agent' });
+    // Start a call that takes a second, and stop the service worker while it runs.
+    void page.evaluate(() => {
+      const c = (window as unknown as { agents: Record<string, { callTool(p: unknown): Promise<unknown> }> }).agents['b']!;
+      void c.callTool({ name: 'loop_forever', arguments: {} });
+    });
+    await page.waitForTimeout(300);
+    const pending = (await admin<{ event: string; tool: string; callId: string }[]>(page, 'audit.list')).filter((e) => e.event === 'call.request' && e.tool === 'loop_forever');
+    expect(pending).toHaveLength(1);
+    await stopServiceWorker(context, page);
+
+    expect((await callTool(page, 'b', 'text_stats', { text: 'after the stop' })).isError).toBeFalsy();
+    const entries = await admin<{ event: string; callId: string; outcome: string; error: { code: string } | null }[]>(page, 'audit.list');
+    const closing = entries.filter((e) => e.callId === pending[0]!.callId).map((e) => [e.event, e.outcome, e.error?.code ?? null]);
+    expect(closing).toEqual([
+      ['call.request', 'pending', null],
+      ['call.interrupted', 'interrupted', 'interrupted'],
+    ]);
+    expect(await admin(page, 'audit.verify')).toMatchObject({ ok: true });
+  });
 });
