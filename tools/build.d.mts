@@ -1,10 +1,16 @@
 // Types for tools/build.mjs.
 import type { ToolManifest } from "./types.js";
 
-export type { ToolManifest, ToolManifestEntry, ToolMetadata } from "./types.js";
+export type { HostFunctions, HostImport, ToolManifest, ToolManifestEntry, ToolMetadata } from "./types.js";
 
 /** Absolute path of the build output directory (public/tools). */
 export declare const OUT_DIR: string;
+
+/** The host interface as core modules name it: "mcp-sandbox:tool/host@0.1.0". */
+export declare const HOST_INTERFACE: string;
+
+/** Options of jco's `transpile` for every tool (JSPI options are added for async tools). */
+export declare const TRANSPILE_OPTIONS: Readonly<Record<string, unknown>>;
 
 export interface BuildOptions {
   /** Rebuild every tool even if its inputs are unchanged. */
@@ -18,3 +24,9 @@ export declare function buildTools(options?: BuildOptions): Promise<ToolManifest
 
 /** Problems with describe() metadata (empty when valid). */
 export declare function validateMetadata(meta: unknown, expectedName?: string): string[];
+
+/**
+ * Host functions a component imports, from its text form (jco `print`), as sorted
+ * "mcp-sandbox:tool/host@0.1.0#<function>"; throws on any other import.
+ */
+export declare function componentImports(wat: string): string[];

@@ -5,13 +5,14 @@
 //   asc (AssemblyScript, stub runtime) -> core module
 //   -> jco embed (tools/wit, world "tool") -> jco new -> component
 //   -> jco transpile --instantiation async -> glue JS + core module(s)
+//      (tools that import an asynchronous host function: --async-mode jspi)
 // then instantiates each result in Node, validates its `describe` metadata and writes
 // public/tools/manifest.json. Unchanged tools are reused (input hash in
 // node_modules/.cache); any failure exits non-zero.
 
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join, relative, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -23,6 +24,7 @@ const LIB_DIR = join(TOOLS_DIR, "lib");
 /** Build output, served by the app at /tools/. */
 export const OUT_DIR = join(ROOT, "public", "tools");
 const CACHE_FILE = join(ROOT, "node_modules", ".cache", "mcp-sandbox-tools", "inputs.json");
+const LOCK_DIR = join(dirname(CACHE_FILE), "build.lock");
 const WORLD = "tool";
 const STAGING_SUFFIX = ".staging-";
 
@@ -31,7 +33,7 @@ const STAGING_SUFFIX = ".staging-";
 // `env.abort` import: components may not import anything the WIT does not declare.
 const ASC_FLAGS = ["--optimizeLevel", "3", "--shrinkLevel", "2", "--runtime", "stub", "--use", "abort=", "--noColors"];
 
-const TRANSPILE_OPTIONS = {
+export const TRANSPILE_OPTIONS = {
   // Exports instantiate(getCoreModule, imports): the host compiles each core module
   // once, caches the WebAssembly.Module and hands it to sandboxed workers.
   instantiation: "async",
@@ -46,6 +48,22 @@ const TRANSPILE_OPTIONS = {
   emitTypescriptDeclarations: false,
   minify: true,
   quiet: true,
+};
+
+/** The interface of tools/wit/tool.wit that tools may import, as core modules name it. */
+export const HOST_INTERFACE = "mcp-sandbox:tool/host@0.1.0";
+/** Functions of the host interface, and the ones the host implements asynchronously. */
+const HOST_FUNCTIONS = ["read-file", "write-file", "list-directory", "stat", "http-fetch", "log", "now-ms", "random-bytes"];
+const ASYNC_HOST_FUNCTIONS = ["read-file", "write-file", "list-directory", "stat", "http-fetch"];
+
+// Tools that import an async host function: jco wraps those imports in
+// WebAssembly.Suspending and `call` in WebAssembly.promising (JSPI), so the host can
+// implement them with async functions and `call` returns a Promise. `describe` stays
+// synchronous. log, now-ms and random-bytes stay synchronous imports.
+const JSPI_OPTIONS = {
+  asyncMode: "jspi",
+  asyncImports: ASYNC_HOST_FUNCTIONS.map((f) => `${HOST_INTERFACE}#${f}`),
+  asyncExports: ["call"],
 };
 
 /** Exports each core module must have (the canonical ABI of tools/wit/tool.wit). */
@@ -63,6 +81,16 @@ class BuildError extends Error {}
  * @param {{ force?: boolean, log?: (line: string) => void }} [options]
  */
 export async function buildTools(options = {}) {
+  // Test files build in parallel processes: one builds, the others then find it up to date.
+  const release = await acquireLock();
+  try {
+    return await buildAll(options);
+  } finally {
+    await release();
+  }
+}
+
+async function buildAll(options) {
   const { force = false, log = (line) => console.log(line) } = options;
   const tools = await discoverTools();
   const versions = await toolchainVersions();
@@ -76,24 +104,26 @@ export async function buildTools(options = {}) {
   const entries = [];
   for (const tool of tools) {
     const inputHash = sha256(
-      JSON.stringify({ versions, ASC_FLAGS, TRANSPILE_OPTIONS, WORLD, sharedInputs, own: await hashInputs([tool.srcDir]) }),
+      JSON.stringify({ versions, ASC_FLAGS, TRANSPILE_OPTIONS, JSPI_OPTIONS, WORLD, sharedInputs, own: await hashInputs([tool.srcDir]) }),
     );
     const outDir = join(OUT_DIR, tool.name);
     const previous = cache[tool.name];
-    let files;
+    let built;
     let state;
-    if (previous?.inputHash === inputHash && (await outputsIntact(outDir, previous.files))) {
-      files = previous.files;
+    if (previous?.inputHash === inputHash && Array.isArray(previous.imports) && (await outputsIntact(outDir, previous.files))) {
+      built = previous;
       state = "up to date";
     } else {
-      files = await buildTool(tool, outDir);
+      built = await buildTool(tool, outDir);
       state = "built";
     }
-    nextCache[tool.name] = { inputHash, files };
+    const { files, imports } = built;
+    const isAsync = imports.some((i) => ASYNC_HOST_FUNCTIONS.includes(i.slice(HOST_INTERFACE.length + 1)));
+    nextCache[tool.name] = { inputHash, files, imports };
 
     const component = await readFile(join(outDir, files.component));
     const sha = sha256(component);
-    const metadata = await describeTool(outDir, files, sha);
+    const metadata = await describeTool(outDir, files, sha, isAsync);
     const problems = validateMetadata(metadata, tool.name);
     if (problems.length > 0) {
       throw new BuildError(`${tool.name}: invalid describe() metadata:\n  - ${problems.join("\n  - ")}`);
@@ -110,13 +140,15 @@ export async function buildTools(options = {}) {
       sha256: sha,
       size: component.byteLength,
       fixture: tool.fixture,
+      imports,
+      async: isAsync,
       metadata,
     });
     const coreBytes = await sizeOf(outDir, files.coreModules);
     const glueBytes = await sizeOf(outDir, [files.glue]);
     log(
-      `${tool.name.padEnd(14)} component ${kib(component.byteLength)}  core ${kib(coreBytes)}  glue ${kib(glueBytes)}` +
-        `${tool.fixture ? "  (fixture)" : ""}  ${state}`,
+      `${tool.name.padEnd(16)} component ${kib(component.byteLength)}  core ${kib(coreBytes)}  glue ${kib(glueBytes)}` +
+        `${tool.fixture ? "  (fixture)" : ""}${isAsync ? "  (jspi)" : ""}  ${state}`,
     );
   }
 
@@ -150,27 +182,38 @@ async function discoverTools() {
   return tools;
 }
 
-/** Compiles, componentizes and transpiles one tool into outDir. Returns its file names. */
+/**
+ * Compiles, componentizes and transpiles one tool into outDir. Returns its file names and
+ * the host functions it imports ("mcp-sandbox:tool/host@0.1.0#read-file", ...).
+ */
 async function buildTool(tool, outDir) {
   const core = await compileAssemblyScript(tool);
-  await checkCoreModule(tool.name, core);
+  const coreImports = await checkCoreModule(tool.name, core);
 
-  const { componentEmbed, componentNew, transpile } = await import("@bytecodealliance/jco");
+  const { componentEmbed, componentNew, print, transpile } = await import("@bytecodealliance/jco");
   let component;
+  let imports;
   try {
     const embedded = await componentEmbed({ binary: core, witPath: WIT_DIR, world: WORLD, stringEncoding: "utf8" });
     component = await componentNew(embedded);
+    imports = componentImports(await print(component));
   } catch (error) {
     throw new BuildError(`${tool.name}: creating the component failed: ${errorText(error)}`);
   }
+  if (imports.join() !== coreImports.join()) {
+    throw new BuildError(`${tool.name}: component imports [${imports.join(", ")}] but its core module imports [${coreImports.join(", ")}]`);
+  }
+  const isAsync = imports.some((i) => ASYNC_HOST_FUNCTIONS.includes(i.slice(HOST_INTERFACE.length + 1)));
   let transpiled;
   try {
-    transpiled = await transpile(component, { ...TRANSPILE_OPTIONS, name: tool.name });
+    transpiled = await transpile(component, { ...TRANSPILE_OPTIONS, ...(isAsync ? JSPI_OPTIONS : {}), name: tool.name });
   } catch (error) {
     throw new BuildError(`${tool.name}: jco transpile failed: ${errorText(error)}`);
   }
-  if (transpiled.imports.length > 0) {
-    throw new BuildError(`${tool.name}: component imports ${transpiled.imports.join(", ")}; tools may not import anything yet`);
+  // jco keys the import object by interface name without the version.
+  const expectedImports = imports.length > 0 ? [HOST_INTERFACE.replace(/@.*$/, "")] : [];
+  if (transpiled.imports.join() !== expectedImports.join()) {
+    throw new BuildError(`${tool.name}: unexpected glue imports ${transpiled.imports.join(", ")}`);
   }
   const exported = transpiled.exports.map(([name, kind]) => `${name}:${kind}`).sort().join(", ");
   if (exported !== "call:function, describe:function") {
@@ -194,7 +237,38 @@ async function buildTool(tool, outDir) {
   await writeFile(join(staging, componentFile), component);
   await rm(outDir, { recursive: true, force: true });
   await rename(staging, outDir);
-  return { glue, coreModules, component: componentFile };
+  return { files: { glue, coreModules, component: componentFile }, imports };
+}
+
+/**
+ * Host functions a component imports, from its text form (jco `print`): the exports of
+ * the instance type of each top-level `(import "<interface>" (instance ...))`. Returns
+ * sorted "<interface>#<function>" names; throws on any import other than host functions.
+ */
+export function componentImports(wat) {
+  const lines = wat.split("\n");
+  const typeExports = new Map(); // component-level type name -> exported function names
+  const imports = [];
+  for (let i = 0; i < lines.length; i++) {
+    const type = /^ {2}\(type (\$\S+)(?: \(;\d+;\))?$/.exec(lines[i]); // a multi-line type block
+    if (type) {
+      const names = [];
+      for (i++; i < lines.length && lines[i] !== "  )"; i++) {
+        const fn = /^ {6}\(export \(;\d+;\) "([^"]+)" \(func /.exec(lines[i]);
+        if (fn) names.push(fn[1]);
+      }
+      typeExports.set(type[1], names);
+      continue;
+    }
+    const imported = /^ {2}\(import "([^"]+)" (.*)$/.exec(lines[i]);
+    if (!imported) continue;
+    const instanceType = /^\(instance \S+ (?:\(;\d+;\) )?\(type (\$\S+)\)\)\)$/.exec(imported[2]);
+    if (imported[1] !== HOST_INTERFACE || !instanceType || !typeExports.has(instanceType[1])) {
+      throw new Error(`unsupported component import: ${lines[i].trim()}`);
+    }
+    for (const name of typeExports.get(instanceType[1])) imports.push(`${HOST_INTERFACE}#${name}`);
+  }
+  return imports.sort();
 }
 
 async function compileAssemblyScript(tool) {
@@ -221,31 +295,43 @@ async function compileAssemblyScript(tool) {
   return core;
 }
 
+/** Checks the tool's core module; returns its host imports as "<interface>#<function>", sorted. */
 async function checkCoreModule(name, core) {
   const module = await WebAssembly.compile(core);
   const imports = WebAssembly.Module.imports(module);
-  if (imports.length > 0) {
-    const list = imports.map((i) => `${i.module}.${i.name}`).join(", ");
+  const foreign = imports.filter((i) => i.module !== HOST_INTERFACE || i.kind !== "function" || !HOST_FUNCTIONS.includes(i.name));
+  if (foreign.length > 0) {
+    const list = foreign.map((i) => `${i.module}.${i.name}`).join(", ");
     // env.abort / env.seed / env.trace come from AssemblyScript's std (abort, Math.random, trace).
-    throw new BuildError(`${name}: core module imports ${list}; tools may not import anything yet`);
+    throw new BuildError(`${name}: core module imports ${list}; tools may import only ${HOST_INTERFACE} functions`);
   }
   const exported = new Set(WebAssembly.Module.exports(module).map((e) => `${e.name}:${e.kind}`));
   const missing = REQUIRED_CORE_EXPORTS.filter((e) => !exported.has(e));
   if (missing.length > 0) throw new BuildError(`${name}: core module lacks exports ${missing.join(", ")}`);
+  return imports.map((i) => `${i.module}#${i.name}`).sort();
 }
 
-/** Instantiates the transpiled component the way the host does and returns describe()'s JSON. */
-async function describeTool(outDir, files, sha) {
+/**
+ * Instantiates the transpiled component the way the host does and returns describe()'s
+ * JSON. JSPI glue needs WebAssembly.Suspending (absent in Node 20): there, describe()
+ * is called on the tool's own core module directly, with host imports that throw.
+ */
+async function describeTool(outDir, files, sha, isAsync) {
   // The query keeps Node's ESM cache from returning an older glue after a rebuild.
   const glueUrl = `${pathToFileURL(join(outDir, files.glue)).href}?sha256=${sha}`;
   let text;
   try {
     const { instantiate } = await import(glueUrl);
-    const instance = await instantiate(async (file) => {
-      if (!files.coreModules.includes(file)) throw new Error(`glue requested unknown core module ${file}`);
-      return WebAssembly.compile(await readFile(join(outDir, file)));
-    }, {});
-    text = instance.describe();
+    if (typeof instantiate !== "function") throw new Error("the glue does not export instantiate");
+    if (isAsync && typeof WebAssembly.Suspending !== "function") {
+      text = await describeCore(outDir, files);
+    } else {
+      const instance = await instantiate(async (file) => {
+        if (!files.coreModules.includes(file)) throw new Error(`glue requested unknown core module ${file}`);
+        return WebAssembly.compile(await readFile(join(outDir, file)));
+      }, { [HOST_INTERFACE.replace(/@.*$/, "")]: throwingHost() });
+      text = instance.describe();
+    }
   } catch (error) {
     throw new BuildError(`${relative(ROOT, outDir)}: instantiating or describing failed: ${errorText(error)}`);
   }
@@ -254,6 +340,38 @@ async function describeTool(outDir, files, sha) {
   } catch (error) {
     throw new BuildError(`${relative(ROOT, outDir)}: describe() did not return JSON: ${errorText(error)}\n${text}`);
   }
+}
+
+/** Host functions for build-time instantiation: describe() must not call any. */
+function throwingHost() {
+  const host = {};
+  for (const f of HOST_FUNCTIONS) {
+    host[f.replace(/-(\w)/g, (_, c) => c.toUpperCase())] = () => {
+      throw new Error(`describe() called the host function ${f}`);
+    };
+  }
+  return host;
+}
+
+/** describe() through the canonical ABI on the tool's own core module (the one exporting it). */
+async function describeCore(outDir, files) {
+  for (const file of files.coreModules) {
+    const module = await WebAssembly.compile(await readFile(join(outDir, file)));
+    if (!WebAssembly.Module.exports(module).some((e) => e.name === "describe")) continue;
+    const imports = {};
+    for (const i of WebAssembly.Module.imports(module)) {
+      imports[i.module] ??= {};
+      imports[i.module][i.name] = () => {
+        throw new Error(`describe() called the host function ${i.name}`);
+      };
+    }
+    const { exports } = await WebAssembly.instantiate(module, imports);
+    const ret = exports.describe();
+    const view = new DataView(exports.memory.buffer);
+    const bytes = new Uint8Array(exports.memory.buffer, view.getUint32(ret, true), view.getUint32(ret + 4, true));
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  }
+  throw new Error("no core module exports describe");
 }
 
 /**
@@ -303,6 +421,43 @@ export function validateMetadata(meta, expectedName) {
 }
 
 // ---- helpers ------------------------------------------------------------------------
+
+/**
+ * Cross-process build lock: a directory holding the owner's pid. A lock whose owner is
+ * gone is taken over. Returns the release function.
+ */
+async function acquireLock() {
+  const pidFile = join(LOCK_DIR, "pid");
+  const deadline = Date.now() + 600_000;
+  await mkdir(dirname(LOCK_DIR), { recursive: true });
+  for (;;) {
+    try {
+      await mkdir(LOCK_DIR);
+      await writeFile(pidFile, String(process.pid));
+      return () => rm(LOCK_DIR, { recursive: true, force: true });
+    } catch (error) {
+      if (error?.code !== "EEXIST") throw error;
+    }
+    const owner = Number(await readFile(pidFile, "utf8").catch(() => ""));
+    // No pid yet: being taken right now, or its owner died in between (then it is old).
+    const ownerless = !(owner > 0) && Date.now() - ((await stat(LOCK_DIR).catch(() => null))?.mtimeMs ?? Date.now()) > 30_000;
+    if (ownerless || (owner > 0 && !isAlive(owner))) {
+      await rm(LOCK_DIR, { recursive: true, force: true });
+      continue;
+    }
+    if (Date.now() > deadline) throw new BuildError(`timed out waiting for the build lock ${relative(ROOT, LOCK_DIR)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function isAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error?.code === "EPERM";
+  }
+}
 
 async function toolchainVersions() {
   const require = createRequire(import.meta.url);

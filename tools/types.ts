@@ -14,7 +14,10 @@ export interface ToolMetadata {
   categories: string[];
   /** JSON Schema of the `call` argument object (`type: "object"`). */
   inputSchema: Record<string, unknown> & { type: "object" };
-  /** Capabilities the tool needs from the host (none until host imports exist). */
+  /**
+   * Capabilities the tool needs from the host: "files:read", "files:write", "network".
+   * (log, now-ms and random-bytes need none.)
+   */
   permissions: string[];
   /** The tool's own default maximums; the host applies the stricter of these and policy. */
   limits?: { memoryMb?: number; cpuMs?: number };
@@ -37,9 +40,74 @@ export interface ToolManifestEntry {
   sha256: string;
   /** Component size in bytes. */
   size: number;
-  /** True for test fixtures (loop_forever, memory_hog, trap), which must not be listed to agents. */
+  /** True for test fixtures (loop_forever, memory_hog, trap, host_probe), which must not be listed to agents. */
   fixture: boolean;
+  /**
+   * Host functions the component imports, sorted, e.g.
+   * "mcp-sandbox:tool/host@0.1.0#read-file". Empty for tools that need no host.
+   */
+  imports: HostImport[];
+  /**
+   * True when the component imports an asynchronous host function (read-file, write-file,
+   * list-directory, stat, http-fetch): its glue uses JSPI, needs `WebAssembly.Suspending`
+   * (Chromium; not Node 20) and its `call` returns a Promise.
+   */
+  async: boolean;
   metadata: ToolMetadata;
+}
+
+/** Functions of interface `mcp-sandbox:tool/host@0.1.0` (tools/wit/tool.wit). */
+export type HostFunctionName =
+  | "read-file"
+  | "write-file"
+  | "list-directory"
+  | "stat"
+  | "http-fetch"
+  | "log"
+  | "now-ms"
+  | "random-bytes";
+
+export type HostImport = `mcp-sandbox:tool/host@0.1.0#${HostFunctionName}`;
+
+/**
+ * What a host function may return for a WIT `result<T, string>`: `{ tag: "ok", val }` or
+ * `{ tag: "err", val: message }` (the form to use). jco also treats any other return value
+ * as `ok(value)`, a thrown non-Error value `x` as `err(x)` and a thrown object with an own
+ * `payload` property as `err(payload)`; a thrown `Error` is not an `err`: it propagates out
+ * of `call` (which then rejects or throws with it).
+ */
+export type HostResult<T> = { tag: "ok"; val: T } | { tag: "err"; val: string };
+
+/**
+ * The import object's entry for the host interface. Key: "mcp-sandbox:tool/host" (no
+ * version). Names are jco's camelCase of the WIT names. The glue reads only the functions
+ * the component imports (manifest `imports`), but throws if one of those is missing.
+ * The first five may return Promises in tools with `async: true` (JSPI suspends the tool
+ * while they run); in tools built without JSPI every function must return synchronously.
+ * log, nowMs and randomBytes must always be synchronous.
+ */
+export interface HostFunctions {
+  readFile(path: string): MaybePromise<HostResult<string>>;
+  /** ok: bytes written, as a number or bigint (lowered as u64). */
+  writeFile(path: string, contents: string): MaybePromise<HostResult<number | bigint>>;
+  /** ok: entry names; directories end with "/". */
+  listDirectory(path: string): MaybePromise<HostResult<string[]>>;
+  /** ok: JSON {"size","isDirectory","modifiedMs"}. */
+  stat(path: string): MaybePromise<HostResult<string>>;
+  /** requestJson: {"method","url","headers","body"?}; ok: JSON {"status","headers","body"}. */
+  httpFetch(requestJson: string): MaybePromise<HostResult<string>>;
+  log(level: string, message: string): void;
+  /** Lowered as u64: a non-negative integer number or a bigint. */
+  nowMs(): number | bigint;
+  /** `len` bytes (a Uint8Array, ArrayBuffer or number[]). */
+  randomBytes(len: number): Uint8Array | ArrayBuffer | number[];
+}
+
+type MaybePromise<T> = T | Promise<T>;
+
+/** The `imports` argument of a tool glue's `instantiate`. */
+export interface ToolImports {
+  "mcp-sandbox:tool/host"?: HostFunctions;
 }
 
 export interface ToolManifest {
@@ -49,14 +117,16 @@ export interface ToolManifest {
 
 /** Exports of an instantiated tool component (world `mcp-sandbox:tool/tool`). */
 export interface ToolInstance {
-  /** Returns the metadata JSON text. */
+  /** Returns the metadata JSON text (synchronous in every tool). */
   describe(): string;
   /**
    * Runs the tool with a JSON argument object. Returns the `ok` payload; an `err`
    * result is thrown as an Error with `payload` (the message); a trap is thrown as a
-   * WebAssembly.RuntimeError, after which the instance is unusable.
+   * WebAssembly.RuntimeError, after which the instance is unusable. In tools with
+   * `async: true` (JSPI) `call` is an async function: it returns a Promise, which
+   * resolves to the payload or rejects with those errors.
    */
-  call(args: string): string;
+  call(args: string): string | Promise<string>;
 }
 
 /** Returns the compiled core module for a file name listed in `coreModules`. */
@@ -72,7 +142,7 @@ export type GetCoreModule = (fileName: string) => WebAssembly.Module | Promise<W
 export interface ToolGlueModule {
   instantiate(
     getCoreModule: GetCoreModule,
-    imports: Record<string, unknown>,
+    imports: ToolImports,
     instantiateCore?: (
       module: WebAssembly.Module,
       imports?: WebAssembly.Imports,

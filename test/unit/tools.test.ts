@@ -1,6 +1,8 @@
 // Tests the built WebAssembly tools (public/tools/, from `npm run build:tools`) through
 // their jco glue, the way the sandbox host loads them: compile each core module once,
-// instantiate a fresh component per call.
+// instantiate a fresh component per call. Tools that import asynchronous host functions
+// use JSPI, which Node 20 lacks: their calls are tested in Chromium (tools-jspi.test.ts),
+// and the host ABI in Node through a synchronous transpile (tools-host-abi.test.ts).
 
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
@@ -9,12 +11,26 @@ import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { beforeAll, describe, expect, it } from "vitest";
-import { OUT_DIR, buildTools, validateMetadata } from "../../tools/build.mjs";
-import type { ToolGlueModule, ToolInstance, ToolManifest, ToolManifestEntry } from "../../tools/types";
+import { OUT_DIR, buildTools, componentImports, validateMetadata } from "../../tools/build.mjs";
+import type { ToolGlueModule, ToolImports, ToolInstance, ToolManifest, ToolManifestEntry } from "../../tools/types";
 
 const PUBLIC_DIR = dirname(OUT_DIR);
-const TOOL_NAMES = ["json_query", "system_info", "text_stats"];
-const FIXTURE_NAMES = ["loop_forever", "memory_hog", "trap"];
+const TOOL_NAMES = ["fetch_url", "json_query", "system_info", "text_stats", "workspace_files"];
+const FIXTURE_NAMES = ["host_probe", "loop_forever", "memory_hog", "trap"];
+const HOST = "mcp-sandbox:tool/host@0.1.0";
+/** Host functions each host-importing tool imports (all others import nothing). */
+const HOST_IMPORTS: Record<string, string[]> = {
+  fetch_url: ["http-fetch"],
+  workspace_files: ["list-directory", "read-file", "stat", "write-file"],
+  host_probe: ["http-fetch", "list-directory", "log", "now-ms", "random-bytes", "read-file", "stat", "write-file"],
+};
+const PERMISSIONS: Record<string, string[]> = {
+  fetch_url: ["network"],
+  workspace_files: ["files:read", "files:write"],
+  host_probe: ["files:read", "files:write", "network"],
+};
+/** Tools whose glue runs without JSPI (Node 20 can instantiate them). */
+const SYNC_NAMES = [...TOOL_NAMES, ...FIXTURE_NAMES].filter((n) => !(n in HOST_IMPORTS));
 
 let manifest: ToolManifest;
 const modules = new Map<string, Promise<WebAssembly.Module>>();
@@ -48,6 +64,7 @@ function compileCore(e: ToolManifestEntry, file: string): Promise<WebAssembly.Mo
 async function instantiate(
   name: string,
   getCoreModule?: (file: string) => Promise<WebAssembly.Module>,
+  imports: ToolImports = {},
 ): Promise<ToolInstance> {
   const e = entry(name);
   const glue = (await import(pathToFileURL(join(toolDir(e), e.glue)).href)) as ToolGlueModule;
@@ -56,7 +73,7 @@ async function instantiate(
       if (!e.coreModules.includes(file)) throw new Error(`unexpected core module ${file}`);
       return getCoreModule ? getCoreModule(file) : compileCore(e, file);
     },
-    {},
+    imports,
   );
 }
 
@@ -94,7 +111,13 @@ describe("manifest", () => {
       expect(t.fixture).toBe(FIXTURE_NAMES.includes(t.name));
       expect(t.dir).toBe(`tools/${t.name}/`);
       expect(t.glue).toBe(`${t.name}.js`);
-      expect(t.coreModules).toEqual([`${t.name}.core.wasm`]);
+      const imports = (HOST_IMPORTS[t.name] ?? []).map((f) => `${HOST}#${f}`);
+      expect(t.imports).toEqual(imports);
+      expect(t.async).toBe(imports.length > 0);
+      // Host imports that return through memory add jco's shim and fixup modules.
+      expect(t.coreModules).toEqual(
+        t.async ? [`${t.name}.core.wasm`, `${t.name}.core2.wasm`, `${t.name}.core3.wasm`] : [`${t.name}.core.wasm`],
+      );
       expect(t.component).toBe(`${t.name}.component.wasm`);
       const component = await readFile(join(toolDir(t), t.component));
       expect(t.size).toBe(component.byteLength);
@@ -102,10 +125,32 @@ describe("manifest", () => {
     }
   });
 
-  it("core modules import nothing and export the canonical ABI", async () => {
+  it("componentImports reads the host functions a component imports and rejects other imports", async () => {
+    const { print } = await import("@bytecodealliance/jco");
+    for (const t of manifest.tools) {
+      const wat = await print(await readFile(join(toolDir(t), t.component)));
+      expect(componentImports(wat), t.name).toEqual(t.imports);
+    }
+    const foreign = [
+      "(component",
+      "  (type $ty-wasi:cli/environment@0.2.0 (;0;)",
+      "    (instance",
+      "      (type (;0;) (list string))",
+      '      (export (;0;) "get-arguments" (func (type 1)))',
+      "    )",
+      "  )",
+      '  (import "wasi:cli/environment@0.2.0" (instance $wasi:cli/environment@0.2.0 (;0;) (type $ty-wasi:cli/environment@0.2.0)))',
+      ")",
+    ].join("\n");
+    expect(() => componentImports(foreign)).toThrow(/unsupported component import: \(import "wasi:cli\/environment@0.2.0"/);
+    expect(() => componentImports('(component\n  (import "f" (func $f (type 0)))\n)')).toThrow(/unsupported component import/);
+  });
+
+  it("core modules import only the manifest's host functions and export the canonical ABI", async () => {
     for (const t of manifest.tools) {
       const module = await compileCore(t, t.coreModules[0]!);
-      expect(WebAssembly.Module.imports(module)).toEqual([]);
+      const imports = WebAssembly.Module.imports(module).map((i) => `${i.module}#${i.name}:${i.kind}`);
+      expect(imports.sort(), t.name).toEqual(t.imports.map((i) => `${i}:function`));
       const exported = WebAssembly.Module.exports(module).map((x) => `${x.name}:${x.kind}`);
       expect(exported).toEqual(
         expect.arrayContaining(["memory:memory", "cabi_realloc:function", "describe:function", "call:function"]),
@@ -117,7 +162,7 @@ describe("manifest", () => {
 });
 
 describe("describe()", () => {
-  it.each([...TOOL_NAMES, ...FIXTURE_NAMES])("%s returns valid metadata matching the manifest", async (name) => {
+  it.each(SYNC_NAMES)("%s returns valid metadata matching the manifest", async (name) => {
     const tool = await instantiate(name);
     const text = tool.describe();
     const metadata = JSON.parse(text) as Record<string, unknown>;
@@ -136,6 +181,27 @@ describe("describe()", () => {
     });
     // describe() is pure: a second call on the same instance gives the same text.
     expect(tool.describe()).toBe(text);
+  });
+
+  // Their describe() through the glue runs in Chromium (tools-jspi.test.ts); here the
+  // build's metadata (read through the core ABI) is checked.
+  it.each(Object.keys(HOST_IMPORTS))("%s (JSPI) has valid metadata declaring its permissions", (name) => {
+    const metadata = entry(name).metadata;
+    expect(validateMetadata(metadata, name)).toEqual([]);
+    expect(metadata.permissions).toEqual(PERMISSIONS[name]);
+    expect(metadata.limits).toEqual({ memoryMb: expect.any(Number), cpuMs: expect.any(Number) });
+  });
+
+  it("JSPI glue needs WebAssembly.Suspending, which Node 20 lacks", async () => {
+    if (typeof (WebAssembly as { Suspending?: unknown }).Suspending === "function") return;
+    const unused = () => {
+      throw new Error("not called");
+    };
+    const host = {
+      readFile: unused, writeFile: unused, listDirectory: unused, stat: unused,
+      httpFetch: unused, log: unused, nowMs: unused, randomBytes: unused,
+    };
+    await expect(instantiate("host_probe", undefined, { "mcp-sandbox:tool/host": host })).rejects.toThrow(/Suspending/);
   });
 
   it("system_info declares the system://info resource", () => {

@@ -24,34 +24,32 @@
 
 import { encode } from "./abi";
 
-const HOST = "mcp-sandbox:tool/host@0.1.0";
-
 // Return area for host calls; read before the next host call.
 const RET: usize = memory.data(16, 8);
 
 // @ts-ignore: decorator
-@external(HOST, "read-file")
+@external("mcp-sandbox:tool/host@0.1.0", "read-file")
 declare function hostReadFile(pathPtr: usize, pathLen: usize, ret: usize): void;
 // @ts-ignore: decorator
-@external(HOST, "write-file")
+@external("mcp-sandbox:tool/host@0.1.0", "write-file")
 declare function hostWriteFile(pathPtr: usize, pathLen: usize, contentsPtr: usize, contentsLen: usize, ret: usize): void;
 // @ts-ignore: decorator
-@external(HOST, "list-directory")
+@external("mcp-sandbox:tool/host@0.1.0", "list-directory")
 declare function hostListDirectory(pathPtr: usize, pathLen: usize, ret: usize): void;
 // @ts-ignore: decorator
-@external(HOST, "stat")
+@external("mcp-sandbox:tool/host@0.1.0", "stat")
 declare function hostStat(pathPtr: usize, pathLen: usize, ret: usize): void;
 // @ts-ignore: decorator
-@external(HOST, "http-fetch")
+@external("mcp-sandbox:tool/host@0.1.0", "http-fetch")
 declare function hostHttpFetch(requestPtr: usize, requestLen: usize, ret: usize): void;
 // @ts-ignore: decorator
-@external(HOST, "log")
+@external("mcp-sandbox:tool/host@0.1.0", "log")
 declare function hostLog(levelPtr: usize, levelLen: usize, messagePtr: usize, messageLen: usize): void;
 // @ts-ignore: decorator
-@external(HOST, "now-ms")
+@external("mcp-sandbox:tool/host@0.1.0", "now-ms")
 declare function hostNowMs(): u64;
 // @ts-ignore: decorator
-@external(HOST, "random-bytes")
+@external("mcp-sandbox:tool/host@0.1.0", "random-bytes")
 declare function hostRandomBytes(len: u32, ret: usize): void;
 
 /** Outcome of a host call returning `result<T, string>`: `value` if ok, else `error`. */

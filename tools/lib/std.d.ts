@@ -6,3 +6,6 @@ declare module "~lib/util/string" {
   /** Unicode Alphabetic property. */
   export function isAlpha(c: u32): bool;
 }
+
+/** Runtime allocation of a managed object (declared in std/assembly/rt/index.d.ts). */
+declare function __new(size: usize, id: u32): usize;

@@ -151,15 +151,15 @@ describe('redact: robustness', () => {
     expect(r('Geheimnis päßword password')).toBe('Geheimnis päßword [REDACTED]');
   });
 
-  test('large and pathological inputs stay linear', () => {
+  // Not timed (speed belongs in benchmarks): a quadratic scan of these inputs would run for
+  // minutes and fail on the test timeout; a linear one finishes at once.
+  test('large and pathological inputs are handled whole', () => {
     const nested = 'secret={'.repeat(20_000);
     const many = 'password=x '.repeat(20_000);
     const identifier = 'password_'.repeat(20_000);
-    const started = performance.now();
     expect(redact(nested, ['secret']).redactions).toBe(1);
     expect(redact(many, ['password']).redactions).toBe(20_000);
     expect(redact(identifier, ['password']).redactions).toBe(20_000);
-    expect(performance.now() - started).toBeLessThan(1000);
   });
 });
 

@@ -4,7 +4,7 @@
 
 import { isSpace } from "~lib/util/string";
 import { liftString, returnErr, returnOk, returnString } from "../../lib/abi";
-import { JsonScanner, JsonType, JsonWriter, describeChar, quote, typeName } from "../../lib/json";
+import { JsonScanner, JsonType, JsonWriter, concat, describeChar, quote, typeName } from "../../lib/json";
 export { cabi_realloc } from "../../lib/abi";
 
 const METADATA = `{
@@ -182,7 +182,7 @@ function readQuoted(p: string, open: i32): string | null {
     const c = p.charCodeAt(i);
     if (c == q) {
       quotedEnd = i + 1;
-      return parts.join("");
+      return concat(parts);
     }
     if (c != 0x5c) {
       parts.push(String.fromCharCode(c));
