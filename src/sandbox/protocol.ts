@@ -13,6 +13,11 @@ export interface WorkerJob {
   args: string;
   /** The cap already written into the modules; used to tell a memory-limit trap from others. */
   memoryBytes: number;
+  /**
+   * Where the tool's host capabilities are asked for (a port the host listens on and relays
+   * to the service worker). Not a host object: a narrow request/reply protocol.
+   */
+  capabilities?: MessagePort;
 }
 
 export type WorkerOutcome = { ok: true; output: string; memoryBytes: number } | { ok: false; error: SandboxErrorInfo; memoryBytes: number };

@@ -7,6 +7,7 @@ import type { AgentRecord, SessionRecord, ToolRecord } from '../store/schema';
 import { ANONYMOUS, policyOf } from './agents';
 import type { ServerContext } from './context';
 import { DEFAULT_SETTINGS } from './settings';
+import { capabilitiesFor } from './capabilities';
 
 const validator = new CfWorkerJsonSchemaValidator();
 /** `_meta` key under which a call reports what sensitive data it carried. */
@@ -69,16 +70,20 @@ export async function runAudited(ctx: ServerContext, call: CallContext, tool: To
     { event: 'call.request', outcome: 'pending', ...who, args: argsSeen.value, details: { kind, limits, toolHash: tool.code.hash, ...(argsSeen.redactions ? { sensitiveArgs: argsSeen.matchedPatterns } : {}) } },
     { openPending: { callId, incarnation: ctx.incarnation, sessionId: session.id, agentId: agent.id, tool: tool.name, startedAt }, touchSession: { id: session.id, at: startedAt, calls: 1 } },
   );
+  const capabilities = capabilitiesFor(ctx, call, tool, callId, startedAt + limits.cpuMs);
   let result: ExecuteResult;
   try {
-    result = await ctx.executor.execute({
-      callId,
-      tool: tool.name,
-      code: { hash: tool.code.hash, glueUrl: tool.code.glueUrl, coreModules: tool.code.coreModules },
-      entry: 'call',
-      args: JSON.stringify(args ?? {}),
-      limits,
-    });
+    result = await ctx.executor.execute(
+      {
+        callId,
+        tool: tool.name,
+        code: { hash: tool.code.hash, glueUrl: tool.code.glueUrl, coreModules: tool.code.coreModules },
+        entry: 'call',
+        args: JSON.stringify(args ?? {}),
+        limits,
+      },
+      capabilities.answer,
+    );
   } finally {
     if (kind === 'call') ctx.counters.end(agent.id);
   }
@@ -94,7 +99,11 @@ export async function runAudited(ctx: ServerContext, call: CallContext, tool: To
       durationMs: result.durationMs,
       memoryBytes: result.memoryBytes,
       error,
-      details: { ...(outputSeen ? { output: outputSeen.text.length > 4096 ? outputSeen.text.slice(0, 4096) + '…' : outputSeen.text } : {}), ...(sensitive ? { sensitive } : {}) },
+      details: {
+        ...(outputSeen ? { output: outputSeen.text.length > 4096 ? outputSeen.text.slice(0, 4096) + '…' : outputSeen.text } : {}),
+        ...(sensitive ? { sensitive } : {}),
+        ...(capabilities.logs.length ? { logs: redactValue(capabilities.logs, patterns).value } : {}),
+      },
     },
     { closePending: callId },
   );

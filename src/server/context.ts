@@ -1,14 +1,17 @@
 import type { AuditLog } from '../store/audit';
 import type { DbHandle } from '../store/db';
-import type { ExecuteRequest, ExecuteResult } from '../shared/wire';
+import type { CapabilityReply, CapabilityRequest, ExecuteRequest, ExecuteResult } from '../shared/wire';
 import type { ToolRegistry } from './registry';
 import type { SessionStore } from './sessions';
 import type { AgentDirectory } from './agents';
 import type { CallCounters } from './counters';
 
+/** Answers a running call's use of a host capability (policy-checked and audited). */
+export type CapabilityHandler = (request: CapabilityRequest) => Promise<CapabilityReply>;
+
 /** Runs one call somewhere that can start workers. Never throws: failures are results. */
 export interface Executor {
-  execute(request: ExecuteRequest): Promise<ExecuteResult>;
+  execute(request: ExecuteRequest, capabilities?: CapabilityHandler): Promise<ExecuteResult>;
 }
 
 export interface ServerConfig {

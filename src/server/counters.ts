@@ -13,6 +13,8 @@ import type { DbHandle } from '../store/db';
  */
 export class CallCounters {
   private readonly recent = new Map<string, number[]>();
+  /** Each agent's granted HTTP requests (by its tools) in the last minute. */
+  private readonly requests = new Map<string, number[]>();
   private readonly loading = new Map<string, Promise<void>>();
   private readonly sessionCalls = new Map<string, number>();
   private readonly active = new Map<string, number>();
@@ -29,7 +31,9 @@ export class CallCounters {
         const db = await this.handle.get();
         const range = IDBKeyRange.bound([agentId, now - RATE_WINDOW_MS], [agentId, Infinity]);
         const entries = await db.getAllFromIndex('audit', 'by-agent-ts', range);
-        if (!this.recent.has(agentId)) this.recent.set(agentId, entries.filter((e) => e.event === 'call.request').map((e) => e.ts));
+        if (this.recent.has(agentId)) return;
+        this.recent.set(agentId, entries.filter((e) => e.event === 'call.request').map((e) => e.ts));
+        this.requests.set(agentId, entries.filter((e) => e.event === 'call.capability' && e.outcome === 'ok' && e.details?.['fn'] === 'http-fetch').map((e) => e.ts));
       })().finally(() => this.loading.delete(agentId));
       this.loading.set(agentId, p);
     }
@@ -60,6 +64,20 @@ export class CallCounters {
   end(agentId: string): void {
     this.active.set(agentId, Math.max(0, (this.active.get(agentId) ?? 0) - 1));
     this.globalActive = Math.max(0, this.globalActive - 1);
+  }
+
+  /** This agent's granted HTTP requests in the last minute (call `load` first). */
+  requestTimes(agentId: string, now: number): number[] {
+    const times = (this.requests.get(agentId) ?? []).filter((t) => t > now - RATE_WINDOW_MS);
+    this.requests.set(agentId, times);
+    return times;
+  }
+
+  /** Counts a granted HTTP request; synchronously after the decision that allowed it. */
+  countRequest(agentId: string, now: number): void {
+    const times = this.requests.get(agentId);
+    if (times) times.push(now);
+    else this.requests.set(agentId, [now]);
   }
 
   activeCalls(agentId: string): number {

@@ -1,9 +1,9 @@
 /// <reference lib="webworker" />
 import { SandboxError, type SandboxErrorInfo } from '../shared/errors';
-import { envelope, type ExecuteEnvelope, type ExecuteRequest, type ExecuteResult } from '../shared/wire';
+import { envelope, type CallPortMessage, type CapabilityReply, type ExecuteEnvelope, type ExecuteRequest, type ExecuteResult } from '../shared/wire';
 import type { DbHandle } from '../store/db';
 import type { HostRecord } from '../store/schema';
-import type { Executor } from './context';
+import type { CapabilityHandler, Executor } from './context';
 
 /** Time allowed beyond a call's CPU limit for fetching, compiling and the hops. */
 const GRACE_MS = 5_000;
@@ -35,10 +35,10 @@ export class SandboxDispatcher implements Executor {
     this.hosts = Promise.resolve([record, ...hosts.filter((h) => h.clientId !== clientId)]);
   }
 
-  async execute(request: ExecuteRequest): Promise<ExecuteResult> {
+  async execute(request: ExecuteRequest, capabilities?: CapabilityHandler): Promise<ExecuteResult> {
     const host = await this.pickHost();
     if (!host) return failure({ code: 'no-sandbox-host', message: 'no open window of the sandbox app can host tool workers; open the app and retry' });
-    return this.runOn(host, request);
+    return this.runOn(host, request, capabilities);
   }
 
   private async pickHost(): Promise<Client | null> {
@@ -56,7 +56,7 @@ export class SandboxDispatcher implements Executor {
     await (await this.db.get()).delete('hosts', clientId);
   }
 
-  private runOn(host: Client, request: ExecuteRequest): Promise<ExecuteResult> {
+  private runOn(host: Client, request: ExecuteRequest, capabilities?: CapabilityHandler): Promise<ExecuteResult> {
     const started = performance.now();
     const channel = new MessageChannel();
     return new Promise<ExecuteResult>((resolve) => {
@@ -67,7 +67,14 @@ export class SandboxDispatcher implements Executor {
         resolve(result);
       };
       const elapsed = () => performance.now() - started;
-      channel.port1.onmessage = (event: MessageEvent<ExecuteResult>) => finish(event.data);
+      channel.port1.onmessage = (event: MessageEvent<CallPortMessage>) => {
+        const message = event.data;
+        if (message?.kind === 'result') finish(message.result);
+        else if (message?.kind === 'capability') {
+          const answer = capabilities ? capabilities(message.request) : Promise.resolve<CapabilityReply>({ id: message.request.id, ok: false, error: 'no capabilities are available to this call' });
+          void answer.then((reply) => channel.port1.postMessage({ kind: 'capability-result', reply } satisfies CallPortMessage));
+        }
+      };
       const deadline = setTimeout(
         () => finish(failure({ code: 'host-gone', message: `the sandbox host did not answer within ${request.limits.cpuMs + GRACE_MS} ms` }, elapsed())),
         request.limits.cpuMs + GRACE_MS,

@@ -94,6 +94,24 @@ export interface ExecuteRequest {
   limits: CallLimits;
 }
 
+/** Host capabilities a tool can ask for while it runs (tools/wit/tool.wit, interface `host`). */
+export const CAPABILITIES = ['read-file', 'write-file', 'list-directory', 'stat', 'http-fetch', 'log'] as const;
+export type CapabilityName = (typeof CAPABILITIES)[number];
+
+/** Tool worker → host window → service worker: one use of a capability by a running call. */
+export interface CapabilityRequest {
+  id: number;
+  fn: CapabilityName;
+  args: Record<string, unknown>;
+}
+export type CapabilityReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };
+
+/** What travels on a call's own MessagePort between the service worker and the host. */
+export type CallPortMessage =
+  | { kind: 'capability'; request: CapabilityRequest }
+  | { kind: 'capability-result'; reply: CapabilityReply }
+  | { kind: 'result'; result: ExecuteResult };
+
 export type ExecuteResult =
   | { ok: true; output: string; durationMs: number; memoryBytes: number }
   | { ok: false; error: SandboxErrorInfo; durationMs: number; memoryBytes: number };

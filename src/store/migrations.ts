@@ -31,6 +31,10 @@ export const MIGRATIONS: readonly Migration[] = [
     db.createObjectStore('settings', { keyPath: 'key' });
     tx.objectStore('audit').createIndex('by-agent-ts', ['agentId', 'ts']);
   },
+  // v4: the workspace files tools read and write through the file capability.
+  (db) => {
+    db.createObjectStore('workspace', { keyPath: 'path' });
+  },
 ];
 
 export const DB_VERSION = MIGRATIONS.length;

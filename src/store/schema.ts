@@ -44,6 +44,15 @@ export interface AgentRecord {
   revokedAt: number | null;
 }
 
+/** A file of the shared workspace that tools reach through the file capability. */
+export interface WorkspaceFile {
+  /** Normalised path (`./workspace/notes.txt`), as the policy judged it. */
+  path: string;
+  contents: string;
+  size: number;
+  modifiedMs: number;
+}
+
 /** Sandbox-wide settings (one record, key `settings`). */
 export interface SettingsRecord {
   key: 'settings';
@@ -75,6 +84,8 @@ export type AuditEvent =
   | 'call.rejected'
   /** A call whose service worker was stopped mid-flight, found on the next wake. */
   | 'call.interrupted'
+  /** A running call used (or was refused) a host capability: files, HTTP. Committed before the use. */
+  | 'call.capability'
   | 'session.open'
   /** A connection refused: wrong token, origin not allowed, unknown or revoked agent. */
   | 'session.refused'
@@ -131,4 +142,5 @@ export interface SandboxDB extends DBSchema {
   hosts: { key: string; value: HostRecord };
   agents: { key: string; value: AgentRecord };
   settings: { key: string; value: SettingsRecord };
+  workspace: { key: string; value: WorkspaceFile };
 }

@@ -1,4 +1,5 @@
-import { isEnvelope, envelope, type ExecuteRequest, type ExecuteResult, type HostHelloEnvelope } from '../../shared/wire';
+import { isEnvelope, envelope, type CallPortMessage, type CapabilityReply, type CapabilityRequest, type ExecuteRequest, type ExecuteResult, type HostHelloEnvelope } from '../../shared/wire';
+import { capabilityChannel, relayCapabilities } from './capability-relay';
 import { MemoryLimitError } from '../memory-limit';
 import { ModuleCache } from './module-cache';
 import { WorkerPool } from './worker-pool';
@@ -36,7 +37,10 @@ export class SandboxHost {
       const data: unknown = event.data;
       const port = event.ports[0];
       if (!isEnvelope(data) || data.kind !== 'execute' || !port) return;
-      void this.execute(data.request).then((result) => port.postMessage(result));
+      void this.execute(data.request, relayCapabilities(port)).then((result) => {
+        port.postMessage({ kind: 'result', result } satisfies CallPortMessage);
+        port.close();
+      });
     });
     container.startMessages();
     container.addEventListener('controllerchange', () => void this.announce());
@@ -47,7 +51,11 @@ export class SandboxHost {
     registration.active?.postMessage(envelope<HostHelloEnvelope>({ kind: 'host-hello' }));
   }
 
-  async execute(request: ExecuteRequest): Promise<ExecuteResult> {
+  /**
+   * Runs one call. `capabilities`, when given, answers the tool's host-capability requests
+   * (in the app: relayed to the service worker, which decides and audits each).
+   */
+  async execute(request: ExecuteRequest, capabilities?: (request: CapabilityRequest) => Promise<CapabilityReply>): Promise<ExecuteResult> {
     const started = performance.now();
     let modules: Record<string, WebAssembly.Module>;
     try {
@@ -59,7 +67,12 @@ export class SandboxHost {
       }
       return { ok: false, error: { code: 'load-failed', message: `tool ${request.tool} could not be compiled: ${(error as Error).message}` }, durationMs, memoryBytes: 0 };
     }
-    const outcome = await this.pool.run({ glueUrl: request.code.glueUrl, modules, entry: request.entry, args: request.args, memoryBytes: request.limits.memoryBytes }, request.limits.cpuMs);
+    const channel = capabilities ? capabilityChannel(capabilities) : null;
+    const outcome = await this.pool.run(
+      { glueUrl: request.code.glueUrl, modules, entry: request.entry, args: request.args, memoryBytes: request.limits.memoryBytes, ...(channel ? { capabilities: channel.workerPort } : {}) },
+      request.limits.cpuMs,
+    );
+    channel?.close();
     return outcome.ok
       ? { ok: true, output: outcome.output, durationMs: outcome.durationMs, memoryBytes: outcome.memoryBytes }
       : { ok: false, error: outcome.error, durationMs: outcome.durationMs, memoryBytes: outcome.memoryBytes };

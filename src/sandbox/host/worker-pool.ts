@@ -1,3 +1,4 @@
+import { transfer } from 'comlink';
 import type { SandboxErrorInfo } from '../../shared/errors';
 import type { WorkerJob, WorkerOutcome } from '../protocol';
 import { formatBytes } from '../worker/tool-runner';
@@ -76,7 +77,9 @@ export class WorkerPool {
     const deadline = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), cpuMs)));
     let outcome: WorkerOutcome;
     try {
-      const winner = await Promise.race([slot.api.run(job), deadline, slot.crashed]);
+      // The capability port moves to the worker; nothing else of the host goes with it.
+      const sent = job.capabilities ? transfer(job, [job.capabilities]) : job;
+      const winner = await Promise.race([slot.api.run(sent), deadline, slot.crashed]);
       if (winner === 'timeout') {
         slot.replace();
         outcome = { ok: false, error: { code: 'timeout', message: `the call ran past its CPU-time limit of ${cpuMs} ms and was stopped`, details: { limitMs: cpuMs } }, memoryBytes: 0 };

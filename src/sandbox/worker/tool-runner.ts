@@ -1,5 +1,6 @@
 import type { SandboxErrorInfo } from '../../shared/errors';
 import type { ToolWorkerApi, WorkerJob, WorkerOutcome } from '../protocol';
+import { hostImports } from './host-imports';
 
 /** What `jco transpile --instantiation async` glue exports. */
 interface ToolGlue {
@@ -7,12 +8,13 @@ interface ToolGlue {
     getCoreModule: (name: string) => WebAssembly.Module,
     imports: Record<string, unknown>,
     instantiateCore?: (module: WebAssembly.Module, imports: WebAssembly.Imports) => Promise<WebAssembly.Instance>,
-  ): Promise<{ call(args: string): string; describe(): string }>;
+  ): Promise<{ call(args: string): string | Promise<string>; describe(): string }>;
 }
 
 /**
  * Runs one call: a fresh instance per call (tools cannot keep state between calls or agents),
- * from modules the host compiled and capped. Every failure becomes a typed outcome.
+ * from modules the host compiled and capped, with host capabilities reached only through the
+ * job's capability port. Every failure becomes a typed outcome.
  */
 export const toolRunner: ToolWorkerApi = {
   async run(job: WorkerJob): Promise<WorkerOutcome> {
@@ -24,6 +26,7 @@ export const toolRunner: ToolWorkerApi = {
     } catch (error) {
       return { ok: false, error: { code: 'load-failed', message: `tool code could not be loaded: ${(error as Error).message}` }, memoryBytes: 0 };
     }
+    const host = hostImports(job.capabilities);
     try {
       const exports = await glue.instantiate(
         (name) => {
@@ -31,17 +34,20 @@ export const toolRunner: ToolWorkerApi = {
           if (!module) throw new Error(`no compiled module ${name}`);
           return module;
         },
-        {},
+        host.imports,
         async (module, imports) => {
           const instance = await WebAssembly.instantiate(module, imports);
           for (const value of Object.values(instance.exports)) if (value instanceof WebAssembly.Memory) memories.push(value);
           return instance;
         },
       );
-      const output = job.entry === 'describe' ? exports.describe() : exports.call(job.args);
+      // Under JSPI `call` is async (it may suspend on host capabilities); otherwise it is not.
+      const output = job.entry === 'describe' ? exports.describe() : await exports.call(job.args);
       return { ok: true, output, memoryBytes: used() };
     } catch (error) {
       return { ok: false, error: classify(error, used(), job.memoryBytes), memoryBytes: used() };
+    } finally {
+      host.close();
     }
   },
 };

@@ -1,0 +1,159 @@
+import { decideFile, decideNetwork, normalisePath, redactValue, type Decision, type FileOp } from '../policy';
+import type { CapabilityName, CapabilityReply, CapabilityRequest } from '../shared/wire';
+import type { ToolRecord } from '../store/schema';
+import type { CallContext } from './call-tool';
+import type { ServerContext } from './context';
+
+/** Largest response body handed to a tool, whatever the server sends. */
+const MAX_RESPONSE_BYTES = 1024 * 1024;
+/** Log lines kept per call (in its result entry), and characters per line. */
+const MAX_LOG_LINES = 50;
+const MAX_LOG_CHARS = 1000;
+
+/** The permission a tool must declare in `describe` to use each capability. */
+const PERMISSION: Record<CapabilityName, string | null> = {
+  'read-file': 'files:read',
+  'list-directory': 'files:read',
+  stat: 'files:read',
+  'write-file': 'files:write',
+  'http-fetch': 'network',
+  log: null,
+};
+
+export interface CapabilitySession {
+  answer(request: CapabilityRequest): Promise<CapabilityReply>;
+  /** What the tool logged, for the call's result entry. */
+  logs: { level: string; message: string }[];
+}
+
+/**
+ * The host capabilities of one running call. Each use is decided at the moment of use by the
+ * calling agent's policy (and the permissions the tool declared), recorded as a
+ * `call.capability` audit entry committed before anything is done, and answered with a
+ * message the tool can pass on and the agent can act on.
+ */
+export function capabilitiesFor(ctx: ServerContext, call: CallContext, tool: ToolRecord, callId: string, deadline: number): CapabilitySession {
+  const logs: { level: string; message: string }[] = [];
+  const who = { sessionId: call.session.id, agentId: call.agent.id, callId, tool: tool.name };
+
+  const record = (fn: CapabilityName, target: Record<string, unknown>, decision: Decision) =>
+    ctx.audit.append({
+      event: 'call.capability',
+      outcome: decision.allow ? 'ok' : 'denied',
+      ...who,
+      args: redactValue(target, call.policy.data.sensitivePatterns).value,
+      details: decision.allow ? { fn } : { fn, rule: decision.rule, reason: decision.reason, limit: decision.limit ?? null, observed: decision.observed ?? null },
+    });
+
+  const refusal = (decision: Exclude<Decision, { allow: true }>) => `denied by policy (${decision.rule}): ${decision.reason}`;
+
+  const answer = async (request: CapabilityRequest): Promise<CapabilityReply> => {
+    const { id, fn, args } = request;
+    const fail = (error: string): CapabilityReply => ({ id, ok: false, error });
+    if (fn === 'log') {
+      if (logs.length < MAX_LOG_LINES) logs.push({ level: String(args['level']).slice(0, 16), message: String(args['message']).slice(0, MAX_LOG_CHARS) });
+      return { id, ok: true, value: null };
+    }
+    const permission = PERMISSION[fn];
+    if (permission && !tool.permissions.includes(permission)) {
+      const decision = { allow: false as const, rule: 'tool.undeclared-permission' as never, reason: `tool ${tool.name} did not declare the permission ${permission} it needs for ${fn}` };
+      await record(fn, args, decision);
+      return fail(refusal(decision));
+    }
+    try {
+      if (fn === 'http-fetch') return await httpFetch(ctx, call, id, String(args['request']), deadline, record, refusal);
+      return await fileOp(ctx, call, id, fn, args, record, refusal);
+    } catch (error) {
+      return fail(`${fn} failed: ${(error as Error).message}`);
+    }
+  };
+  return { answer, logs };
+}
+
+type Recorder = (fn: CapabilityName, target: Record<string, unknown>, decision: Decision) => Promise<unknown>;
+type Refusal = (decision: Exclude<Decision, { allow: true }>) => string;
+
+const OPS: Record<Exclude<CapabilityName, 'http-fetch' | 'log'>, FileOp> = { 'read-file': 'read', 'write-file': 'write', 'list-directory': 'list', stat: 'stat' };
+
+async function fileOp(ctx: ServerContext, call: CallContext, id: number, fn: Exclude<CapabilityName, 'http-fetch' | 'log'>, args: Record<string, unknown>, record: Recorder, refusal: Refusal): Promise<CapabilityReply> {
+  const rawPath = String(args['path'] ?? '');
+  const contents = fn === 'write-file' ? String(args['contents'] ?? '') : null;
+  const sizeBytes = contents === null ? undefined : new TextEncoder().encode(contents).length;
+  const decision = decideFile(call.policy, { path: rawPath, op: OPS[fn], ...(sizeBytes === undefined ? {} : { sizeBytes }) });
+  const target = { path: rawPath, ...(sizeBytes === undefined ? {} : { bytes: sizeBytes }) };
+  await record(fn, target, decision);
+  if (!decision.allow) return { id, ok: false, error: refusal(decision) };
+  // The policy judged the normalised path; the store uses exactly that one.
+  const normal = normalisePath(rawPath);
+  if (!normal.ok) return { id, ok: false, error: normal.problem.reason };
+  const path = normal.path.path;
+  const db = await ctx.db.get();
+  switch (fn) {
+    case 'read-file': {
+      const file = await db.get('workspace', path);
+      return file ? { id, ok: true, value: file.contents } : { id, ok: false, error: `no file ${path}` };
+    }
+    case 'write-file':
+      await db.put('workspace', { path, contents: contents!, size: sizeBytes!, modifiedMs: ctx.clock() });
+      return { id, ok: true, value: sizeBytes };
+    case 'list-directory': {
+      const prefix = path === '.' || path === '/' ? (path === '/' ? '/' : './') : path + '/';
+      const names = new Set<string>();
+      for (const key of await db.getAllKeys('workspace', IDBKeyRange.bound(prefix, prefix + '\uffff'))) {
+        const rest = key.slice(prefix.length);
+        const slash = rest.indexOf('/');
+        names.add(slash === -1 ? rest : rest.slice(0, slash + 1));
+      }
+      return { id, ok: true, value: [...names].sort() };
+    }
+    case 'stat': {
+      const file = await db.get('workspace', path);
+      if (file) return { id, ok: true, value: JSON.stringify({ size: file.size, isDirectory: false, modifiedMs: file.modifiedMs }) };
+      const child = await db.getKey('workspace', IDBKeyRange.bound(path + '/', path + '/\uffff'));
+      return child ? { id, ok: true, value: JSON.stringify({ size: 0, isDirectory: true, modifiedMs: 0 }) } : { id, ok: false, error: `no file or folder ${path}` };
+    }
+  }
+}
+
+interface HttpRequest {
+  method?: string;
+  url?: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+async function httpFetch(ctx: ServerContext, call: CallContext, id: number, requestJson: string, deadline: number, record: Recorder, refusal: Refusal): Promise<CapabilityReply> {
+  let request: HttpRequest;
+  try {
+    request = JSON.parse(requestJson) as HttpRequest;
+  } catch {
+    return { id, ok: false, error: 'http-fetch: the request is not JSON' };
+  }
+  const url = String(request.url ?? '');
+  const method = String(request.method ?? 'GET').toUpperCase();
+  const body = typeof request.body === 'string' ? request.body : undefined;
+  const bodyBytes = body === undefined ? 0 : new TextEncoder().encode(body).length;
+  const now = ctx.clock();
+  await ctx.counters.load(call.agent.id, now);
+  // Decide and count in one synchronous step, as for calls.
+  const decision = decideNetwork(call.policy, { url, method, bodyBytes }, ctx.counters.requestTimes(call.agent.id, now), now);
+  if (decision.allow) ctx.counters.countRequest(call.agent.id, now);
+  await record('http-fetch', { url, method, bytes: bodyBytes }, decision);
+  if (!decision.allow) return { id, ok: false, error: refusal(decision) };
+  const headers = new Headers();
+  for (const [k, v] of Object.entries(request.headers ?? {})) if (typeof v === 'string') headers.set(k, v);
+  const response = await fetch(url, {
+    method,
+    headers,
+    ...(body !== undefined && method !== 'GET' && method !== 'HEAD' ? { body } : {}),
+    // Each URL is judged by the policy: a redirect would reach one that was not.
+    redirect: 'error',
+    credentials: 'omit',
+    cache: 'no-store',
+    signal: AbortSignal.timeout(Math.max(1, deadline - ctx.clock())),
+  });
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  const truncated = bytes.length > MAX_RESPONSE_BYTES;
+  const text = new TextDecoder().decode(truncated ? bytes.subarray(0, MAX_RESPONSE_BYTES) : bytes);
+  return { id, ok: true, value: JSON.stringify({ status: response.status, headers: Object.fromEntries(response.headers), body: text, ...(truncated ? { truncated: true } : {}) }) };
+}

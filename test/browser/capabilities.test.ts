@@ -1,0 +1,131 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { admin, callTool, connectAgent, launchBrowser, openApp, registerAgent } from './harness';
+
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let sink: Server;
+let sinkUrl: string;
+const hits: string[] = [];
+
+interface Outcome {
+  fn: string;
+  ok: boolean;
+  value?: unknown;
+  error?: string;
+}
+const probe = async (calls: Record<string, unknown>[]): Promise<Outcome[]> => {
+  const result = await callTool(page, 'prober', 'host_probe', { calls });
+  if (result.isError) throw new Error(result.content[0]?.text ?? 'host_probe failed');
+  return JSON.parse(result.content[0]!.text) as Outcome[];
+};
+const capabilityEntries = async () =>
+  (await admin<{ event: string; outcome: string; agentId: string; args: Record<string, unknown>; details: { fn: string; rule?: string } }[]>(page, 'audit.list', { agentId: 'prober' })).filter((e) => e.event === 'call.capability');
+
+beforeAll(async () => {
+  sink = createServer((req, res) => {
+    hits.push(`${req.method} ${req.url}`);
+    res.writeHead(200, { 'Access-Control-Allow-Origin': '*', 'Content-Type': 'text/plain' });
+    res.end('hello from loopback');
+  });
+  await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
+  sinkUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
+  browser = await launchBrowser();
+  ({ context, page } = await openApp(browser));
+  await admin(page, 'tools.seed', { fixtures: true });
+  const token = await registerAgent(page, {
+    id: 'prober',
+    trustLevel: 'Trusted',
+    policy: {
+      version: 1,
+      tools: { allowed: ['host_probe'] },
+      files: { allowedPatterns: ['./workspace/*'], maxSizeMb: 1 },
+      network: { allowedDomains: ['example.invalid'], allowedPorts: ['*'], httpsOnly: false, requestsPerMinute: 10 },
+    },
+  });
+  await connectAgent(page, 'prober', { agent: 'prober', token });
+});
+afterAll(async () => {
+  await context?.close();
+  await browser?.close();
+  await new Promise<void>((r) => sink.close(() => r()));
+});
+
+describe('host capabilities, decided by the calling agent\'s policy at the moment of use', () => {
+  it('lets a tool write, read, list and stat workspace files inside its allowed folder', async () => {
+    const out = await probe([
+      { fn: 'write-file', path: './workspace/notes/a.txt', contents: 'héllo' },
+      { fn: 'read-file', path: './workspace/notes/a.txt' },
+      { fn: 'list-directory', path: './workspace' },
+      { fn: 'list-directory', path: './workspace/notes' },
+      { fn: 'stat', path: './workspace/notes/a.txt' },
+      { fn: 'log', level: 'info', message: 'wrote a note' },
+      { fn: 'now-ms' },
+      { fn: 'random-bytes', len: 8 },
+    ]);
+    expect(out.map((o) => [o.fn, o.ok])).toEqual([
+      ['write-file', true],
+      ['read-file', true],
+      ['list-directory', true],
+      ['list-directory', true],
+      ['stat', true],
+      ['log', true],
+      ['now-ms', true],
+      ['random-bytes', true],
+    ]);
+    expect(out[0]!.value).toBe(6);
+    expect(out[1]!.value).toBe('héllo');
+    expect(out[2]!.value).toEqual(['notes/']);
+    expect(out[3]!.value).toEqual(['a.txt']);
+    expect(JSON.parse(out[4]!.value as string)).toMatchObject({ size: 6, isDirectory: false });
+    expect((out[7]!.value as number[]).length).toBe(8);
+  });
+
+  it('denies files outside the allowed folder, path escapes and oversize writes, with the rule, and audits each', async () => {
+    const out = await probe([
+      { fn: 'read-file', path: './secrets/key.txt' },
+      { fn: 'read-file', path: './workspace/../secrets/key.txt' },
+      { fn: 'write-file', path: './workspace/big.txt', contents: 'x'.repeat(1024 * 1024 + 1) },
+      { fn: 'list-directory', path: '/etc' },
+    ]);
+    expect(out.every((o) => !o.ok)).toBe(true);
+    expect(out.map((o) => /\((file\.[a-z-]+)\)/.exec(o.error!)?.[1])).toEqual(['file.pattern', 'file.pattern', 'file.size', 'file.pattern']);
+    const denied = (await capabilityEntries()).filter((e) => e.outcome === 'denied').map((e) => [e.details.fn, e.details.rule, e.args['path']]);
+    expect(denied).toEqual([
+      ['read-file', 'file.pattern', './secrets/key.txt'],
+      ['read-file', 'file.pattern', './workspace/../secrets/key.txt'],
+      ['write-file', 'file.size', './workspace/big.txt'],
+      ['list-directory', 'file.pattern', '/etc'],
+    ]);
+  });
+
+  it('reaches a loopback server only once its domain is granted', async () => {
+    const request = JSON.stringify({ method: 'GET', url: `${sinkUrl}/hello` });
+    const [before] = await probe([{ fn: 'http-fetch', request }]);
+    expect(before!.ok).toBe(false);
+    expect(before!.error).toContain('(network.domain-not-allowed)');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(hits).toEqual([]);
+
+    await admin(page, 'agents.grant', { id: 'prober', grant: { kind: 'domain', pattern: '127.0.0.1' } });
+    const [after] = await probe([{ fn: 'http-fetch', request }]);
+    expect(after!.ok).toBe(true);
+    expect(JSON.parse(after!.value as string)).toMatchObject({ status: 200, body: 'hello from loopback' });
+    expect(hits).toEqual(['GET /hello']);
+
+    const network = (await capabilityEntries()).filter((e) => e.details.fn === 'http-fetch').map((e) => [e.outcome, e.details.rule ?? null]);
+    expect(network).toEqual([
+      ['denied', 'network.domain-not-allowed'],
+      ['ok', null],
+    ]);
+  });
+
+  it('keeps what the tool logged in the call\'s result entry', async () => {
+    const results = (await admin<{ event: string; details: { logs?: { level: string; message: string }[] } }[]>(page, 'audit.list', { agentId: 'prober' })).filter((e) => e.event === 'call.result');
+    expect(results[0]!.details.logs).toEqual([{ level: 'info', message: 'wrote a note' }]);
+    expect(await admin(page, 'audit.verify')).toMatchObject({ ok: true });
+  });
+});
