@@ -10,7 +10,7 @@ export const CHANNEL = 'mcp-sandbox';
 export const WIRE_VERSION = 1;
 
 /** Largest serialised MCP message the server accepts (bytes of JSON). */
-export const MAX_MESSAGE_BYTES = 1024 * 1024;
+export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
 interface Base {
   channel: typeof CHANNEL;

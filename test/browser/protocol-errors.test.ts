@@ -28,7 +28,7 @@ describe('malformed and foreign messages reaching the service worker', () => {
       post('raw-parse-error', '{"jsonrpc":"2.0","id":1,"method":');
       post('raw-invalid-request', { jsonrpc: '2.0', id: 2, method: 7 });
       post('raw-unknown-session', { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'text_stats', arguments: { text: 'x' } } });
-      post('raw-too-large', { jsonrpc: '2.0', id: 4, method: 'ping', params: { pad: 'x'.repeat(1024 * 1024 + 1) } });
+      post('raw-too-large', { jsonrpc: '2.0', id: 4, method: 'ping', params: { pad: 'x'.repeat(4 * 1024 * 1024 + 1) } });
       // Foreign traffic: not ours, so not answered at all.
       registration.active!.postMessage('garbage');
       registration.active!.postMessage({ channel: 'someone-else', kind: 'mcp', session: 'raw-foreign', message: {} });
