@@ -64,7 +64,9 @@ try {
 
       // The whole path: SDK Client → postMessage → SW (session, validation, write-ahead audit)
       // → sandbox host → worker → wasm → SW (result audit) → Client.
-      const client = await window.lib.connect({ agent: 'bench' });
+      // A FullyTrusted agent: the policy is evaluated on every call, but allows all of them.
+      const { token } = await admin.request('agents.register', { id: 'bench', name: 'bench', trustLevel: 'FullyTrusted', origins: [location.origin] });
+      const client = await window.lib.connect({ agent: 'bench', token });
       const call = () => client.callTool({ name: 'text_stats', arguments: { text } });
       const endToEnd = await time(N, call);
 
