@@ -64,8 +64,10 @@ try {
 
       // The whole path: SDK Client → postMessage → SW (session, validation, write-ahead audit)
       // → sandbox host → worker → wasm → SW (result audit) → Client.
-      // A FullyTrusted agent: the policy is evaluated on every call, but allows all of them.
-      const { token } = await admin.request('agents.register', { id: 'bench', name: 'bench', trustLevel: 'FullyTrusted', origins: [location.origin] });
+      // A FullyTrusted agent whose rate limits the run cannot reach: the policy is evaluated on
+      // every call, and allows all of them.
+      const policy = { version: 1, session: { callsPerMinute: 100000, maxCalls: 10000000 } };
+      const { token } = await admin.request('agents.register', { id: 'bench', name: 'bench', trustLevel: 'FullyTrusted', origins: [location.origin], policy });
       const client = await window.lib.connect({ agent: 'bench', token });
       const call = () => client.callTool({ name: 'text_stats', arguments: { text } });
       const endToEnd = await time(N, call);
