@@ -103,8 +103,14 @@ function validate(input: Partial<AgentInput>, partial: boolean): { path: string;
   return errors;
 }
 
-/** Agents in IndexedDB. Only the admin API reaches this; no agent connection can. */
+/**
+ * Agents in IndexedDB. Only the admin API changes them (no agent connection can), and the admin
+ * API runs in this service worker, so the records read in this lifetime are kept in memory and
+ * replaced on every change made here: the hot path does not read IndexedDB for them.
+ */
 export class AgentDirectory {
+  private readonly cache = new Map<string, AgentRecord | undefined>();
+
   constructor(
     private readonly handle: DbHandle,
     private readonly clock: () => number,
@@ -112,7 +118,10 @@ export class AgentDirectory {
 
   async get(id: string): Promise<AgentRecord | undefined> {
     if (id === ANONYMOUS.id) return undefined;
-    return (await this.handle.get()).get('agents', id);
+    if (this.cache.has(id)) return this.cache.get(id);
+    const agent = await (await this.handle.get()).get('agents', id);
+    this.cache.set(id, agent);
+    return agent;
   }
 
   async list(): Promise<AgentRecord[]> {
@@ -145,6 +154,7 @@ export class AgentDirectory {
       throw new InvalidInput([{ path: 'id', reason: `an agent with id ${id} exists` }]);
     }
     await Promise.all([tx.store.add(agent), tx.done]);
+    this.cache.set(id, agent);
     return { agent, token };
   }
 
@@ -195,6 +205,7 @@ export class AgentDirectory {
     edit(agent);
     agent.updatedAt = Math.max(this.clock(), agent.updatedAt + 1);
     await Promise.all([tx.store.put(agent), tx.done]);
+    this.cache.set(id, agent);
     return agent;
   }
 }

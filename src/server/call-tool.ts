@@ -20,16 +20,16 @@ export interface CallContext {
   globalConcurrentCalls: number;
 }
 
-/** Reads what a call needs in one transaction, in parallel: session, agent, settings, tool. */
+/** Reads what a call needs in one transaction, in parallel (session, settings, tool); the agent comes from the directory's cache. */
 export async function readCall(ctx: ServerContext, sessionId: string, toolName: string | null): Promise<CallContext & { tool: ToolRecord | undefined }> {
-  const tx = (await ctx.db.get()).transaction(['sessions', 'tools', 'agents', 'settings']);
+  const tx = (await ctx.db.get()).transaction(['sessions', 'tools', 'settings']);
   const [session, tool, settings] = await Promise.all([
     tx.objectStore('sessions').get(sessionId),
     toolName === null ? undefined : tx.objectStore('tools').get(toolName),
     tx.objectStore('settings').get('settings'),
   ]);
   if (!session) throw new McpError(ErrorCode.InvalidRequest, `session ${sessionId} no longer exists`);
-  const agent = session.agentId === ANONYMOUS.id ? ANONYMOUS : await tx.objectStore('agents').get(session.agentId);
+  const agent = session.agentId === ANONYMOUS.id ? ANONYMOUS : await ctx.agents.get(session.agentId);
   if (!agent || agent.revokedAt !== null) throw new McpError(-32003, 'this agent is not allowed to connect', { code: 'unauthenticated' });
   return { session, tool, agent, policy: policyOf(agent), globalConcurrentCalls: (settings ?? DEFAULT_SETTINGS).globalConcurrentCalls };
 }
