@@ -1,58 +1,286 @@
-import { LitElement, html } from 'lit';
+import { LitElement, css, html } from 'lit';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
-import { connect } from '../client/index';
+import { ERROR_META_KEY, connect } from '../client/index';
+import { DEMO_AGENTS, demoTokens } from './demo-agents';
+import { duration, pretty, time } from './format';
 import { base } from './styles';
 
 const EXAMPLES: Record<string, unknown> = {
   text_stats: { text: 'The quick brown fox jumps over the lazy dog. The dog sleeps.' },
   json_query: { json: '{"user":{"name":"Ada","langs":["en","fr"]}}', path: '$.user.langs[1]' },
+  fetch_url: { url: 'https://httpbin.org/get' },
 };
 
-/** A demo agent: connects like any agent page would, lists its tools and calls them. */
+/** The no-credentials choice: connects without a token (allowed only if the sandbox's settings say so). */
+const NO_TOKEN = '';
+
+interface Outcome {
+  at: number;
+  tool: string;
+  ms: number;
+  /** A result the tool produced. */
+  ok?: { texts: string[] };
+  /** A failed call (`isError`), with the sandbox's error info when it sent one. */
+  failed?: { texts: string[]; code?: string; message?: string; details?: Record<string, unknown> };
+  /** A JSON-RPC error (unknown tool, refused session…). */
+  thrown?: { code?: number; message: string };
+}
+
+/** An example for a tool: a known one, or the schema's required fields as empty strings. */
+function exampleFor(tool: Tool | undefined): string {
+  if (!tool) return '{}';
+  if (EXAMPLES[tool.name]) return pretty(EXAMPLES[tool.name]);
+  const required = (tool.inputSchema.required ?? []) as string[];
+  return pretty(Object.fromEntries(required.map((k) => [k, ''])));
+}
+
+/** Text content, pretty-printed when it is JSON. */
+function texts(content: unknown): string[] {
+  if (!Array.isArray(content)) return [];
+  return content.map((c: { type?: string; text?: string }) => {
+    if (c.type !== 'text' || typeof c.text !== 'string') return pretty(c);
+    try {
+      return pretty(JSON.parse(c.text));
+    } catch {
+      return c.text;
+    }
+  });
+}
+
+/**
+ * A demo agent: connects as one of the demo agents the app registered (or without a token),
+ * lists the tools its policy lets it see, calls them with JSON arguments, and shows results
+ * and errors — including the sandbox's error code and the policy rule that denied a call.
+ */
 export class DemoAgent extends LitElement {
-  static override styles = base;
-  static override properties = { tools: { state: true }, selected: { state: true }, output: { state: true }, status: { state: true } };
+  static override styles = [
+    base,
+    css`
+      :host { max-width: 1100px; margin: 0 auto; padding: 16px 20px 40px; }
+      header { display: flex; flex-wrap: wrap; gap: 8px 16px; align-items: baseline; margin-bottom: 14px; }
+      header h1 { font-size: 20px; }
+      .grid { display: grid; grid-template-columns: minmax(200px, 280px) minmax(0, 1fr); gap: 14px; align-items: start; margin-top: 14px; }
+      @media (max-width: 760px) { :host { padding: 10px; } .grid { grid-template-columns: minmax(0, 1fr); } }
+      .tools { display: grid; gap: 6px; }
+      .tool { text-align: left; white-space: normal; padding: 8px 10px; display: grid; gap: 2px; }
+      .tool[aria-pressed='true'] { border-color: var(--ink); box-shadow: inset 3px 0 0 var(--ink); background: #f8fafc; }
+      .tool .desc { font-size: 12px; color: var(--muted); display: -webkit-box; -webkit-line-clamp: 3; -webkit-box-orient: vertical; overflow: hidden; }
+      .tool[aria-pressed='true'] .desc { -webkit-line-clamp: unset; }
+      textarea { min-height: 120px; }
+      .result { margin-top: 12px; }
+      .result h4 { margin: 0 0 6px; font-size: 13px; }
+      .failed { border: 1px solid #fca5a5; background: #fff1f2; border-radius: 8px; padding: 10px 12px; }
+      .failed .code { font-weight: 700; color: var(--bad); }
+      .failed h4 { font-weight: 400; line-height: 1.45; }
+      .failed pre { max-height: 200px; overflow: auto; }
+      .succeeded { border: 1px solid #86efac; background: #f0fdf4; border-radius: 8px; padding: 10px 12px; }
+      .succeeded pre, .failed pre { background: #fff; margin-top: 6px; }
+      .history { margin-top: 14px; }
+      .actions { margin-top: 8px; }
+    `,
+  ];
+  static override properties = {
+    agentId: { state: true },
+    tools: { state: true },
+    selected: { state: true },
+    args: { state: true },
+    status: { state: true },
+    connected: { state: true },
+    busy: { state: true },
+    outcome: { state: true },
+    history: { state: true },
+  };
+  agentId = '';
   tools: Tool[] = [];
   selected = '';
-  output = '';
-  status = 'connecting…';
+  args = '{}';
+  status = '';
+  connected = false;
+  busy = false;
+  outcome: Outcome | null = null;
+  history: Outcome[] = [];
   private client: Client | null = null;
+  private readonly tokens = demoTokens();
 
-  override async connectedCallback(): Promise<void> {
+  override connectedCallback(): void {
     super.connectedCallback();
+    const fromHash = decodeURIComponent(location.hash.slice(1));
+    const ids = Object.keys(this.tokens);
+    this.agentId = fromHash in this.tokens ? fromHash : (ids[0] ?? NO_TOKEN);
+    if (ids.length > 0) void this.connectAs(this.agentId);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    void this.client?.close();
+  }
+
+  private async connectAs(id: string): Promise<void> {
+    this.busy = true;
+    await this.client?.close().catch(() => undefined);
+    this.client = null;
+    this.connected = false;
+    this.tools = [];
+    this.outcome = null;
+    this.agentId = id;
+    history.replaceState(null, '', id ? `#${encodeURIComponent(id)}` : location.pathname);
+    this.status = `connecting as ${id || 'an unauthenticated agent'}…`;
     try {
-      this.client = await connect({ agent: 'demo-agent', clientInfo: { name: 'demo-agent', version: '0.1.0' } });
+      const clientInfo = { name: 'demo-agent', version: '0.2.0' };
+      this.client = await connect(id ? { agent: id, token: this.tokens[id]!, clientInfo } : { clientInfo });
       this.tools = (await this.client.listTools()).tools;
-      this.selected = this.tools[0]?.name ?? '';
-      this.status = `connected · ${this.tools.length} tools`;
+      this.connected = true;
+      this.pick(this.tools.some((t) => t.name === this.selected) ? this.selected : (this.tools[0]?.name ?? ''));
+      this.status = `connected as ${id || 'an unauthenticated agent'} · ${this.tools.length} tool${this.tools.length === 1 ? '' : 's'} visible`;
     } catch (error) {
-      this.status = `could not connect: ${(error as Error).message}`;
+      const e = error as { code?: number; message?: string };
+      this.status = `could not connect: ${e.message ?? String(error)}`;
+    } finally {
+      this.busy = false;
     }
+  }
+
+  private pick(name: string): void {
+    this.selected = name;
+    this.args = exampleFor(this.tools.find((t) => t.name === name));
   }
 
   private async call(): Promise<void> {
-    const args = (this.renderRoot.querySelector('textarea') as HTMLTextAreaElement).value;
+    let args: Record<string, unknown>;
     try {
-      const result = await this.client!.callTool({ name: this.selected, arguments: JSON.parse(args) as Record<string, unknown> });
-      this.output = JSON.stringify(result, null, 2);
+      const parsed: unknown = JSON.parse(this.args);
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('arguments must be a JSON object');
+      args = parsed as Record<string, unknown>;
     } catch (error) {
-      this.output = `error: ${(error as Error).message}`;
+      this.outcome = { at: Date.now(), tool: this.selected, ms: 0, thrown: { message: `Arguments are not valid: ${(error as Error).message}` } };
+      return;
     }
+    this.busy = true;
+    const started = performance.now();
+    const base = { at: Date.now(), tool: this.selected };
+    let outcome: Outcome;
+    try {
+      const result = await this.client!.callTool({ name: this.selected, arguments: args });
+      const took = performance.now() - started;
+      if (result.isError) {
+        const info = result._meta?.[ERROR_META_KEY] as { code?: string; message?: string; details?: Record<string, unknown> } | undefined;
+        outcome = { ...base, ms: took, failed: { texts: texts(result.content), ...info } };
+      } else {
+        outcome = { ...base, ms: took, ok: { texts: texts(result.content) } };
+      }
+    } catch (error) {
+      const e = error as { code?: number; message?: string };
+      outcome = { ...base, ms: performance.now() - started, thrown: { message: e.message ?? String(error), ...(typeof e.code === 'number' ? { code: e.code } : {}) } };
+    }
+    this.outcome = outcome;
+    this.history = [outcome, ...this.history].slice(0, 10);
+    this.busy = false;
   }
 
   override render() {
+    const ids = Object.keys(this.tokens);
+    const tool = this.tools.find((t) => t.name === this.selected);
     return html`
-      <h1>Demo agent</h1>
-      <p>${this.status}</p>
-      <select @change=${(e: Event) => (this.selected = (e.target as HTMLSelectElement).value)}>
-        ${this.tools.map((t) => html`<option ?selected=${t.name === this.selected}>${t.name}</option>`)}
-      </select>
-      <p>${this.tools.find((t) => t.name === this.selected)?.description ?? ''}</p>
-      <textarea rows="6" cols="80">${JSON.stringify(EXAMPLES[this.selected] ?? {}, null, 2)}</textarea>
-      <p><button @click=${() => void this.call()}>Call</button></p>
-      <pre>${this.output}</pre>
+      <header>
+        <h1>Demo agent</h1>
+        <span class="muted">a page that connects to the sandbox like any agent: the client library, an agent id and its token</span>
+      </header>
+      ${ids.length === 0
+        ? html`<p class="notice warn">
+            No demo agents are registered in this browser. <a href="./" target="_blank">Open the app</a> first: on a fresh sandbox it registers
+            ${DEMO_AGENTS.map((a) => a.id).join(' and ')} and leaves their tokens for this page. Then reload.
+          </p>`
+        : ''}
+      <div class="card row">
+        <label class="inline"
+          >Connect as
+          <select data-testid="demo-agent-select" ?disabled=${this.busy} @change=${(e: Event) => void this.connectAs((e.target as HTMLSelectElement).value)}>
+            ${ids.map((id) => html`<option value=${id} ?selected=${id === this.agentId}>${id} (${DEMO_AGENTS.find((a) => a.id === id)?.trustLevel ?? 'agent'})</option>`)}
+            <option value=${NO_TOKEN} ?selected=${this.agentId === NO_TOKEN}>no token (unauthenticated)</option>
+          </select>
+        </label>
+        <button @click=${() => void this.connectAs(this.agentId)} ?disabled=${this.busy}>Reconnect</button>
+        <span class="${this.connected ? 'ok' : this.status.startsWith('could not') ? 'error' : 'muted'}" data-testid="demo-status">${this.status}</span>
+      </div>
+      ${this.connected
+        ? html`<div class="grid">
+            <div class="tools" role="list" aria-label="tools">
+              ${this.tools.length === 0 ? html`<p class="muted">This agent's policy shows it no tools.</p>` : ''}
+              ${this.tools.map(
+                (t) => html`<button class="tool" role="listitem" aria-pressed=${t.name === this.selected} @click=${() => this.pick(t.name)}>
+                  <strong>${t.name}</strong><span class="desc">${t.description ?? ''}</span>
+                </button>`,
+              )}
+            </div>
+            <div class="card">
+              ${tool
+                ? html`<h3>${tool.name}</h3>
+                    <p class="muted small">${tool.description ?? ''}</p>
+                    <label
+                      >Arguments (JSON)
+                      <textarea class="code" spellcheck="false" data-testid="demo-args" .value=${this.args} @input=${(e: Event) => (this.args = (e.target as HTMLTextAreaElement).value)}></textarea>
+                    </label>
+                    <div class="row actions">
+                      <button class="primary" @click=${() => void this.call()} ?disabled=${this.busy} data-testid="demo-call">${this.busy ? 'Calling…' : 'Call tool'}</button>
+                      <button @click=${() => this.pick(tool.name)}>Reset example</button>
+                    </div>
+                    ${this.outcome ? this.renderOutcome(this.outcome) : ''}`
+                : html`<p class="muted">Pick a tool.</p>`}
+            </div>
+          </div>`
+        : ''}
+      ${this.history.length > 1
+        ? html`<div class="history table-wrap">
+            <table>
+              <thead><tr><th>time</th><th>tool</th><th>outcome</th><th class="num">ms</th></tr></thead>
+              <tbody>
+                ${this.history.map(
+                  (h) => html`<tr>
+                    <td>${time(h.at)}</td><td>${h.tool}</td>
+                    <td class=${h.ok ? 'ok' : 'error'}>${h.ok ? 'ok' : h.failed ? (h.failed.code ?? 'error') + (h.failed.details?.['rule'] ? ` · ${String(h.failed.details['rule'])}` : '') : `JSON-RPC ${h.thrown?.code ?? ''}`}</td>
+                    <td class="num">${h.ms.toFixed(0)}</td>
+                  </tr>`,
+                )}
+              </tbody>
+            </table>
+          </div>`
+        : ''}
     `;
+  }
+
+  private renderFact(key: string, value: unknown) {
+    if (key === 'retryAfterMs' && typeof value === 'number') return html`<code>${duration(value)}</code>`;
+    if (typeof value === 'string') return html`<code>${value}</code>`;
+    const json = JSON.stringify(value);
+    return json.length > 60 ? html`<pre>${pretty(value)}</pre>` : html`<code>${json}</code>`;
+  }
+
+  private renderOutcome(o: Outcome) {
+    if (o.ok) {
+      return html`<div class="result succeeded" data-testid="demo-result">
+        <h4 class="ok">✓ Result <span class="muted small">(${o.ms.toFixed(0)} ms)</span></h4>
+        ${o.ok.texts.map((t) => html`<pre>${t}</pre>`)}
+      </div>`;
+    }
+    if (o.failed) {
+      const d = o.failed.details ?? {};
+      return html`<div class="result failed" data-testid="demo-error">
+        <h4><span class="code">${o.failed.code ?? 'error'}</span> — ${o.failed.message ?? 'the call failed'}</h4>
+        ${Object.keys(d).length
+          ? html`<dl class="facts">
+              ${Object.entries(d).map(
+                ([k, v]) => html`<dt>${k === 'retryAfterMs' ? 'retry after' : k}</dt>
+                  <dd>${this.renderFact(k, v)}</dd>`,
+              )}
+            </dl>`
+          : ''}
+        ${o.failed.texts.length && !o.failed.message ? o.failed.texts.map((t) => html`<pre>${t}</pre>`) : ''}
+      </div>`;
+    }
+    return html`<div class="result failed" data-testid="demo-error">
+      <h4><span class="code">${o.thrown?.code != null ? `JSON-RPC ${o.thrown.code}` : 'error'}</span> — ${o.thrown?.message}</h4>
+    </div>`;
   }
 }
 

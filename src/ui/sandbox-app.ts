@@ -1,134 +1,163 @@
-import { LitElement, html } from 'lit';
-import { createAdminClient, type AdminClient } from '../client/admin';
-import type { ChainVerdict } from '../store/audit';
-import type { AuditEntry, SessionRecord, ToolRecord } from '../store/schema';
+import { LitElement, css, html } from 'lit';
+import { adminClient, describeError } from './admin';
+import { ChainVerifier } from './chain-verifier';
+import { seedDemoAgents } from './demo-agents';
 import { base } from './styles';
+import './agents-view';
+import './audit-view';
+import './chain-badge';
+import './policy-view';
+import './sessions-view';
+import './settings-view';
+import './tools-view';
 
-type View = 'tools' | 'audit' | 'sessions';
+const VIEWS = [
+  { id: 'agents', label: 'Agents' },
+  { id: 'policy', label: 'Policy' },
+  { id: 'audit', label: 'Audit trail' },
+  { id: 'tools', label: 'Tools' },
+  { id: 'sessions', label: 'Sessions' },
+  { id: 'settings', label: 'Settings' },
+] as const;
+type View = (typeof VIEWS)[number]['id'];
 
 /**
- * The person's view of the sandbox: the tool registry, sessions and the audit trail with its
- * chain verified. Reads through the admin API only.
+ * `#view`, `#view/<param>` (an agent's id for agents and policy, an entry's seq for audit),
+ * optionally `?key=value&…` (the audit view's filters).
+ */
+function parseHash(hash: string): { view: View; param: string; query: string } {
+  const [path = '', query = ''] = hash.replace(/^#\/?/, '').split('?', 2);
+  const [view = '', ...rest] = path.split('/');
+  const known = VIEWS.find((v) => v.id === view);
+  return { view: known?.id ?? 'agents', param: decodeURIComponent(rest.join('/')), query };
+}
+
+/**
+ * The person's view of the sandbox: agents and their policies, the audit trail with its chain
+ * verified, tools, sessions and settings. The URL hash selects the view, so views can be
+ * linked to. Reads and writes through the admin API only.
  */
 export class SandboxApp extends LitElement {
-  static override styles = base;
-  static override properties = {
-    view: { state: true },
-    tools: { state: true },
-    sessions: { state: true },
-    audit: { state: true },
-    verdict: { state: true },
-    failure: { state: true },
-  };
-  view: View = 'audit';
-  tools: ToolRecord[] = [];
-  sessions: SessionRecord[] = [];
-  audit: AuditEntry[] = [];
-  verdict: ChainVerdict | null = null;
+  static override styles = [
+    base,
+    css`
+      :host { min-height: 100vh; background: #f1f5f9; }
+      header {
+        display: flex; align-items: center; gap: 12px; padding: 10px 20px; background: var(--ink); color: #fff;
+        position: sticky; top: 0; z-index: 5;
+      }
+      header h1 { font-size: 16px; font-weight: 600; letter-spacing: 0.01em; }
+      header h1 span { color: #94a3b8; font-weight: 400; }
+      header a { color: #bfdbfe; font-size: 13px; text-decoration: none; }
+      header a:hover { text-decoration: underline; }
+      .layout { display: grid; grid-template-columns: 190px minmax(0, 1fr); min-height: calc(100vh - 46px); }
+      nav { background: #fff; border-right: 1px solid var(--line); padding: 12px 8px; display: flex; flex-direction: column; gap: 2px; }
+      nav a {
+        display: flex; gap: 10px; align-items: center; padding: 7px 10px; border-radius: 6px; color: #334155; text-decoration: none; font-size: 14px;
+      }
+      nav a:hover { background: #f1f5f9; }
+      nav a[aria-current='page'] { background: var(--ink); color: #fff; }
+      main { padding: 16px 20px 40px; min-width: 0; }
+      @media (max-width: 760px) {
+        header { padding: 8px 12px; flex-wrap: wrap; gap: 6px 12px; }
+        .layout { grid-template-columns: minmax(0, 1fr); grid-template-rows: auto 1fr; }
+        nav { flex-direction: row; align-items: center; overflow-x: auto; border-right: none; border-bottom: 1px solid var(--line); padding: 6px 8px; }
+        nav a { padding: 5px 10px; white-space: nowrap; font-size: 13px; }
+        main { padding: 12px 10px 32px; }
+      }
+    `,
+  ];
+  static override properties = { view: { state: true }, param: { state: true }, query: { state: true }, failure: { state: true }, chainFailure: { state: true }, warning: { state: true }, ready: { state: true } };
+  view: View = 'agents';
+  param = '';
+  query = '';
   failure = '';
-  private admin: AdminClient | null = null;
+  chainFailure = '';
+  warning = '';
+  /** Views render once the demo agents are seeded, so their first read sees them. */
+  ready = false;
+  private readonly verifier = new ChainVerifier(adminClient);
   private timer: ReturnType<typeof setInterval> | undefined;
+  private readonly onHash = () => ({ view: this.view, param: this.param, query: this.query } = parseHash(location.hash));
 
   override connectedCallback(): void {
     super.connectedCallback();
-    void this.refresh();
-    this.timer = setInterval(() => void this.refresh(), 2000);
+    this.onHash();
+    addEventListener('hashchange', this.onHash);
+    void this.start();
+    this.timer = setInterval(() => void this.checkChain(), 2000);
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
+    removeEventListener('hashchange', this.onHash);
     clearInterval(this.timer);
   }
 
-  /** The head verified so far: each refresh checks only the entries after it. */
-  private verified: { seq: number; hash: string; count: number } | null = null;
+  private async start(): Promise<void> {
+    try {
+      const admin = await adminClient();
+      try {
+        await seedDemoAgents(admin);
+      } catch (error) {
+        this.warning = `The demo agents could not be registered: ${describeError(error)}`;
+      }
+    } catch (error) {
+      this.failure = `Could not reach the sandbox: ${describeError(error)}`;
+    }
+    this.ready = true;
+    await this.checkChain();
+  }
 
-  private async refresh(): Promise<void> {
+  private async checkChain(): Promise<void> {
     if (document.hidden) return;
     try {
-      this.admin ??= await createAdminClient();
-      [this.tools, this.sessions, this.audit] = await Promise.all([this.admin.request('tools.list'), this.admin.request('sessions.list'), this.admin.request('audit.tail', { limit: 200 })]);
-      await this.verify(false);
-      this.failure = '';
+      await this.verifier.check();
+      this.chainFailure = '';
     } catch (error) {
-      this.failure = (error as Error).message;
+      this.chainFailure = `Could not verify the audit chain: ${describeError(error)}`;
     }
-  }
-
-  /** Verifies the chain: incrementally from the last verified head, or whole when asked. */
-  private async verify(whole: boolean): Promise<void> {
-    if (whole) this.verified = null;
-    if (this.verdict && !this.verdict.ok && !whole) return;
-    const from = this.verified ? { seq: this.verified.seq, hash: this.verified.hash } : undefined;
-    const verdict = await this.admin!.request('audit.verify', from ? { from } : undefined);
-    if (verdict.ok) {
-      const count = (this.verified?.count ?? 0) + verdict.count;
-      this.verified = { seq: verdict.headSeq, hash: verdict.head, count };
-      this.verdict = { ...verdict, count };
-    } else {
-      this.verdict = verdict;
-    }
-  }
-
-  private async exportAudit(): Promise<void> {
-    const text = await this.admin!.request('audit.export');
-    const a = document.createElement('a');
-    a.href = URL.createObjectURL(new Blob([text], { type: 'application/jsonl' }));
-    a.download = `audit-${new Date().toISOString()}.jsonl`;
-    a.click();
-    URL.revokeObjectURL(a.href);
   }
 
   override render() {
-    const tab = (v: View, label: string) => html`<button aria-pressed=${this.view === v} @click=${() => (this.view = v)}>${label}</button>`;
     return html`
-      <h1>Browser MCP Sandbox</h1>
-      <nav>${tab('audit', 'Audit trail')} ${tab('tools', `Tools (${this.tools.length})`)} ${tab('sessions', `Sessions (${this.sessions.length})`)} <a href="/agent.html" target="_blank">Demo agent ↗</a></nav>
-      ${this.failure ? html`<p class="error">${this.failure}</p>` : ''}
-      ${this.view === 'audit' ? this.renderAudit() : this.view === 'tools' ? this.renderTools() : this.renderSessions()}
+      <header>
+        <h1>Browser MCP Sandbox <span>· admin</span></h1>
+        <chain-badge .verifier=${this.verifier}></chain-badge>
+        <span class="spacer"></span>
+        <a href="./agent.html" target="_blank" rel="noopener">Open demo agent ↗</a>
+      </header>
+      <div class="layout">
+        <nav aria-label="Views">
+          ${VIEWS.map(
+            (v) => html`<a href="#${v.id}" aria-current=${v.id === this.view ? 'page' : 'false'} data-testid="nav-${v.id}">${v.label}</a>`,
+          )}
+        </nav>
+        <main>
+          ${this.failure ? html`<p class="notice error">${this.failure}</p>` : ''}
+          ${this.chainFailure && !this.failure ? html`<p class="notice error">${this.chainFailure}</p>` : ''}
+          ${this.warning ? html`<p class="notice warn">${this.warning} <button class="link" @click=${() => (this.warning = '')}>dismiss</button></p>` : ''}
+          ${this.ready ? this.renderView() : html`<p class="empty">Connecting to the sandbox…</p>`}
+        </main>
+      </div>
     `;
   }
 
-  private renderAudit() {
-    const v = this.verdict;
-    return html`
-      <h2>
-        Audit trail
-        ${v ? html`<span class="badge ${v.ok ? 'ok' : 'error'}" data-testid="chain">${v.ok ? `chain verified · ${v.count} entries` : `chain BROKEN at #${v.seq}: ${v.reason}`}</span>` : ''}
-        <button @click=${() => void this.verify(true)}>Verify whole chain</button>
-        <button @click=${() => void this.exportAudit()}>Export JSON Lines</button>
-      </h2>
-      <table>
-        <thead><tr><th>#</th><th>time</th><th>event</th><th>outcome</th><th>agent</th><th>tool</th><th>ms</th><th>memory</th><th>detail</th></tr></thead>
-        <tbody>
-          ${[...this.audit].reverse().map(
-            (e) => html`<tr>
-              <td>${e.seq}</td><td>${new Date(e.ts).toLocaleTimeString()}</td><td>${e.event}</td><td class=${e.outcome}>${e.outcome}</td>
-              <td>${e.agentId ?? ''}</td><td>${e.tool ?? ''}</td><td>${e.durationMs?.toFixed(1) ?? ''}</td>
-              <td>${e.memoryBytes ? `${(e.memoryBytes / 1024).toFixed(0)} KiB` : ''}</td>
-              <td><code>${e.error ? `${e.error.code}: ${e.error.message}` : e.args ? JSON.stringify(e.args).slice(0, 120) : ''}</code></td>
-            </tr>`,
-          )}
-        </tbody>
-      </table>`;
-  }
-
-  private renderTools() {
-    return html`<table>
-      <thead><tr><th>name</th><th>version</th><th>description</th><th>limits</th><th>size</th><th>sha-256</th></tr></thead>
-      <tbody>${this.tools.map(
-        (t) => html`<tr><td>${t.name}${t.fixture ? ' (fixture)' : ''}</td><td>${t.version}</td><td>${t.description}</td>
-          <td>${t.limits.memoryMb ?? '–'} MB / ${t.limits.cpuMs ?? '–'} ms</td><td>${(t.code.size / 1024).toFixed(1)} KiB</td><td><code>${t.code.hash.slice(0, 16)}…</code></td></tr>`,
-      )}</tbody></table>`;
-  }
-
-  private renderSessions() {
-    return html`<table>
-      <thead><tr><th>session</th><th>agent</th><th>client</th><th>calls</th><th>opened</th><th>last activity</th></tr></thead>
-      <tbody>${this.sessions.map(
-        (s) => html`<tr><td><code>${s.id}</code></td><td>${s.agentId}</td><td>${s.clientInfo?.name ?? ''}</td><td>${s.callCount}</td>
-          <td>${new Date(s.createdAt).toLocaleString()}</td><td>${new Date(s.lastActivityAt).toLocaleString()}</td></tr>`,
-      )}</tbody></table>`;
+  private renderView() {
+    switch (this.view) {
+      case 'agents':
+        return html`<agents-view .selectedId=${this.param}></agents-view>`;
+      case 'policy':
+        return html`<policy-view .agentId=${this.param}></policy-view>`;
+      case 'audit':
+        return html`<audit-view .verifier=${this.verifier} .selectedSeq=${this.param ? Number(this.param) : null} .query=${this.query}></audit-view>`;
+      case 'tools':
+        return html`<tools-view></tools-view>`;
+      case 'sessions':
+        return html`<sessions-view></sessions-view>`;
+      case 'settings':
+        return html`<settings-view></settings-view>`;
+    }
   }
 }
 

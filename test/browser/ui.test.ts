@@ -1,5 +1,6 @@
 // The person's UI, driven like a person would: through visible elements (data-testid), never
 // through component internals. Screenshots land in the OS temp dir for a human to look at.
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +14,7 @@ let token = '';
 
 const shot = (name: string) => page.screenshot({ path: join(tmpdir(), `mcp-sandbox-ui-${name}.png`), fullPage: true });
 const go = (hash: string) => page.evaluate((h) => (location.hash = h), hash);
-const text = async (testId: string) => (await page.getByTestId(testId).first().textContent())?.replace(/\s+/g, ' ').trim() ?? '';
+const text = async (testId: string) => (await page.getByTestId(testId).first().innerText()).replace(/\s+/g, ' ').trim();
 
 beforeAll(async () => {
   browser = await launchBrowser();
@@ -80,6 +81,19 @@ describe('the admin UI', () => {
     await page.getByTestId('policy-notice').waitFor();
     await expect.poll(() => text('eff-limits.memoryMb')).toContain('64 MB policy');
     await shot('policy-saved');
+  });
+
+  it('exports the effective policy to <agent-id>.policy.json and validates an imported file', async () => {
+    const download = page.waitForEvent('download');
+    await page.getByTestId('policy-export').click();
+    const file = await download;
+    expect(file.suggestedFilename()).toBe('ui-agent.policy.json');
+    expect(JSON.parse(await readFile((await file.path())!, 'utf8'))).toMatchObject({ version: 1, trustLevel: 'Trusted', limits: { memoryMb: 64 } });
+
+    await page.getByTestId('policy-file').setInputFiles({ name: 'old.policy.json', mimeType: 'application/json', buffer: Buffer.from('{"version": 2}') });
+    await expect.poll(() => text('policy-check')).toContain('found by the server');
+    expect(await text('policy-errors')).toContain('version — must be 1');
+    expect(await page.getByTestId('policy-text').inputValue()).toBe('{"version": 2}');
   });
 
   it('revokes one tool through the grants editor', async () => {

@@ -1,0 +1,31 @@
+/**
+ * The UI's one admin client, shared by every view (the service worker registration is awaited
+ * once), and how its failures read to a person.
+ */
+import { AdminError, createAdminClient, type AdminClient } from '../client/admin';
+
+let client: Promise<AdminClient> | null = null;
+
+export function adminClient(): Promise<AdminClient> {
+  client ??= createAdminClient().catch((error: unknown) => {
+    client = null;
+    throw error;
+  });
+  return client;
+}
+
+/** A sentence for a failed admin request; says plainly when the server lacks the method. */
+export function describeError(error: unknown): string {
+  if (error instanceof AdminError && error.code === 'unknown-method') return `This sandbox's server does not support that yet (${error.message}).`;
+  if (error instanceof AdminError) return `${error.message} (${error.code})`;
+  return (error as Error)?.message ?? String(error);
+}
+
+/** Saves text as a file the person downloads. */
+export function download(name: string, text: string, type: string): void {
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(new Blob([text], { type }));
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+}

@@ -1,0 +1,103 @@
+import { LitElement, css, html } from 'lit';
+import type { AuditEntry } from '../store/schema';
+import { bytes, duration, ms, pretty } from './format';
+import { base } from './styles';
+
+/** The denial facts a policy error carries, in the order a person reads them. */
+const DENIAL_FACTS = [
+  ['rule', 'rule'],
+  ['limit', 'limit'],
+  ['observed', 'observed'],
+  ['retryAfterMs', 'retry after'],
+] as const;
+
+function fact(key: string, value: unknown) {
+  if (key === 'retryAfterMs' && typeof value === 'number') return html`<code>${duration(value)}</code> <span class="muted small">(${value} ms)</span>`;
+  if (typeof value === 'string') return html`<code>${value}</code>`;
+  const json = JSON.stringify(value);
+  return json.length > 60 ? html`<pre>${pretty(value)}</pre>` : html`<code>${json}</code>`;
+}
+
+/** Every field of one audit entry: arguments, error and policy denial facts, hashes, and the call's other entries. Fires `select` (seq) and `close`. */
+export class AuditDetails extends LitElement {
+  static override styles = [
+    base,
+    css`
+      .head { display: flex; gap: 8px; align-items: center; margin-bottom: 10px; flex-wrap: wrap; }
+      .head h3 { font-size: 15px; }
+      section { margin-top: 12px; }
+      section h4 { margin: 0 0 6px; font-size: 12px; text-transform: uppercase; letter-spacing: 0.04em; color: var(--muted); }
+      pre { max-height: 280px; overflow: auto; }
+      .err pre { max-height: 160px; background: #fff; }
+      .err { border: 1px solid #fca5a5; background: #fff1f2; border-radius: 8px; padding: 8px 10px; }
+      .err .code { font-weight: 700; color: var(--bad); }
+      .err dl { margin-top: 6px; }
+      .related button { margin: 0 4px 4px 0; }
+    `,
+  ];
+  static override properties = { entry: { attribute: false }, related: { attribute: false } };
+  entry: AuditEntry | null = null;
+  /** Other entries of the same call (request, result…), oldest first. */
+  related: AuditEntry[] = [];
+
+  override render() {
+    const e = this.entry;
+    if (!e) return '';
+    const d = e.error?.details ?? {};
+    const known = new Set<string>(DENIAL_FACTS.map(([k]) => k));
+    const otherFacts = Object.entries(d).filter(([k]) => !known.has(k));
+    const event = (name: string, detail?: unknown) => this.dispatchEvent(new CustomEvent(name, { detail }));
+    return html`<div class="card" data-testid="audit-details">
+      <div class="head">
+        <h3>#${e.seq} · ${e.event}</h3>
+        <span class="badge ${e.outcome === 'ok' ? 'ok' : e.outcome === 'error' || e.outcome === 'denied' || e.outcome === 'interrupted' ? 'error' : ''}">${e.outcome}</span>
+        <span class="spacer"></span>
+        <button class="link" @click=${() => event('close')} aria-label="close details">✕</button>
+      </div>
+      ${e.error
+        ? html`<div class="err" data-testid="audit-error">
+            <div><span class="code">${e.error.code}</span> — ${e.error.message}</div>
+            ${Object.keys(d).length
+              ? html`<dl class="facts" data-testid="audit-denial">
+                  ${DENIAL_FACTS.filter(([k]) => d[k] !== undefined).map(([k, label]) => html`<dt>${label}</dt><dd>${fact(k, d[k])}</dd>`)}
+                  ${otherFacts.map(([k, v]) => html`<dt>${k}</dt><dd>${fact(k, v)}</dd>`)}
+                </dl>`
+              : ''}
+          </div>`
+        : ''}
+      <section>
+        <dl class="facts">
+          <dt>time</dt><dd>${new Date(e.ts).toLocaleString()} <span class="muted small">(${new Date(e.ts).toISOString()})</span></dd>
+          <dt>agent</dt><dd>${e.agentId ? html`<a href="#agents/${encodeURIComponent(e.agentId)}">${e.agentId}</a>` : '–'}</dd>
+          <dt>tool</dt><dd>${e.tool ?? '–'}</dd>
+          <dt>session</dt><dd class="mono">${e.sessionId ?? '–'}</dd>
+          <dt>call</dt><dd class="mono">${e.callId ?? '–'}</dd>
+          <dt>duration</dt><dd>${e.durationMs == null ? '–' : `${ms(e.durationMs)} ms`}</dd>
+          <dt>memory</dt><dd>${e.memoryBytes == null ? '–' : bytes(e.memoryBytes)}</dd>
+        </dl>
+      </section>
+      ${e.args !== null && e.args !== undefined ? html`<section><h4>Arguments</h4><pre data-testid="audit-args">${pretty(e.args)}</pre></section>` : ''}
+      ${e.details ? html`<section><h4>Details</h4><pre>${pretty(e.details)}</pre></section>` : ''}
+      ${this.related.length > 1
+        ? html`<section class="related">
+            <h4>This call's entries</h4>
+            ${this.related.map((r) => html`<button ?disabled=${r.seq === e.seq} @click=${() => event('select', r.seq)}>#${r.seq} ${r.event} · ${r.outcome}</button>`)}
+          </section>`
+        : ''}
+      <section>
+        <h4>Chain</h4>
+        <dl class="facts">
+          <dt>hash</dt><dd class="mono" data-testid="audit-hash">${e.hash}</dd>
+          <dt>prevHash</dt><dd class="mono">${e.prevHash}</dd>
+        </dl>
+      </section>
+    </div>`;
+  }
+}
+
+customElements.define('audit-details', AuditDetails);
+declare global {
+  interface HTMLElementTagNameMap {
+    'audit-details': AuditDetails;
+  }
+}

@@ -1,0 +1,248 @@
+import { LitElement, css, html, type PropertyValues } from 'lit';
+import type { AuditEntry } from '../store/schema';
+import { adminClient, describeError, download } from './admin';
+import type { ChainVerifier } from './chain-verifier';
+import { bytes, ms, time } from './format';
+import { base } from './styles';
+import './audit-charts';
+import './audit-details';
+import './chain-badge';
+
+/** Entries read on the first load; later polls read a short tail and append it. */
+const FIRST_LOAD = 1000;
+const POLL_LOAD = 200;
+/** Entries kept in memory at most (the oldest are dropped). */
+const KEEP = 3000;
+
+const FILTERS = ['agent', 'event', 'outcome', 'tool'] as const;
+type Filter = (typeof FILTERS)[number];
+type Filters = Record<Filter, string>;
+
+const field: Record<Filter, (e: AuditEntry) => string> = {
+  agent: (e) => e.agentId ?? '',
+  event: (e) => e.event,
+  outcome: (e) => e.outcome,
+  tool: (e) => e.tool ?? '',
+};
+
+function summary(e: AuditEntry): string {
+  if (e.error) {
+    const rule = e.error.details?.['rule'];
+    return `${e.error.code}${typeof rule === 'string' ? ` (${rule})` : ''}: ${e.error.message}`;
+  }
+  if (e.args !== null && e.args !== undefined) return JSON.stringify(e.args);
+  return e.details ? JSON.stringify(e.details) : '';
+}
+
+/**
+ * The audit trail: the newest entries with filters, a details panel for the selected entry,
+ * charts of the last hour, and the hash chain's verdict (checked incrementally, or whole on
+ * request). Filters and the selected entry live in the URL hash (`#audit/<seq>?agent=…`).
+ */
+export class AuditView extends LitElement {
+  static override styles = [
+    base,
+    css`
+      audit-charts { margin-bottom: 14px; }
+      .filters { display: flex; flex-wrap: wrap; gap: 8px; align-items: end; margin-bottom: 10px; }
+      .filters select { min-width: 130px; }
+      .body { display: grid; grid-template-columns: minmax(0, 1fr); gap: 14px; align-items: start; }
+      .body.with-details { grid-template-columns: minmax(0, 1fr) minmax(320px, 420px); }
+      .table-wrap { max-height: 70vh; }
+      td.summary { max-width: 360px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+      td.when, td.nowrap { white-space: nowrap; }
+      audit-details { position: sticky; top: 56px; max-height: calc(100vh - 72px); overflow: auto; }
+      .with-details .hide-details { display: none; }
+      @media (max-width: 1100px) {
+        .body.with-details { grid-template-columns: minmax(0, 1fr); }
+        audit-details { position: static; max-height: none; }
+      }
+      @media (max-width: 760px) {
+        .hide-narrow { display: none; }
+      }
+    `,
+  ];
+  static override properties = {
+    verifier: { attribute: false },
+    selectedSeq: { attribute: false },
+    query: {},
+    entries: { state: true },
+    filters: { state: true },
+    failure: { state: true },
+    loaded: { state: true },
+    now: { state: true },
+  };
+  verifier: ChainVerifier | null = null;
+  selectedSeq: number | null = null;
+  /** The hash's query part: `agent=…&event=…&outcome=…&tool=…`. */
+  query = '';
+  entries: AuditEntry[] = [];
+  filters: Filters = { agent: '', event: '', outcome: '', tool: '' };
+  failure = '';
+  loaded = false;
+  now = Date.now();
+  private timer: ReturnType<typeof setInterval> | undefined;
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    void this.refresh();
+    this.timer = setInterval(() => void this.refresh(), 2000);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    clearInterval(this.timer);
+  }
+
+  protected override updated(changed: PropertyValues<this>): void {
+    // In the one-column layout the details sit below the table: bring them into view.
+    if (changed.has('selectedSeq') && this.selectedSeq != null && matchMedia('(max-width: 1100px)').matches) {
+      this.renderRoot.querySelector('audit-details')?.scrollIntoView({ behavior: 'smooth', block: 'start' });
+    }
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('query')) {
+      const q = new URLSearchParams(this.query);
+      this.filters = Object.fromEntries(FILTERS.map((f) => [f, q.get(f) ?? ''])) as Filters;
+    }
+  }
+
+  private async refresh(): Promise<void> {
+    if (document.hidden) return;
+    try {
+      const admin = await adminClient();
+      const last = this.entries.at(-1)?.seq ?? 0;
+      const tail = await admin.request('audit.tail', { limit: this.loaded ? POLL_LOAD : FIRST_LOAD });
+      const fresh = tail.filter((e) => e.seq > last);
+      // A gap (more new entries than one poll reads) restarts from the fetched tail.
+      const contiguous = this.loaded && (fresh.length === 0 || fresh[0]!.seq === last + 1);
+      if (!this.loaded || !contiguous) this.entries = tail;
+      else if (fresh.length > 0) this.entries = [...this.entries, ...fresh].slice(-KEEP);
+      this.now = Date.now();
+      this.failure = '';
+    } catch (error) {
+      this.failure = describeError(error);
+    } finally {
+      this.loaded = true;
+    }
+  }
+
+  private hashFor(seq: number | null, filters: Filters = this.filters): string {
+    const q = new URLSearchParams(FILTERS.filter((f) => filters[f]).map((f) => [f, filters[f]])).toString();
+    return `#audit${seq != null ? `/${seq}` : ''}${q ? `?${q}` : ''}`;
+  }
+
+  private setFilter(name: Filter, value: string): void {
+    this.filters = { ...this.filters, [name]: value };
+    history.replaceState(null, '', this.hashFor(this.selectedSeq));
+  }
+
+  private clearFilters(): void {
+    this.filters = { agent: '', event: '', outcome: '', tool: '' };
+    history.replaceState(null, '', this.hashFor(this.selectedSeq));
+  }
+
+  private select(seq: number | null): void {
+    location.hash = this.hashFor(seq);
+  }
+
+  private async verifyWhole(): Promise<void> {
+    try {
+      await this.verifier?.check(true);
+    } catch (error) {
+      this.failure = describeError(error);
+    }
+  }
+
+  private async exportAudit(): Promise<void> {
+    try {
+      download(`audit-${new Date().toISOString()}.jsonl`, await (await adminClient()).request('audit.export'), 'application/jsonl');
+    } catch (error) {
+      this.failure = describeError(error);
+    }
+  }
+
+  private passes(e: AuditEntry, only?: readonly Filter[]): boolean {
+    return (only ?? FILTERS).every((f) => !this.filters[f] || field[f](e) === this.filters[f]);
+  }
+
+  private options(name: Filter) {
+    const values = [...new Set(this.entries.map(field[name]).filter(Boolean))].sort();
+    const current = this.filters[name];
+    if (current && !values.includes(current)) values.unshift(current);
+    return html`<label
+      >${name}
+      <select data-testid="filter-${name}" @change=${(e: Event) => this.setFilter(name, (e.target as HTMLSelectElement).value)}>
+        <option value="" ?selected=${!current}>all</option>
+        ${values.map((v) => html`<option value=${v} ?selected=${v === current}>${v}</option>`)}
+      </select>
+    </label>`;
+  }
+
+  override render() {
+    const shown = this.entries.filter((e) => this.passes(e)).reverse();
+    const selected = this.selectedSeq == null ? null : (this.entries.find((e) => e.seq === this.selectedSeq) ?? null);
+    const related = selected?.callId ? this.entries.filter((e) => e.callId === selected.callId) : [];
+    const filtered = FILTERS.some((f) => this.filters[f]);
+    return html`
+      <div class="toolbar">
+        <h2>Audit trail</h2>
+        <chain-badge .verifier=${this.verifier}></chain-badge>
+        <span class="spacer"></span>
+        <button @click=${() => void this.verifyWhole()} data-testid="verify-whole" title="re-hash every entry from the first">Verify whole chain</button>
+        <button @click=${() => void this.exportAudit()}>Export JSON Lines</button>
+      </div>
+      ${this.failure ? html`<p class="notice error">${this.failure}</p>` : ''}
+      <audit-charts .entries=${this.entries.filter((e) => this.passes(e, ['agent', 'tool']))} .now=${this.now}></audit-charts>
+      <div class="filters">
+        ${FILTERS.map((f) => this.options(f))}
+        <button @click=${() => this.clearFilters()} ?disabled=${!filtered}>Clear filters</button>
+        <span class="spacer"></span>
+        <span class="muted small" data-testid="audit-count">${shown.length} of the newest ${this.entries.length} entries${filtered ? ' match' : ''}</span>
+      </div>
+      <div class="body ${this.selectedSeq != null ? 'with-details' : ''}">
+        <div class="table-wrap">
+          <table data-testid="audit-table">
+            <thead>
+              <tr>
+                <th class="num">#</th><th>time</th><th>event</th><th>outcome</th><th>agent</th><th>tool</th>
+                <th class="num hide-narrow">ms</th><th class="num hide-narrow hide-details">memory</th><th class="hide-narrow">detail</th>
+              </tr>
+            </thead>
+            <tbody>
+              ${shown.map(
+                (e) => html`<tr class="clickable ${e.seq === this.selectedSeq ? 'selected' : ''}" data-testid="audit-row" data-seq=${e.seq} tabindex="0"
+                  @click=${() => this.select(e.seq === this.selectedSeq ? null : e.seq)}
+                  @keydown=${(k: KeyboardEvent) => k.key === 'Enter' && this.select(e.seq === this.selectedSeq ? null : e.seq)}>
+                  <td class="num">${e.seq}</td>
+                  <td class="when" title=${new Date(e.ts).toLocaleString()}>${time(e.ts)}</td>
+                  <td class="nowrap">${e.event}</td>
+                  <td class=${e.outcome}>${e.outcome}</td>
+                  <td class="nowrap">${e.agentId ?? ''}</td>
+                  <td class="nowrap">${e.tool ?? ''}</td>
+                  <td class="num hide-narrow">${ms(e.durationMs)}</td>
+                  <td class="num hide-narrow hide-details">${bytes(e.memoryBytes)}</td>
+                  <td class="summary hide-narrow"><code title=${summary(e)}>${summary(e).slice(0, 200)}</code></td>
+                </tr>`,
+              )}
+            </tbody>
+          </table>
+          ${this.loaded && shown.length === 0 ? html`<p class="empty">${filtered ? 'No entries match these filters.' : 'No entries yet: calls, sessions and refusals appear here as they happen.'}</p>` : ''}
+        </div>
+        ${this.selectedSeq == null
+          ? ''
+          : selected
+            ? html`<audit-details .entry=${selected} .related=${related} @select=${(e: CustomEvent<number>) => this.select(e.detail)} @close=${() => this.select(null)}></audit-details>`
+            : html`<div class="card muted">${this.loaded ? `Entry #${this.selectedSeq} is not among the newest ${this.entries.length} entries.` : 'Loading…'}</div>`}
+      </div>
+    `;
+  }
+}
+
+customElements.define('audit-view', AuditView);
+declare global {
+  interface HTMLElementTagNameMap {
+    'audit-view': AuditView;
+  }
+}
