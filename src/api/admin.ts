@@ -6,7 +6,8 @@
  */
 import type { Grant, PolicyDocument, TrustLevel, EffectivePolicy } from '../policy';
 import type { ChainVerdict, Tail } from '../store/audit';
-import type { AuditEntry, SessionRecord, SettingsRecord, ToolRecord } from '../store/schema';
+import type { AuditEntry, SessionRecord, SettingsRecord, ToolRecord, ToolVersion } from '../store/schema';
+import type { FieldError } from '../shared/tool-metadata';
 
 /** An agent as the admin sees it: everything but the token hash. */
 export interface AgentView {
@@ -45,12 +46,85 @@ export interface AgentMetrics {
   meanDurationMs: number | null;
 }
 
+/** Per-tool usage and performance, derived from the audit log (the one source of truth). */
+export interface ToolStats {
+  name: string;
+  /** Calls that reached the sandbox (`call.request` entries), resource reads included. */
+  invocations: number;
+  ok: number;
+  errors: number;
+  /** ok / (ok + errors); null before the first finished call. */
+  successRate: number | null;
+  meanMs: number | null;
+  p95Ms: number | null;
+  /** Largest memory a call of the tool reached. */
+  peakMemoryBytes: number | null;
+  lastUsedAt: number | null;
+}
+
+/** An uploaded tool, transpiled and introspected in the app window, for the server to keep. */
+export interface ToolRegistration {
+  /** What `describe` returned (validated again by the server). */
+  metadata: unknown;
+  /** Transpiled output: the glue module and core modules, by file name. */
+  files: Record<string, ArrayBuffer | Uint8Array>;
+  /** File name of the glue module. */
+  glue: string;
+  /** Core module file names, in the order the glue asks for them. */
+  coreModules: string[];
+  /** SHA-256 (hex) and size of the uploaded component. */
+  component: { sha256: string; size: number };
+  source: 'uploaded';
+}
+
+export interface ToolVersions {
+  name: string;
+  source: ToolRecord['source'];
+  /** The hash new calls run. */
+  current: string;
+  pinnedHash: string | null;
+  versions: Omit<ToolVersion, 'snapshot'>[];
+}
+
+/**
+ * A refused tool operation: `code` is stable (`not-wasm`, `not-a-component`, `too-large`,
+ * `describe-failed`, `invalid-metadata`, `name-clash`, `pinned`, `unknown-tool`, …);
+ * `errors` names the fields of invalid metadata.
+ */
+export interface ToolAdminErrorInfo {
+  code: string;
+  message: string;
+  errors?: FieldError[];
+}
+
 export interface AdminMethods {
   /** Answered by the service worker without touching storage: the bare round trip. */
   ping: { params: undefined; result: 'pong' };
   'server.info': { params: undefined; result: { name: string; version: string; incarnation: string } };
   'tools.list': { params: undefined; result: ToolRecord[] };
   'tools.seed': { params: { fixtures: boolean }; result: string[] };
+  /** Usage and performance per tool (every tool, or the one named). */
+  'tools.stats': { params: { name?: string } | undefined; result: ToolStats[] };
+  /**
+   * Uploads a component. Answered by the app window that hosts the sandbox (the service
+   * worker cannot transpile); use `SandboxHost.importTool` there. The service worker refuses it.
+   */
+  'tools.upload': { params: { bytes: ArrayBuffer | Uint8Array; fileName: string }; result: ToolRecord };
+  /**
+   * Keeps an upload's files (not a tool yet) so its `describe` can run from
+   * `tools/uploaded/<hash>/`; `tools.discard` drops them if it is refused.
+   */
+  'tools.stage': { params: { hash: string; files: Record<string, ArrayBuffer | Uint8Array> }; result: { urls: Record<string, string> } };
+  'tools.discard': { params: { hash: string }; result: { removed: number } };
+  /** Stores an uploaded tool's files and record in one transaction and tells every live session. */
+  'tools.register': { params: ToolRegistration; result: ToolRecord };
+  'tools.enable': { params: { name: string }; result: ToolRecord };
+  'tools.disable': { params: { name: string }; result: ToolRecord };
+  /** Pins new calls to one of the tool's versions (null: follow the newest). */
+  'tools.pin': { params: { name: string; hash: string | null }; result: ToolRecord };
+  /** Removes an uploaded tool, its history and its files. */
+  'tools.remove': { params: { name: string }; result: { removed: string } };
+  'tools.versions': { params: { name: string }; result: ToolVersions };
   'sessions.list': { params: undefined; result: SessionRecord[] };
   'audit.list': { params: { sessionId?: string; agentId?: string } | undefined; result: AuditEntry[] };
   'audit.tail': { params: { limit?: number } | undefined; result: AuditEntry[] };

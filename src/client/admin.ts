@@ -12,6 +12,8 @@ export class AdminError extends Error {
   constructor(
     readonly code: string,
     message: string,
+    /** For refused tool uploads: field errors of invalid metadata. */
+    readonly details?: unknown,
   ) {
     super(message);
     this.name = 'AdminError';
@@ -34,7 +36,7 @@ export async function createAdminClient(timeoutMs = 30_000): Promise<AdminClient
         const onMessage = (event: MessageEvent) => {
           const data: unknown = event.data;
           if (!isEnvelope(data) || data.kind !== 'admin-result' || data.id !== id) return;
-          done(() => (data.error ? reject(new AdminError(data.error.code, data.error.message)) : resolve(data.result as never)));
+          done(() => (data.error ? reject(new AdminError(data.error.code, data.error.message, data.error.details)) : resolve(data.result as never)));
         };
         const done = (settle: () => void) => {
           clearTimeout(timer);

@@ -2,14 +2,21 @@
 import type { AdminMethods } from '../api/admin';
 import { parsePolicyDocumentText, serializePolicyDocument, toPolicyDocument } from '../policy';
 import { envelope, type AdminRequestEnvelope, type AdminResponseEnvelope } from '../shared/wire';
+import type { ToolRecord } from '../store/schema';
 import { readAudit, readAuditTail, toJsonLines, verifyChain, type Tail } from '../store/audit';
 import { InvalidInput, policyOf, viewOf } from './agents';
 import type { ServerContext } from './context';
 import { agentMetrics } from './metrics';
+import { ToolUploads } from './registry';
+import { toolStats } from './tool-stats';
 import { readSettings, writeSettings } from './settings';
 
 export interface AdminHooks {
   seed(fixtures: boolean): Promise<string[]>;
+  /** Tells every live session that the tool list changed; returns how many were told. */
+  toolsChanged?(): Promise<number>;
+  /** Hands an upload to a host window (the service worker cannot transpile). */
+  upload?(bytes: ArrayBuffer | Uint8Array, fileName: string): Promise<ToolRecord>;
 }
 
 type Params<M extends keyof AdminMethods> = AdminMethods[M]['params'];
@@ -27,8 +34,9 @@ export async function handleAdmin(ctx: ServerContext, request: AdminRequestEnvel
     if (!handler) throw Object.assign(new Error(`unknown admin method ${request.method}`), { code: 'unknown-method' });
     reply({ result: await handler(ctx, request.params as never, hooks) });
   } catch (error) {
-    const e = error as { code?: string; message: string; errors?: unknown };
-    reply({ error: { code: e.code ?? 'admin-failed', message: e.message } });
+    const e = error as { code?: string; message: string; errors?: unknown; details?: unknown };
+    const details = e.errors !== undefined ? { errors: e.errors } : e.details;
+    reply({ error: { code: e.code ?? 'admin-failed', message: e.message, ...(details !== undefined ? { details } : {}) } });
   }
 }
 
@@ -39,11 +47,44 @@ async function audited<T>(ctx: ServerContext, method: string, agentId: string | 
   return result;
 }
 
+/** An audited change to the tool list, announced to every live session. */
+async function toolChange<T>(ctx: ServerContext, hooks: AdminHooks, method: string, tool: string, details: Record<string, unknown>, run: () => Promise<T>): Promise<T> {
+  const result = await run();
+  await ctx.audit.append({ event: 'admin', outcome: 'info', tool, details: { method, ...details } });
+  await hooks.toolsChanged?.();
+  return result;
+}
+
 const HANDLERS: { [M in keyof AdminMethods]: Handler<M> } = {
   ping: async () => 'pong',
   'server.info': async (ctx) => ({ ...ctx.config.serverInfo, incarnation: ctx.incarnation }),
   'tools.list': (ctx) => ctx.registry.list(),
   'tools.seed': (_ctx, params, hooks) => hooks.seed(params.fixtures === true),
+  'tools.stats': (ctx, params) => toolStats(ctx, params?.name),
+  'tools.upload': async (_ctx, params, hooks) => {
+    if (!hooks.upload) throw Object.assign(new Error('uploads are imported by the app window'), { code: 'no-sandbox-host' });
+    if (!(params?.bytes instanceof ArrayBuffer || params?.bytes instanceof Uint8Array)) throw Object.assign(new Error('bytes must be an ArrayBuffer or Uint8Array'), { code: 'not-wasm' });
+    return hooks.upload(params.bytes, String(params.fileName ?? 'tool.wasm'));
+  },
+  'tools.stage': (ctx, params) => new ToolUploads(ctx.db).stage(params.hash, params.files, ctx.clock()),
+  'tools.discard': (ctx, params) => new ToolUploads(ctx.db).discard(params.hash),
+  'tools.register': async (ctx, params, hooks) => {
+    const uploads = new ToolUploads(ctx.db);
+    const before = await ctx.registry.get((params.metadata as { name?: string } | null)?.name ?? '');
+    const record = await uploads.register(params, ctx.clock()).catch(async (error: unknown) => {
+      await ctx.audit.append({ event: 'admin', outcome: 'denied', tool: (params.metadata as { name?: string } | null)?.name ?? null, details: { method: 'tools.register', code: (error as { code?: string }).code ?? 'admin-failed', hash: params.component?.sha256 ?? null } });
+      throw error;
+    });
+    if (before?.code.hash === record.code.hash) return record;
+    await ctx.audit.append({ event: 'admin', outcome: 'info', tool: record.name, details: { method: 'tools.register', version: record.version, hash: record.code.hash, size: record.code.size, previous: before ? { version: before.version, hash: before.code.hash } : null } });
+    await hooks.toolsChanged?.();
+    return record;
+  },
+  'tools.enable': (ctx, params, hooks) => toolChange(ctx, hooks, 'tools.enable', params.name, {}, () => new ToolUploads(ctx.db).setEnabled(params.name, true)),
+  'tools.disable': (ctx, params, hooks) => toolChange(ctx, hooks, 'tools.disable', params.name, {}, () => new ToolUploads(ctx.db).setEnabled(params.name, false)),
+  'tools.pin': (ctx, params, hooks) => toolChange(ctx, hooks, 'tools.pin', params.name, { hash: params.hash }, () => new ToolUploads(ctx.db).pin(params.name, params.hash ?? null)),
+  'tools.remove': (ctx, params, hooks) => toolChange(ctx, hooks, 'tools.remove', params.name, {}, () => new ToolUploads(ctx.db).remove(params.name)),
+  'tools.versions': (ctx, params) => new ToolUploads(ctx.db).versions(params.name),
   'sessions.list': async (ctx) => (await ctx.db.get()).getAll('sessions'),
   'audit.list': async (ctx, params) => {
     const db = await ctx.db.get();

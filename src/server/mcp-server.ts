@@ -28,8 +28,9 @@ const RegisterAgentRequest = z.object({ method: z.literal('register_agent'), par
  */
 export function createSessionServer(ctx: ServerContext, sessionId: string): Server {
   const server = new Server(ctx.config.serverInfo, {
-    // Declared truthfully: we answer these and nothing else; list changes are not announced yet.
-    capabilities: { tools: {}, resources: {} },
+    // Declared truthfully: a tool registered while the sandbox runs is announced to every
+    // session this service-worker lifetime serves (src/server/live-sessions.ts).
+    capabilities: { tools: { listChanged: true }, resources: {} },
     jsonSchemaValidator: new CfWorkerJsonSchemaValidator(),
     instructions: 'Tools run as WebAssembly in locked-down browser workers under your policy; every call is audited.',
   });

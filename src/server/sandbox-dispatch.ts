@@ -1,6 +1,6 @@
 /// <reference lib="webworker" />
 import { SandboxError, type SandboxErrorInfo } from '../shared/errors';
-import { envelope, type CallPortMessage, type CapabilityReply, type ExecuteEnvelope, type ExecuteRequest, type ExecuteResult } from '../shared/wire';
+import { envelope, type CallPortMessage, type CapabilityReply, type ExecuteEnvelope, type ExecuteRequest, type ExecuteResult, type ImportToolEnvelope, type ImportToolResult } from '../shared/wire';
 import type { DbHandle } from '../store/db';
 import type { HostRecord } from '../store/schema';
 import type { CapabilityHandler, Executor } from './context';
@@ -39,6 +39,30 @@ export class SandboxDispatcher implements Executor {
     const host = await this.pickHost();
     if (!host) return failure({ code: 'no-sandbox-host', message: 'no open window of the sandbox app can host tool workers; open the app and retry' });
     return this.runOn(host, request, capabilities);
+  }
+
+  /**
+   * Has a host window import an uploaded component (transpile, introspect, then register it
+   * through the admin API). Resolves with the host's answer.
+   */
+  async importTool(bytes: ArrayBuffer | Uint8Array, fileName: string, timeoutMs = 120_000): Promise<ImportToolResult> {
+    const host = await this.pickHost();
+    if (!host) return { ok: false, error: { code: 'no-sandbox-host', message: 'no open window of the sandbox app can import tools; open the app and retry' } };
+    const channel = new MessageChannel();
+    return new Promise<ImportToolResult>((resolve) => {
+      const finish = (result: ImportToolResult) => {
+        clearTimeout(deadline);
+        clearInterval(poll);
+        channel.port1.close();
+        resolve(result);
+      };
+      channel.port1.onmessage = (event: MessageEvent<ImportToolResult>) => finish(event.data);
+      const deadline = setTimeout(() => finish({ ok: false, error: { code: 'host-gone', message: `the sandbox host did not finish the import within ${timeoutMs} ms` } }), timeoutMs);
+      const poll = setInterval(async () => {
+        if (!(await this.scope.clients.get(host.id))) finish({ ok: false, error: { code: 'host-gone', message: 'the window importing the tool closed' } });
+      }, HOST_POLL_MS);
+      host.postMessage(envelope<ImportToolEnvelope>({ kind: 'import-tool', bytes, fileName }), [channel.port2]);
+    });
   }
 
   private async pickHost(): Promise<Client | null> {

@@ -13,6 +13,10 @@ import { SessionStore } from './sessions';
 import { AgentDirectory } from './agents';
 import { CallCounters } from './counters';
 import { dropOldCaches, precache, respond } from './offline';
+import { LiveSessions } from './live-sessions';
+import { UPLOADED_PREFIX } from './registry';
+import { serveToolFile } from './tool-files';
+import type { ToolRecord } from '../store/schema';
 
 /**
  * Wires the service worker's events to the server. Everything built here is rebuilt on every
@@ -33,7 +37,9 @@ export function startServiceWorker(scope: ServiceWorkerGlobalScope): void {
     clock: Date.now,
     incarnation: crypto.randomUUID(),
   };
-  const router = new SessionRouter(createSessionOpener(ctx));
+  const live = new LiveSessions();
+  const router = new SessionRouter(createSessionOpener(ctx, live));
+  const uploadedPath = new URL(UPLOADED_PREFIX, scope.registration.scope).pathname;
   const manifestUrl = new URL('tools/manifest.json', scope.registration.scope).href;
 
   // Once per wake: close calls cut off by a stop, and make sure the bundled tools are known.
@@ -73,7 +79,15 @@ export function startServiceWorker(scope: ServiceWorkerGlobalScope): void {
       case 'host-hello':
         return dispatcher.announce(source.id, ctx.clock());
       case 'admin':
-        return handleAdmin(ctx, data, source, { seed: (fixtures) => seedBundled(ctx, manifestUrl, fixtures) });
+        return handleAdmin(ctx, data, source, {
+          seed: (fixtures) => seedBundled(ctx, manifestUrl, fixtures),
+          toolsChanged: () => live.notifyToolsChanged(),
+          upload: async (bytes, fileName) => {
+            const result = await dispatcher.importTool(bytes, fileName);
+            if (result.ok) return result.record as ToolRecord;
+            throw Object.assign(new Error(result.error.message), { code: result.error.code, details: result.error.details });
+          },
+        });
       default:
         return;
     }
@@ -81,8 +95,11 @@ export function startServiceWorker(scope: ServiceWorkerGlobalScope): void {
 
   scope.addEventListener('fetch', (event) => {
     const request = event.request;
-    if (request.method !== 'GET' || new URL(request.url).origin !== scope.location.origin) return;
-    event.respondWith(respond(request, scope.registration.scope));
+    const url = new URL(request.url);
+    if (request.method !== 'GET' || url.origin !== scope.location.origin) return;
+    // Uploaded tools' glue and core modules live in IndexedDB, not on the server.
+    if (url.pathname.startsWith(uploadedPath)) event.respondWith(serveToolFile(db, url.pathname.slice(uploadedPath.length)));
+    else event.respondWith(respond(request, scope.registration.scope));
   });
 }
 

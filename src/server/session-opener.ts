@@ -4,6 +4,7 @@ import { ServerSessionTransport } from '../transport/server-transport';
 import type { OpenSessionRequest, Peer, SessionOpener } from '../transport/session-router';
 import { ANONYMOUS, authenticate, type AuthFailure } from './agents';
 import type { ServerContext } from './context';
+import type { LiveSessions } from './live-sessions';
 import { createSessionServer } from './mcp-server';
 import { readSettings } from './settings';
 
@@ -13,17 +14,16 @@ import { readSettings } from './settings';
  * gets a fresh server. Only `initialize` with valid credentials (or, if settings allow, none)
  * creates a session, and a session answers only to the origin that opened it.
  */
-export function createSessionOpener(ctx: ServerContext): SessionOpener {
+export function createSessionOpener(ctx: ServerContext, sessions?: LiveSessions): SessionOpener {
   const live = new Map<string, { origin: string; transport: Promise<ServerSessionTransport> }>();
 
   const connect = (sessionId: string, origin: string): Promise<ServerSessionTransport> => {
     let entry = live.get(sessionId);
     if (!entry) {
-      const transport = (async () => {
-        const t = new ServerSessionTransport(sessionId);
-        await createSessionServer(ctx, sessionId).connect(t);
-        return t;
-      })();
+      const t = new ServerSessionTransport(sessionId);
+      const server = createSessionServer(ctx, sessionId);
+      const transport = server.connect(t).then(() => t);
+      sessions?.set(sessionId, transport.then(() => server));
       entry = { origin, transport };
       live.set(sessionId, entry);
       transport.catch(() => live.delete(sessionId));
@@ -39,6 +39,7 @@ export function createSessionOpener(ctx: ServerContext): SessionOpener {
       if (existing && existing.origin !== peer.origin) return null; // not yours: as if unknown
       await openSession(ctx, sessionId, peer, auth, parsed.data);
       live.delete(sessionId);
+      sessions?.delete(sessionId);
       return connect(sessionId, peer.origin);
     }
     const cached = live.get(sessionId);

@@ -53,7 +53,7 @@ export interface AdminResponseEnvelope extends Base {
   kind: 'admin-result';
   id: string;
   result?: unknown;
-  error?: { code: string; message: string };
+  error?: { code: string; message: string; details?: unknown };
 }
 
 /** Service worker → sandbox host: run one call. The reply comes on the transferred port. */
@@ -62,7 +62,18 @@ export interface ExecuteEnvelope extends Base {
   request: ExecuteRequest;
 }
 
-export type Envelope = McpEnvelope | HostHelloEnvelope | AdminRequestEnvelope | AdminResponseEnvelope | ExecuteEnvelope | ConnectorReadyEnvelope;
+/**
+ * Service worker → sandbox host: import an uploaded component (the service worker cannot
+ * transpile). The host answers `ImportToolResult` on the transferred port.
+ */
+export interface ImportToolEnvelope extends Base {
+  kind: 'import-tool';
+  bytes: ArrayBuffer | Uint8Array;
+  fileName: string;
+}
+export type ImportToolResult = { ok: true; record: unknown } | { ok: false; error: { code: string; message: string; details?: unknown } };
+
+export type Envelope = McpEnvelope | HostHelloEnvelope | AdminRequestEnvelope | AdminResponseEnvelope | ExecuteEnvelope | ConnectorReadyEnvelope | ImportToolEnvelope;
 
 /** Path of the connector page, relative to the app root. */
 export const CONNECTOR_PATH: string = csp.connectorPath;

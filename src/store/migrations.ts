@@ -35,6 +35,19 @@ export const MIGRATIONS: readonly Migration[] = [
   (db) => {
     db.createObjectStore('workspace', { keyPath: 'path' });
   },
+  // v5: uploaded tools' files; every tool record gains its version history and a pin.
+  (db, tx) => {
+    db.createObjectStore('toolFiles', { keyPath: 'key' }).createIndex('by-hash', 'hash');
+    // Only IDB requests are awaited here, so the upgrade transaction stays open.
+    void (async () => {
+      let cursor = await tx.objectStore('tools').openCursor();
+      while (cursor) {
+        const t = cursor.value;
+        if (!Array.isArray(t.versions)) await cursor.update({ ...t, versions: [{ version: t.version, hash: t.code.hash, size: t.code.size, at: t.registeredAt }], pinnedHash: t.pinnedHash ?? null });
+        cursor = await cursor.continue();
+      }
+    })();
+  },
 ];
 
 export const DB_VERSION = MIGRATIONS.length;

@@ -4,7 +4,26 @@ import type { Grant, PolicyDocument, TrustLevel } from '../policy';
 
 export const DB_NAME = 'mcp-sandbox';
 
-/** A tool as the registry knows it. Bytes live at `code` URLs (bundled) or, later, in the store. */
+/** One version a tool has had, newest last. */
+export interface ToolVersion {
+  version: string;
+  /** SHA-256 (hex) of the component. */
+  hash: string;
+  size: number;
+  /** When it was registered. */
+  at: number;
+  /**
+   * What this version ran as (uploaded tools: its files stay in `toolFiles`), so pinning can
+   * return to it. Absent for bundled versions, whose files are replaced by each build.
+   */
+  snapshot?: ToolVersionSnapshot;
+}
+export type ToolVersionSnapshot = Pick<ToolRecord, 'description' | 'version' | 'author' | 'tags' | 'categories' | 'inputSchema' | 'permissions' | 'limits' | 'resource' | 'code'>;
+
+/**
+ * A tool as the registry knows it. Bytes live at `code` URLs: bundled tools under `tools/<name>/`
+ * (the build), uploaded ones under `tools/uploaded/<hash>/`, served from `toolFiles`.
+ */
 export interface ToolRecord {
   name: string;
   description: string;
@@ -24,6 +43,21 @@ export interface ToolRecord {
   fixture: boolean;
   enabled: boolean;
   registeredAt: number;
+  /** Every version registered under this name, oldest first; the current one is among them. */
+  versions: ToolVersion[];
+  /** When set, new calls run this hash and newer uploads are refused until it is unpinned. */
+  pinnedHash: string | null;
+}
+
+/** One file of an uploaded tool's transpiled output (glue or core module), key `<hash>/<file>`. */
+export interface ToolFileRecord {
+  key: string;
+  /** SHA-256 (hex) of the component the file was transpiled from. */
+  hash: string;
+  file: string;
+  bytes: ArrayBuffer;
+  size: number;
+  storedAt: number;
 }
 
 /** An agent, registered by the person running the sandbox (admin API only). */
@@ -143,4 +177,5 @@ export interface SandboxDB extends DBSchema {
   agents: { key: string; value: AgentRecord };
   settings: { key: string; value: SettingsRecord };
   workspace: { key: string; value: WorkspaceFile };
+  toolFiles: { key: string; value: ToolFileRecord; indexes: { 'by-hash': string } };
 }

@@ -11,23 +11,30 @@ export class ModuleCache {
 
   constructor(private readonly base: string) {}
 
-  get(code: ToolCode, memoryBytes: number): Promise<Record<string, WebAssembly.Module>> {
+  /**
+   * The compiled, capped modules of a tool. `sources` (core module name → bytes) compiles from
+   * bytes already in hand (an upload being introspected) instead of fetching `code`'s URLs.
+   */
+  get(code: ToolCode, memoryBytes: number, sources?: Record<string, Uint8Array>): Promise<Record<string, WebAssembly.Module>> {
     const key = `${code.hash}|${memoryBytes}`;
     let entry = this.compiled.get(key);
     if (!entry) {
-      entry = this.compile(code, memoryBytes);
+      entry = this.compile(code, memoryBytes, sources);
       this.compiled.set(key, entry);
       entry.catch(() => this.compiled.delete(key));
     }
     return entry;
   }
 
-  private async compile(code: ToolCode, memoryBytes: number): Promise<Record<string, WebAssembly.Module>> {
+  private async compile(code: ToolCode, memoryBytes: number, sources?: Record<string, Uint8Array>): Promise<Record<string, WebAssembly.Module>> {
     const out: Record<string, WebAssembly.Module> = {};
     for (const [name, url] of Object.entries(code.coreModules)) {
-      const response = await fetch(new URL(url, this.base));
-      if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
-      const bytes = new Uint8Array(await response.arrayBuffer());
+      let bytes = sources?.[name];
+      if (!bytes) {
+        const response = await fetch(new URL(url, this.base));
+        if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+        bytes = new Uint8Array(await response.arrayBuffer());
+      }
       out[name] = await WebAssembly.compile(capMemory(bytes, memoryBytes) as Uint8Array<ArrayBuffer>);
     }
     return out;

@@ -1,4 +1,5 @@
-import { isEnvelope, envelope, type CallPortMessage, type CapabilityReply, type CapabilityRequest, type ExecuteRequest, type ExecuteResult, type HostHelloEnvelope } from '../../shared/wire';
+import { isEnvelope, envelope, type CallPortMessage, type CapabilityReply, type CapabilityRequest, type ExecuteRequest, type ExecuteResult, type HostHelloEnvelope, type ImportToolResult } from '../../shared/wire';
+import { importTool, type ImportAdmin, type ImportStage, type ToolImportError } from './tool-import';
 import { capabilityChannel, relayCapabilities } from './capability-relay';
 import { MemoryLimitError } from '../memory-limit';
 import { ModuleCache } from './module-cache';
@@ -36,6 +37,17 @@ export class SandboxHost {
     container.addEventListener('message', (event) => {
       const data: unknown = event.data;
       const port = event.ports[0];
+      if (isEnvelope(data) && data.kind === 'import-tool' && port) {
+        // An upload sent to the service worker (admin `tools.upload`), which cannot transpile.
+        void this.importTool(data.bytes, data.fileName).then(
+          (record): ImportToolResult => ({ ok: true, record }),
+          (error: ToolImportError | Error): ImportToolResult => ({ ok: false, error: { code: (error as ToolImportError).code ?? 'import-failed', message: error.message, details: (error as ToolImportError).details } }),
+        ).then((result) => {
+          port.postMessage(result);
+          port.close();
+        });
+        return;
+      }
       if (!isEnvelope(data) || data.kind !== 'execute' || !port) return;
       void this.execute(data.request, relayCapabilities(port)).then((result) => {
         port.postMessage({ kind: 'result', result } satisfies CallPortMessage);
@@ -52,14 +64,28 @@ export class SandboxHost {
   }
 
   /**
+   * Imports an uploaded component as a tool (see tool-import.ts): transpiled here, `describe`d
+   * in one of this window's workers with no capabilities, stored by the service worker, which
+   * then tells every live session. Rejects with a `ToolImportError` (`not-wasm`,
+   * `not-a-component`, `too-large`, `describe-failed`, `invalid-metadata`, `name-clash`, `pinned`).
+   */
+  async importTool(bytes: ArrayBuffer | Uint8Array, fileName: string, options: { onProgress?: (stage: ImportStage) => void } = {}): Promise<unknown> {
+    this.admin ??= import('../../client/admin').then(({ createAdminClient }) => createAdminClient(120_000));
+    const admin = (await this.admin) as unknown as ImportAdmin;
+    return importTool(bytes, fileName, { admin, run: (request, sources) => this.execute(request, undefined, sources), ...options });
+  }
+
+  private admin: Promise<unknown> | null = null;
+
+  /**
    * Runs one call. `capabilities`, when given, answers the tool's host-capability requests
    * (in the app: relayed to the service worker, which decides and audits each).
    */
-  async execute(request: ExecuteRequest, capabilities?: (request: CapabilityRequest) => Promise<CapabilityReply>): Promise<ExecuteResult> {
+  async execute(request: ExecuteRequest, capabilities?: (request: CapabilityRequest) => Promise<CapabilityReply>, sources?: Record<string, Uint8Array>): Promise<ExecuteResult> {
     const started = performance.now();
     let modules: Record<string, WebAssembly.Module>;
     try {
-      modules = await this.modules.get(request.code, request.limits.memoryBytes);
+      modules = await this.modules.get(request.code, request.limits.memoryBytes, sources);
     } catch (error) {
       const durationMs = performance.now() - started;
       if (error instanceof MemoryLimitError) {

@@ -1,0 +1,38 @@
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+
+/**
+ * The sessions this service-worker lifetime has a connected server for. Only these can be told
+ * that the tool list changed: a session whose server died with an earlier lifetime has nowhere
+ * to be sent to, and sees the new list on its next `tools/list`.
+ */
+export class LiveSessions {
+  private readonly servers = new Map<string, Promise<Server>>();
+
+  set(sessionId: string, server: Promise<Server>): void {
+    this.servers.set(sessionId, server);
+    server.catch(() => this.servers.delete(sessionId));
+  }
+
+  delete(sessionId: string): void {
+    this.servers.delete(sessionId);
+  }
+
+  get size(): number {
+    return this.servers.size;
+  }
+
+  /** Sends `notifications/tools/list_changed` to every live session; returns how many got it. */
+  async notifyToolsChanged(): Promise<number> {
+    const sent = await Promise.all(
+      [...this.servers.values()].map(async (server) => {
+        try {
+          await (await server).sendToolListChanged();
+          return 1;
+        } catch {
+          return 0; // a session whose page is gone
+        }
+      }),
+    );
+    return sent.reduce<number>((a, b) => a + b, 0);
+  }
+}
