@@ -101,11 +101,14 @@ const HANDLERS: { [M in keyof AdminMethods]: Handler<M> } = {
   'audit.export': async (ctx) => toJsonLines(await readAudit(ctx.db)),
 
   'agents.list': async (ctx) => (await ctx.agents.list()).map(viewOf),
-  'agents.register': (ctx, params) =>
-    audited(ctx, 'agents.register', params.id ?? null, { name: params.name, trustLevel: params.trustLevel, origins: params.origins, policy: params.policy ?? null }, async () => {
-      const { agent, token } = await ctx.agents.register(params);
+  'agents.register': (ctx, params) => {
+    // The id is settled first, so the audit entry names the agent even when one is generated.
+    const input = { ...params, id: params.id ?? crypto.randomUUID() };
+    return audited(ctx, 'agents.register', input.id, { name: input.name, trustLevel: input.trustLevel, origins: input.origins, policy: input.policy ?? null }, async () => {
+      const { agent, token } = await ctx.agents.register(input);
       return { agent: viewOf(agent), token };
-    }),
+    });
+  },
   'agents.update': (ctx, params) => {
     const { id, ...change } = params;
     return audited(ctx, 'agents.update', id, { change }, async () => viewOf(await ctx.agents.update(id, change)));
