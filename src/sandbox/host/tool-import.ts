@@ -102,8 +102,9 @@ export async function importTool(input: ArrayBuffer | Uint8Array, fileName: stri
     }
   };
   let out = await transpile([]);
-  const exported = out.exports.map(([name, kind]) => `${name}:${kind}`).sort().join(', ');
-  if (exported !== 'call:function, describe:function') throw new ToolImportError('not-a-component', `${fileName} is not a tool: it must export describe and call (world mcp-sandbox:tool/tool), it exports ${exported || 'nothing'}`);
+  // describe and call are required; other exports (e.g. `init` of QuickJS-built components) are never called.
+  const exported = out.exports.map(([name, kind]) => `${name}:${kind}`).sort();
+  if (!exported.includes('call:function') || !exported.includes('describe:function')) throw new ToolImportError('not-a-component', `${fileName} is not a tool: it must export describe and call (world mcp-sandbox:tool/tool), it exports ${exported.join(', ') || 'nothing'}`);
   if (out.imports.some((i) => i !== HOST_INTERFACE.replace(/@.*$/, ''))) throw new ToolImportError('not-a-component', `${fileName} imports ${out.imports.join(', ')}; tools may import only ${HOST_INTERFACE}`);
   // Which host functions does it import? Read from its core modules, as the build does.
   const asyncImports = new Set<string>();
