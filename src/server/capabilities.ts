@@ -36,7 +36,7 @@ export function capabilitiesFor(ctx: ServerContext, call: CallContext, tool: Too
   const logs: { level: string; message: string }[] = [];
   const who = { sessionId: call.session.id, agentId: call.agent.id, callId, tool: tool.name };
 
-  const record = (fn: CapabilityName, target: Record<string, unknown>, decision: Decision) =>
+  const record = (fn: CapabilityName, target: Record<string, unknown>, decision: CapabilityDecision) =>
     ctx.audit.append({
       event: 'call.capability',
       outcome: decision.allow ? 'ok' : 'denied',
@@ -45,7 +45,7 @@ export function capabilitiesFor(ctx: ServerContext, call: CallContext, tool: Too
       details: decision.allow ? { fn } : { fn, rule: decision.rule, reason: decision.reason, limit: decision.limit ?? null, observed: decision.observed ?? null },
     });
 
-  const refusal = (decision: Exclude<Decision, { allow: true }>) => `denied by policy (${decision.rule}): ${decision.reason}`;
+  const refusal = (decision: Exclude<CapabilityDecision, { allow: true }>) => `denied by policy (${decision.rule}): ${decision.reason}`;
 
   const answer = async (request: CapabilityRequest): Promise<CapabilityReply> => {
     const { id, fn, args } = request;
@@ -56,7 +56,7 @@ export function capabilitiesFor(ctx: ServerContext, call: CallContext, tool: Too
     }
     const permission = PERMISSION[fn];
     if (permission && !tool.permissions.includes(permission)) {
-      const decision = { allow: false as const, rule: 'tool.undeclared-permission' as never, reason: `tool ${tool.name} did not declare the permission ${permission} it needs for ${fn}` };
+      const decision: CapabilityDenial = { allow: false, rule: 'tool.undeclared-permission', reason: `tool ${tool.name} did not declare the permission ${permission} it needs for ${fn}` };
       await record(fn, args, decision);
       return fail(refusal(decision));
     }
@@ -70,8 +70,11 @@ export function capabilitiesFor(ctx: ServerContext, call: CallContext, tool: Too
   return { answer, logs };
 }
 
-type Recorder = (fn: CapabilityName, target: Record<string, unknown>, decision: Decision) => Promise<unknown>;
-type Refusal = (decision: Exclude<Decision, { allow: true }>) => string;
+/** A policy decision, or the host's own refusal of a capability the tool never declared. */
+type CapabilityDenial = { allow: false; rule: 'tool.undeclared-permission'; reason: string; limit?: undefined; observed?: undefined };
+type CapabilityDecision = Decision | CapabilityDenial;
+type Recorder = (fn: CapabilityName, target: Record<string, unknown>, decision: CapabilityDecision) => Promise<unknown>;
+type Refusal = (decision: Exclude<CapabilityDecision, { allow: true }>) => string;
 
 const OPS: Record<Exclude<CapabilityName, 'http-fetch' | 'log'>, FileOp> = { 'read-file': 'read', 'write-file': 'write', 'list-directory': 'list', stat: 'stat' };
 

@@ -3,7 +3,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { CfWorkerJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/cfworker';
 import { AuditLog } from '../../../src/store/audit';
 import { DbHandle } from '../../../src/store/db';
-import { DEFAULT_CONFIG, type Executor, type ServerContext } from '../../../src/server/context';
+import { DEFAULT_CONFIG, type CapabilityHandler, type Executor, type ServerContext } from '../../../src/server/context';
 import { ToolRegistry, type ManifestTool, type ToolManifest } from '../../../src/server/registry';
 import { SessionStore } from '../../../src/server/sessions';
 import { AgentDirectory } from '../../../src/server/agents';
@@ -42,6 +42,7 @@ export const MANIFEST: ToolManifest = {
   version: 1,
   tools: [
     tool('echo', { limits: { cpuMs: 2000, memoryMb: 256 } }),
+    tool('files', { inputSchema: { type: 'object' }, permissions: ['files:read', 'files:write', 'network'] }),
     tool('system_info', { inputSchema: { type: 'object' }, resource: { uri: 'system://info', mimeType: 'application/json' }, categories: ['resource'] }),
     tool('loop_forever', { inputSchema: { type: 'object' } }, true),
   ],
@@ -50,10 +51,10 @@ export const MANIFEST: ToolManifest = {
 /** An executor that answers from a script and remembers what it was asked. */
 export class ScriptedExecutor implements Executor {
   readonly requests: ExecuteRequest[] = [];
-  next: ((request: ExecuteRequest) => ExecuteResult | Promise<ExecuteResult>) | null = null;
-  async execute(request: ExecuteRequest): Promise<ExecuteResult> {
+  next: ((request: ExecuteRequest, capabilities?: CapabilityHandler) => ExecuteResult | Promise<ExecuteResult>) | null = null;
+  async execute(request: ExecuteRequest, capabilities?: CapabilityHandler): Promise<ExecuteResult> {
     this.requests.push(request);
-    if (this.next) return this.next(request);
+    if (this.next) return this.next(request, capabilities);
     return { ok: true, output: `ran ${request.tool} with ${request.args}`, durationMs: 1.5, memoryBytes: 65536 };
   }
 }
