@@ -3,7 +3,15 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CapabilityReply, CapabilityRequest } from '../../src/shared/wire';
 import { readAudit } from '../../src/store/audit';
-import { startHarness, type Harness } from './support/server-fixture';
+import { manifestTool, startHarness, type Harness } from './support/server-fixture';
+
+/** A tool that declares every capability (the bundled manifest's `echo` declares none). */
+const FILES = { version: 1 as const, tools: [manifestTool('files', { inputSchema: { type: 'object' }, permissions: ['files:read', 'files:write', 'network'] })] };
+const harness = async () => {
+  const h = await startHarness();
+  await h.ctx.registry.seed(FILES, { fixtures: false, now: Date.now() });
+  return h;
+};
 
 let hits = 0;
 const server = createServer((_req, res) => {
@@ -35,14 +43,14 @@ const capabilityEntries = async (h: Harness) => (await readAudit(h.ctx.db)).filt
 
 describe('host capabilities in the service worker', () => {
   it('refuses a capability the tool did not declare, even under a policy that allows everything', async () => {
-    const h = await startHarness();
+    const h = await harness();
     const [reply] = await use(h, 'full', 'echo', [{ fn: 'read-file', args: { path: './workspace/a' } }]);
     expect(reply).toMatchObject({ ok: false, error: expect.stringContaining('(tool.undeclared-permission)') });
     expect((await capabilityEntries(h))[0]).toMatchObject({ outcome: 'denied', tool: 'echo', details: { fn: 'read-file', rule: 'tool.undeclared-permission' } });
   });
 
   it('keeps files inside the policy\'s folders, on the normalised path', async () => {
-    const h = await startHarness();
+    const h = await harness();
     await h.agent('u', 'Untrusted', { version: 1, tools: { allowed: ['files'] } });
     const replies = await use(h, 'u', 'files', [
       { fn: 'write-file', args: { path: './sandbox/notes/../a.txt', contents: 'abc' } },
@@ -65,7 +73,7 @@ describe('host capabilities in the service worker', () => {
   });
 
   it('carries out HTTP only for allowed domains, ports and rates, and audits each request before it is made', async () => {
-    const h = await startHarness();
+    const h = await harness();
     await h.agent('n', 'Trusted', { version: 1, tools: { allowed: ['files'] }, network: { allowedDomains: ['127.0.0.1'], allowedPorts: ['*'], httpsOnly: false, requestsPerMinute: 1 } });
     hits = 0;
     const request = (u: string) => ({ fn: 'http-fetch' as const, args: { request: JSON.stringify({ method: 'GET', url: u }) } });

@@ -18,7 +18,7 @@ import type { ExecuteRequest, ExecuteResult } from '../../../src/shared/wire';
 let dbCounter = 0;
 export const freshDbName = () => `test-db-${process.pid}-${++dbCounter}-${Math.random().toString(36).slice(2)}`;
 
-function tool(name: string, extra: Partial<ManifestTool['metadata']> = {}, fixture = false): ManifestTool {
+export function manifestTool(name: string, extra: Partial<ManifestTool['metadata']> = {}, fixture = false): ManifestTool {
   return {
     name,
     dir: `tools/${name}/`,
@@ -41,10 +41,9 @@ function tool(name: string, extra: Partial<ManifestTool['metadata']> = {}, fixtu
 export const MANIFEST: ToolManifest = {
   version: 1,
   tools: [
-    tool('echo', { limits: { cpuMs: 2000, memoryMb: 256 } }),
-    tool('files', { inputSchema: { type: 'object' }, permissions: ['files:read', 'files:write', 'network'] }),
-    tool('system_info', { inputSchema: { type: 'object' }, resource: { uri: 'system://info', mimeType: 'application/json' }, categories: ['resource'] }),
-    tool('loop_forever', { inputSchema: { type: 'object' } }, true),
+    manifestTool('echo', { limits: { cpuMs: 2000, memoryMb: 256 } }),
+    manifestTool('system_info', { inputSchema: { type: 'object' }, resource: { uri: 'system://info', mimeType: 'application/json' }, categories: ['resource'] }),
+    manifestTool('loop_forever', { inputSchema: { type: 'object' } }, true),
   ],
 };
 
