@@ -6,7 +6,7 @@
  */
 import type { Grant, PolicyDocument, TrustLevel, EffectivePolicy } from '../policy';
 import type { ChainVerdict, Tail } from '../store/audit';
-import type { AuditEntry, SessionRecord, SettingsRecord, ToolRecord, ToolVersion } from '../store/schema';
+import type { AuditEntry, SessionRecord, SettingsRecord, ToolRecord, ToolVersion, WatchedFolderRecord } from '../store/schema';
 import type { FieldError } from '../shared/tool-metadata';
 
 /** An agent as the admin sees it: everything but the token hash. */
@@ -62,7 +62,10 @@ export interface ToolStats {
   lastUsedAt: number | null;
 }
 
-/** An uploaded tool, transpiled and introspected in the app window, for the server to keep. */
+/**
+ * An uploaded (or discovered: found in a watched folder) tool, transpiled and introspected in
+ * the app window, for the server to keep.
+ */
 export interface ToolRegistration {
   /** What `describe` returned (validated again by the server). */
   metadata: unknown;
@@ -74,7 +77,12 @@ export interface ToolRegistration {
   coreModules: string[];
   /** SHA-256 (hex) and size of the uploaded component. */
   component: { sha256: string; size: number };
-  source: 'uploaded';
+  /**
+   * `uploaded` by the person, or `discovered` in a watched folder (the folder is the source of
+   * truth: other code under a version number already used replaces it, see docs/upload.md).
+   * A name is never taken across sources.
+   */
+  source: 'uploaded' | 'discovered';
 }
 
 export interface ToolVersions {
@@ -122,9 +130,15 @@ export interface AdminMethods {
   'tools.disable': { params: { name: string }; result: ToolRecord };
   /** Pins new calls to one of the tool's versions (null: follow the newest). */
   'tools.pin': { params: { name: string; hash: string | null }; result: ToolRecord };
-  /** Removes an uploaded tool, its history and its files. */
+  /** Removes an uploaded or discovered tool, its history and its files (never a bundled one). */
   'tools.remove': { params: { name: string }; result: { removed: string } };
   'tools.versions': { params: { name: string }; result: ToolVersions };
+  /** Watched folders (with their directory handles), kept for the app window's folder watcher. */
+  'folders.list': { params: undefined; result: WatchedFolderRecord[] };
+  /** Stores a watched folder (a new one, or the result of a scan). A new folder is audited. */
+  'folders.put': { params: WatchedFolderRecord; result: WatchedFolderRecord };
+  /** Forgets a watched folder (the watcher withdraws its tools first). */
+  'folders.remove': { params: { id: string }; result: { removed: boolean } };
   'sessions.list': { params: undefined; result: SessionRecord[] };
   'audit.list': { params: { sessionId?: string; agentId?: string } | undefined; result: AuditEntry[] };
   'audit.tail': { params: { limit?: number } | undefined; result: AuditEntry[] };

@@ -1,5 +1,7 @@
 // The app shell: hosts the sandbox's tool workers for the service worker and shows the UI.
+import type { FolderWatchApi, ToolImporter } from '../api/host';
 import { registerSandbox } from '../client/register';
+import type { ToolRecord } from '../store/schema';
 import { SandboxHost } from '../sandbox/host/sandbox-host';
 import '../ui/sandbox-app';
 
@@ -8,3 +10,14 @@ const host = new SandboxHost();
 await host.announce();
 // Exposed for the person at the console and for tests that inspect the pool.
 Object.assign(window, { sandboxHost: host, sandboxRegistration: registration });
+
+// The UI gets the host's APIs as typed by src/api/host.ts, never the sandbox code itself.
+const importer: ToolImporter = {
+  importTool: (bytes, fileName, options) => host.importTool(bytes, fileName, options) as Promise<ToolRecord>,
+};
+// Watched folders, where this host offers them (the UI hides the section otherwise), rescanned
+// on an interval while the app is open.
+const folders = (host as { folders?: FolderWatchApi }).folders ?? null;
+(host as { watchFolders?: () => void }).watchFolders?.();
+const app = document.querySelector('sandbox-app');
+if (app) Object.assign(app, { importer, folders });

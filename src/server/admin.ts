@@ -2,7 +2,7 @@
 import type { AdminMethods } from '../api/admin';
 import { parsePolicyDocumentText, serializePolicyDocument, toPolicyDocument } from '../policy';
 import { envelope, type AdminRequestEnvelope, type AdminResponseEnvelope } from '../shared/wire';
-import type { ToolRecord } from '../store/schema';
+import type { ToolRecord, WatchedFolderRecord } from '../store/schema';
 import { readAudit, readAuditTail, toJsonLines, verifyChain, type Tail } from '../store/audit';
 import { InvalidInput, policyOf, viewOf } from './agents';
 import type { ServerContext } from './context';
@@ -76,7 +76,7 @@ const HANDLERS: { [M in keyof AdminMethods]: Handler<M> } = {
       throw error;
     });
     if (before?.code.hash === record.code.hash) return record;
-    await ctx.audit.append({ event: 'admin', outcome: 'info', tool: record.name, details: { method: 'tools.register', version: record.version, hash: record.code.hash, size: record.code.size, previous: before ? { version: before.version, hash: before.code.hash } : null } });
+    await ctx.audit.append({ event: 'admin', outcome: 'info', tool: record.name, details: { method: 'tools.register', source: record.source, version: record.version, hash: record.code.hash, size: record.code.size, previous: before ? { version: before.version, hash: before.code.hash } : null } });
     await hooks.toolsChanged?.();
     return record;
   },
@@ -85,6 +85,29 @@ const HANDLERS: { [M in keyof AdminMethods]: Handler<M> } = {
   'tools.pin': (ctx, params, hooks) => toolChange(ctx, hooks, 'tools.pin', params.name, { hash: params.hash }, () => new ToolUploads(ctx.db).pin(params.name, params.hash ?? null)),
   'tools.remove': (ctx, params, hooks) => toolChange(ctx, hooks, 'tools.remove', params.name, {}, () => new ToolUploads(ctx.db).remove(params.name)),
   'tools.versions': (ctx, params) => new ToolUploads(ctx.db).versions(params.name),
+  'folders.list': async (ctx) => (await ctx.db.get()).getAll('folders'),
+  'folders.put': async (ctx, params) => {
+    const folder = checkedFolder(params);
+    const db = await ctx.db.get();
+    const tx = db.transaction('folders', 'readwrite');
+    const isNew = !(await tx.store.getKey(folder.id));
+    void tx.store.put(folder);
+    await tx.done;
+    // Scans store their results here every few seconds; only a new folder is an admin change
+    // (what a scan registers or withdraws is audited by tools.register / tools.remove).
+    if (isNew) await ctx.audit.append({ event: 'admin', outcome: 'info', details: { method: 'folders.put', id: folder.id, name: folder.name } });
+    return folder;
+  },
+  'folders.remove': async (ctx, params) => {
+    const id = String(params?.id ?? '');
+    const db = await ctx.db.get();
+    const tx = db.transaction('folders', 'readwrite');
+    const existing = await tx.store.get(id);
+    if (existing) void tx.store.delete(id);
+    await tx.done;
+    if (existing) await ctx.audit.append({ event: 'admin', outcome: 'info', details: { method: 'folders.remove', id, name: existing.name } });
+    return { removed: Boolean(existing) };
+  },
   'sessions.list': async (ctx) => (await ctx.db.get()).getAll('sessions'),
   'audit.list': async (ctx, params) => {
     const db = await ctx.db.get();
@@ -134,5 +157,19 @@ const HANDLERS: { [M in keyof AdminMethods]: Handler<M> } = {
   'settings.get': (ctx) => readSettings(ctx.db),
   'settings.set': (ctx, params) => audited(ctx, 'settings.set', null, { change: params }, () => writeSettings(ctx.db, params)),
 };
+
+/** A watched folder as the watcher sends it: checked shape, nothing else kept. */
+function checkedFolder(params: WatchedFolderRecord): WatchedFolderRecord {
+  const invalid = (message: string) => Object.assign(new Error(message), { code: 'invalid-input' });
+  const f = params as Partial<WatchedFolderRecord> | undefined;
+  if (!f || typeof f.id !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(f.id)) throw invalid('a folder needs an id (letters, digits, - and _)');
+  if (typeof f.name !== 'string' || f.name.length > 1024) throw invalid('a folder needs a name');
+  // A FileSystemDirectoryHandle survives structured cloning (postMessage, IndexedDB).
+  if (!f.handle || typeof f.handle !== 'object' || (f.handle as { kind?: unknown }).kind !== 'directory') throw invalid('a folder needs a FileSystemDirectoryHandle');
+  if (!Number.isFinite(f.addedAt) || !(f.lastScanAt === null || Number.isFinite(f.lastScanAt))) throw invalid('addedAt and lastScanAt must be times');
+  if (!Array.isArray(f.files) || !f.files.every((x) => x && typeof x.file === 'string' && typeof x.hash === 'string' && (x.tool === null || typeof x.tool === 'string'))) throw invalid('files must be {file, hash, tool, error}[]');
+  const files = f.files.map(({ file, hash, tool, error }) => ({ file, hash, tool, error: error ? { code: String(error.code), message: String(error.message), ...(error.details !== undefined ? { details: error.details } : {}) } : null }));
+  return { id: f.id, name: f.name, handle: f.handle, addedAt: Number(f.addedAt), lastScanAt: f.lastScanAt ?? null, files };
+}
 
 export { InvalidInput };

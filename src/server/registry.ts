@@ -214,6 +214,10 @@ export class ToolUploads {
    * by another tool is refused (`name-clash`) unless this is a new version of the same uploaded
    * tool (same author, a version number not seen before); it then replaces the old one for new
    * calls and the history is kept. A pinned tool refuses new versions (`pinned`).
+   *
+   * A `discovered` tool (from a watched folder) follows the same rules, except that its file is
+   * the source of truth: other code under a version number it already had replaces the current
+   * code too (the history keeps both hashes). A name is never taken across sources.
    */
   async register(params: ToolRegistration, now: number): Promise<ToolRecord> {
     const checked = validateToolMetadata(params?.metadata);
@@ -221,7 +225,8 @@ export class ToolUploads {
     const m = checked.metadata;
     const hash = params.component?.sha256;
     checkFiles(hash, params.files);
-    if (params.source !== 'uploaded') throw new ToolRegistryError('invalid-input', 'only uploaded tools are registered this way');
+    const source = params.source;
+    if (source !== 'uploaded' && source !== 'discovered') throw new ToolRegistryError('invalid-input', 'only uploaded or discovered tools are registered this way');
     if (!Object.hasOwn(params.files, params.glue)) throw new ToolRegistryError('invalid-input', `the glue ${params.glue} is not among the files`);
     if (!Array.isArray(params.coreModules) || params.coreModules.length === 0 || !params.coreModules.every((f) => Object.hasOwn(params.files, f))) {
       throw new ToolRegistryError('invalid-input', 'every core module must be among the files');
@@ -233,7 +238,7 @@ export class ToolUploads {
     const tools = tx.objectStore('tools');
     const stored = await tools.get(m.name);
     const existing = stored ? normalized(stored) : null;
-    const refusal = existing && this.refusal(existing, m.version, m.author, hash);
+    const refusal = existing && this.refusal(existing, source, m.version, m.author, hash);
     if (existing && (refusal || existing.code.hash === hash)) {
       tx.abort();
       await tx.done.catch(() => undefined);
@@ -244,13 +249,14 @@ export class ToolUploads {
   }
 
   /** Why an upload may not replace `existing` (null: it is a new version and may). */
-  private refusal(existing: ToolRecord, version: string, author: string, hash: string): ToolRegistryError | null {
-    if (existing.code.hash === hash) return null;
-    if (existing.source !== 'uploaded') return new ToolRegistryError('name-clash', `a ${existing.source} tool named ${existing.name} exists; choose another name`);
+  private refusal(existing: ToolRecord, source: 'uploaded' | 'discovered', version: string, author: string, hash: string): ToolRegistryError | null {
+    // The same component again changes nothing, except that a folder never claims another source's tool.
+    if (existing.code.hash === hash && (existing.source === source || source === 'uploaded')) return null;
+    if (existing.source !== source) return new ToolRegistryError('name-clash', `a ${existing.source} tool named ${existing.name} exists; choose another name`);
     if (existing.pinnedHash !== null && existing.pinnedHash !== hash) return new ToolRegistryError('pinned', `${existing.name} is pinned to ${existing.pinnedHash.slice(0, 12)}…; unpin it to add a version`);
     if (existing.author !== author) return new ToolRegistryError('name-clash', `a tool named ${existing.name} by ${existing.author} exists; a new version must come from the same author`);
     const seen = existing.versions.find((v) => v.version === version);
-    if (seen && seen.hash !== hash) return new ToolRegistryError('name-clash', `${existing.name} ${version} exists with other code; a new version needs a new version number`);
+    if (seen && seen.hash !== hash && source !== 'discovered') return new ToolRegistryError('name-clash', `${existing.name} ${version} exists with other code; a new version needs a new version number`);
     return null;
   }
 
@@ -284,7 +290,7 @@ export class ToolUploads {
         glueUrl: uploadedFileUrl(hash, params.glue),
         coreModules: Object.fromEntries(params.coreModules.map((f) => [f, uploadedFileUrl(hash, f)])),
       },
-      source: 'uploaded',
+      source: params.source,
       fixture: m.categories.includes('fixture'),
       enabled: existing?.enabled ?? true,
       registeredAt: existing?.registeredAt ?? now,
@@ -326,7 +332,7 @@ export class ToolUploads {
     return { name, source: t.source, current: t.code.hash, pinnedHash: t.pinnedHash, versions: t.versions.map(({ snapshot: _snapshot, ...v }) => v) };
   }
 
-  /** Removes an uploaded tool, its history and its files, in one transaction. */
+  /** Removes an uploaded or discovered tool, its history and its files, in one transaction. */
   async remove(name: string): Promise<{ removed: string }> {
     const tx = (await this.handle.get()).transaction(['tools', 'toolFiles'], 'readwrite');
     const stored = await tx.objectStore('tools').get(name);
@@ -336,7 +342,7 @@ export class ToolUploads {
       throw error;
     };
     if (!stored) return refuse(new ToolRegistryError('unknown-tool', `no tool named ${name}`));
-    if (stored.source !== 'uploaded') return refuse(new ToolRegistryError('not-uploaded', `${name} is ${stored.source}; only uploaded tools can be removed (disable it instead)`));
+    if (stored.source === 'bundled') return refuse(new ToolRegistryError('not-uploaded', `${name} is bundled; only uploaded or discovered tools can be removed (disable it instead)`));
     const files = tx.objectStore('toolFiles');
     for (const hash of new Set(normalized(stored).versions.map((v) => v.hash))) {
       for (const key of await files.index('by-hash').getAllKeys(hash)) void files.delete(key);

@@ -48,6 +48,10 @@ export const MIGRATIONS: readonly Migration[] = [
       }
     })();
   },
+  // v6: watched folders (their directory handles) whose components become discovered tools.
+  (db) => {
+    db.createObjectStore('folders', { keyPath: 'id' });
+  },
 ];
 
 export const DB_VERSION = MIGRATIONS.length;

@@ -162,6 +162,32 @@ export interface PendingCall {
   startedAt: number;
 }
 
+/** One `.wasm` file of a watched folder as the last scan found it, and what became of it. */
+export interface WatchedFileRecord {
+  /** File name at the folder's top level. */
+  file: string;
+  /** SHA-256 (hex) of its bytes; '' when it could not be read. */
+  hash: string;
+  /** The discovered tool it provides (its last good content, when the current one was refused). */
+  tool: string | null;
+  /** Why its current content is not registered: `{ code, message, details? }`. */
+  error: { code: string; message: string; details?: unknown } | null;
+}
+
+/**
+ * A folder the person picked (File System Access API) or the origin-private file system: its
+ * components are kept registered as `discovered` tools. The handle is structured-cloned into
+ * IndexedDB, so the watch survives a reload (a picked folder may need its permission granted again).
+ */
+export interface WatchedFolderRecord {
+  id: string;
+  name: string;
+  handle: FileSystemDirectoryHandle;
+  addedAt: number;
+  lastScanAt: number | null;
+  files: WatchedFileRecord[];
+}
+
 /** A window client that announced it hosts tool workers. */
 export interface HostRecord {
   clientId: string;
@@ -178,4 +204,5 @@ export interface SandboxDB extends DBSchema {
   settings: { key: string; value: SettingsRecord };
   workspace: { key: string; value: WorkspaceFile };
   toolFiles: { key: string; value: ToolFileRecord; indexes: { 'by-hash': string } };
+  folders: { key: string; value: WatchedFolderRecord };
 }

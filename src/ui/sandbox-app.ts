@@ -1,4 +1,5 @@
 import { LitElement, css, html } from 'lit';
+import type { FolderWatchApi, ToolImporter } from '../api/host';
 import { adminClient, describeError } from './admin';
 import { ChainVerifier } from './chain-verifier';
 import { seedDemoAgents } from './demo-agents';
@@ -22,7 +23,8 @@ const VIEWS = [
 type View = (typeof VIEWS)[number]['id'];
 
 /**
- * `#view`, `#view/<param>` (an agent's id for agents and policy, an entry's seq for audit),
+ * `#view`, `#view/<param>` (an agent's id for agents and policy, an entry's seq for audit, a
+ * tool's name for tools),
  * optionally `?key=value&…` (the audit view's filters).
  */
 function parseHash(hash: string): { view: View; param: string; query: string } {
@@ -67,7 +69,15 @@ export class SandboxApp extends LitElement {
       }
     `,
   ];
-  static override properties = { view: { state: true }, param: { state: true }, query: { state: true }, failure: { state: true }, chainFailure: { state: true }, warning: { state: true }, ready: { state: true } };
+  static override properties = {
+    importer: { attribute: false },
+    folders: { attribute: false },
+    view: { state: true }, param: { state: true }, query: { state: true }, failure: { state: true }, chainFailure: { state: true }, warning: { state: true }, ready: { state: true },
+  };
+  /** This window's sandbox host, handed over by the app entry (the UI never imports sandbox code). */
+  importer: ToolImporter | null = null;
+  /** Watched folders, where the host offers them. */
+  folders: FolderWatchApi | null = null;
   view: View = 'agents';
   param = '';
   query = '';
@@ -152,7 +162,7 @@ export class SandboxApp extends LitElement {
       case 'audit':
         return html`<audit-view .verifier=${this.verifier} .selectedSeq=${this.param ? Number(this.param) : null} .query=${this.query}></audit-view>`;
       case 'tools':
-        return html`<tools-view></tools-view>`;
+        return html`<tools-view .selectedName=${this.param} .importer=${this.importer} .folders=${this.folders}></tools-view>`;
       case 'sessions':
         return html`<sessions-view></sessions-view>`;
       case 'settings':

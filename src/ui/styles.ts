@@ -88,6 +88,9 @@ export const base = css`
   .badge.ok { background: var(--ok-bg); color: var(--ok); }
   .badge.error, .badge.bad { background: var(--bad-bg); color: var(--bad); }
   .badge.warn { background: var(--warn-bg); color: var(--warn); }
+  .badge.info { background: var(--info-bg); color: #3730a3; }
+  .badge.source.uploaded { background: #e0e7ff; color: #3730a3; }
+  .badge.source.discovered { background: #ccfbf1; color: #115e59; }
   .badge.Untrusted { background: #fee2e2; color: #991b1b; }
   .badge.Limited { background: #fef3c7; color: #92400e; }
   .badge.Trusted { background: #dbeafe; color: #1e40af; }

@@ -1,5 +1,8 @@
 import { isEnvelope, envelope, type CallPortMessage, type CapabilityReply, type CapabilityRequest, type ExecuteRequest, type ExecuteResult, type HostHelloEnvelope, type ImportToolResult } from '../../shared/wire';
+import type { AdminMethods } from '../../api/admin';
+import type { ToolImporter } from '../../api/host';
 import { importTool, type ImportAdmin, type ImportStage, type ToolImportError } from './tool-import';
+import { FolderWatcher, type FolderAdmin } from './folder-watch';
 import { capabilityChannel, relayCapabilities } from './capability-relay';
 import { MemoryLimitError } from '../memory-limit';
 import { ModuleCache } from './module-cache';
@@ -19,8 +22,13 @@ export interface SandboxHostOptions {
  * listens for `execute` envelopes, runs each on the pool and answers on the port that came with
  * it. It announces itself on start and whenever a new service worker takes control.
  */
-export class SandboxHost {
+export class SandboxHost implements ToolImporter {
   readonly pool: WorkerPool;
+  /**
+   * Watched folders (FolderWatchApi): their components are kept registered as `discovered`
+   * tools. Scans run on `add`/`rescan`, and on an interval once `watchFolders()` is called.
+   */
+  readonly folders: FolderWatcher;
   private readonly modules: ModuleCache;
   private readonly container: ServiceWorkerContainer;
 
@@ -33,6 +41,10 @@ export class SandboxHost {
       size: options.poolSize ?? Math.max(2, Math.min(4, navigator.hardwareConcurrency || 2)),
       maxQueue: options.maxQueue ?? 64,
       memoryBudgetBytes: (options.memoryBudgetMb ?? 1024) * 1024 * 1024,
+    });
+    this.folders = new FolderWatcher({
+      admin: () => this.adminClient() as Promise<FolderAdmin>,
+      importTool: (bytes, fileName, admin) => importTool(bytes, fileName, { admin, run: (request, sources) => this.execute(request, undefined, sources) }),
     });
     container.addEventListener('message', (event) => {
       const data: unknown = event.data;
@@ -69,13 +81,26 @@ export class SandboxHost {
    * then tells every live session. Rejects with a `ToolImportError` (`not-wasm`,
    * `not-a-component`, `too-large`, `describe-failed`, `invalid-metadata`, `name-clash`, `pinned`).
    */
-  async importTool(bytes: ArrayBuffer | Uint8Array, fileName: string, options: { onProgress?: (stage: ImportStage) => void } = {}): Promise<unknown> {
-    this.admin ??= import('../../client/admin').then(({ createAdminClient }) => createAdminClient(120_000));
-    const admin = (await this.admin) as unknown as ImportAdmin;
-    return importTool(bytes, fileName, { admin, run: (request, sources) => this.execute(request, undefined, sources), ...options });
+  async importTool(bytes: ArrayBuffer | Uint8Array, fileName: string, options: { onProgress?: (stage: ImportStage) => void } = {}): Promise<AdminMethods['tools.register']['result']> {
+    const admin = (await this.adminClient()) as ImportAdmin;
+    return importTool(bytes, fileName, { admin, run: (request, sources) => this.execute(request, undefined, sources), ...options }) as Promise<AdminMethods['tools.register']['result']>;
+  }
+
+  /**
+   * Starts watching: every watched folder (kept in IndexedDB across reloads) is rescanned now
+   * and then every `intervalMs` (default 5 s) while this window is open; never two scans at
+   * once. Calling it again restarts the timer; `folders.stop()` stops it.
+   */
+  watchFolders(options: { intervalMs?: number } = {}): void {
+    this.folders.start(options);
   }
 
   private admin: Promise<unknown> | null = null;
+
+  private adminClient(): Promise<unknown> {
+    this.admin ??= import('../../client/admin').then(({ createAdminClient }) => createAdminClient(120_000));
+    return this.admin;
+  }
 
   /**
    * Runs one call. `capabilities`, when given, answers the tool's host-capability requests
