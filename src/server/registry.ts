@@ -2,6 +2,7 @@ import type { ToolRegistration, ToolVersions } from '../api/admin';
 import type { IDBPTransaction } from 'idb';
 import { validateToolMetadata, type FieldError, type ToolUploadErrorCode, type ValidToolMetadata } from '../shared/tool-metadata';
 import type { DbHandle } from '../store/db';
+import type { ToolManifest, ToolManifestEntry } from '../../tools/types';
 import type { SandboxDB, ToolFileRecord, ToolRecord, ToolVersionSnapshot } from '../store/schema';
 
 /** Where the service worker serves an uploaded tool's files (relative to the app root). */
@@ -23,38 +24,11 @@ export class ToolRegistryError extends Error {
   }
 }
 
-/** The bundled tools' manifest written by `npm run build:tools` (public/tools/manifest.json). */
-export interface ToolManifest {
-  version: 1;
-  tools: ManifestTool[];
-}
-export interface ManifestTool {
-  name: string;
-  dir: string;
-  glue: string;
-  coreModules: string[];
-  component: string;
-  sha256: string;
-  size: number;
-  fixture: boolean;
-  metadata: ToolMetadata;
-}
-/** What a tool's `describe` export returns. */
-export interface ToolMetadata {
-  name: string;
-  description: string;
-  version: string;
-  author?: string;
-  tags?: string[];
-  categories?: string[];
-  inputSchema: Record<string, unknown>;
-  permissions?: string[];
-  limits?: { memoryMb?: number; cpuMs?: number };
-  resource?: { uri: string; mimeType: string };
-}
+// The bundled tools' manifest is written by `npm run build:tools`; its types live beside the build.
+export type { ToolManifest, ToolManifestEntry, ToolMetadata } from '../../tools/types';
 
 /** Builds the registry record of a bundled tool; code URLs are relative to the app root. */
-export function recordFromManifest(tool: ManifestTool, now: number): ToolRecord {
+export function recordFromManifest(tool: ToolManifestEntry, now: number): ToolRecord {
   const m = tool.metadata;
   const record: ToolRecord = {
     name: tool.name,

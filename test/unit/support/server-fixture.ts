@@ -4,7 +4,7 @@ import { CfWorkerJsonSchemaValidator } from '@modelcontextprotocol/sdk/validatio
 import { AuditLog } from '../../../src/store/audit';
 import { DbHandle } from '../../../src/store/db';
 import { DEFAULT_CONFIG, type CapabilityHandler, type Executor, type ServerContext } from '../../../src/server/context';
-import { ToolRegistry, type ManifestTool, type ToolManifest } from '../../../src/server/registry';
+import { ToolRegistry, type ToolManifestEntry, type ToolManifest } from '../../../src/server/registry';
 import { SessionStore } from '../../../src/server/sessions';
 import { AgentDirectory } from '../../../src/server/agents';
 import { CallCounters } from '../../../src/server/counters';
@@ -18,7 +18,7 @@ import type { ExecuteRequest, ExecuteResult } from '../../../src/shared/wire';
 let dbCounter = 0;
 export const freshDbName = () => `test-db-${process.pid}-${++dbCounter}-${Math.random().toString(36).slice(2)}`;
 
-export function manifestTool(name: string, extra: Partial<ManifestTool['metadata']> = {}, fixture = false): ManifestTool {
+export function manifestTool(name: string, extra: Partial<ToolManifestEntry['metadata']> = {}, fixture = false): ToolManifestEntry {
   return {
     name,
     dir: `tools/${name}/`,
@@ -28,10 +28,16 @@ export function manifestTool(name: string, extra: Partial<ManifestTool['metadata
     sha256: `hash-of-${name}`,
     size: 1234,
     fixture,
+    imports: [],
+    async: false,
     metadata: {
       name,
       description: `the ${name} tool`,
       version: '1.0.0',
+      author: 'unit test',
+      tags: [],
+      categories: [],
+      permissions: [],
       inputSchema: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'], additionalProperties: false },
       ...extra,
     },
