@@ -68,7 +68,7 @@ export async function runAudited(ctx: ServerContext, call: CallContext, tool: To
   const argsSeen = redactValue(args, patterns);
   await ctx.audit.append(
     { event: 'call.request', outcome: 'pending', ...who, args: argsSeen.value, details: { kind, limits, toolHash: tool.code.hash, ...(argsSeen.redactions ? { sensitiveArgs: argsSeen.matchedPatterns } : {}) } },
-    { openPending: { callId, incarnation: ctx.incarnation, sessionId: session.id, agentId: agent.id, tool: tool.name, startedAt }, touchSession: { id: session.id, at: startedAt, calls: 1 } },
+    { openPending: { callId, incarnation: ctx.incarnation, sessionId: session.id, agentId: agent.id, tool: tool.name, startedAt }, putSession: touched(ctx, session, startedAt) },
   );
   const capabilities = capabilitiesFor(ctx, call, tool, callId, startedAt + limits.cpuMs);
   let result: ExecuteResult;
@@ -111,11 +111,16 @@ export async function runAudited(ctx: ServerContext, call: CallContext, tool: To
   return { ok: result.ok, output, error, result, sensitive };
 }
 
+/** The session after activity at `at`, with the call count this lifetime knows. */
+function touched(ctx: ServerContext, session: SessionRecord, at: number): SessionRecord {
+  return { ...session, lastActivityAt: at, callCount: ctx.counters.sessionCount(session.id, session.callCount) };
+}
+
 /** Records a refused call and turns the refusal into what the agent receives. */
 async function refuse(ctx: ServerContext, call: CallContext, tool: string, args: unknown, error: SandboxError): Promise<void> {
   await ctx.audit.append(
     { event: 'call.rejected', outcome: 'denied', sessionId: call.session.id, agentId: call.agent.id, tool, args: redactValue(args, call.policy.data.sensitivePatterns).value, error: error.toInfo() },
-    { touchSession: { id: call.session.id, at: ctx.clock(), calls: 0 } },
+    { putSession: touched(ctx, call.session, ctx.clock()) },
   );
 }
 

@@ -80,6 +80,11 @@ export class CallCounters {
     else this.requests.set(agentId, [now]);
   }
 
+  /** The session's call count: what this lifetime counted, or what was stored, whichever is ahead. */
+  sessionCount(sessionId: string, stored: number): number {
+    return Math.max(this.sessionCalls.get(sessionId) ?? 0, stored);
+  }
+
   activeCalls(agentId: string): number {
     return this.active.get(agentId) ?? 0;
   }

@@ -12,8 +12,12 @@ export type AuditDraft = Omit<AuditEntryBody, 'seq' | 'prevHash' | 'ts' | 'sessi
 export interface AuditSideEffect {
   openPending?: PendingCall;
   closePending?: string;
-  /** Count a call against its session (read-modify-write inside the same transaction). */
-  touchSession?: { id: string; at: number; calls: number };
+  /**
+   * The session record as it stands after this entry (its counters come from the caller's
+   * in-memory counts, which are assigned in the same order as entries are appended, so a blind
+   * put never moves a count backwards).
+   */
+  putSession?: SessionRecord;
 }
 
 interface Queued {
@@ -95,7 +99,7 @@ export class AuditLog {
         const effect = batch[i]!.effect;
         if (effect?.openPending) writes.push(pending.put(effect.openPending));
         if (effect?.closePending) writes.push(pending.delete(effect.closePending));
-        if (effect?.touchSession) writes.push(touchSession(tx.objectStore('sessions'), effect.touchSession));
+        if (effect?.putSession) writes.push(tx.objectStore('sessions').put(effect.putSession));
       }
       try {
         // Must reject if any write rejects, and must not leave a write's rejection unhandled.
@@ -139,14 +143,6 @@ export class AuditLog {
     }
     return out;
   }
-}
-
-async function touchSession(
-  sessions: { get(id: string): Promise<SessionRecord | undefined>; put(value: SessionRecord): Promise<unknown> },
-  touch: { id: string; at: number; calls: number },
-): Promise<void> {
-  const session = await sessions.get(touch.id);
-  if (session) await sessions.put({ ...session, lastActivityAt: touch.at, callCount: session.callCount + touch.calls });
 }
 
 async function readTail(db: Awaited<ReturnType<DbHandle['get']>>): Promise<Tail> {
