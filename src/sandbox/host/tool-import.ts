@@ -1,3 +1,4 @@
+import { liftInlineModules } from '../inline-modules';
 import { checkComponentBytes, parseToolMetadata, type FieldError, type ToolUploadErrorCode } from '../../shared/tool-metadata';
 import type { ExecuteRequest, ExecuteResult } from '../../shared/wire';
 
@@ -116,6 +117,12 @@ export async function importTool(input: ArrayBuffer | Uint8Array, fileName: stri
   if (asyncImports.size) out = await transpile([...asyncImports].sort());
   const files = Object.fromEntries(out.files);
   const glue = `${GLUE_NAME}.js`;
+  if (files[glue]) {
+    // Helper modules the glue would compile itself become core modules the host compiles.
+    const lifted = liftInlineModules(new TextDecoder().decode(files[glue]), GLUE_NAME);
+    files[glue] = new TextEncoder().encode(lifted.glue);
+    Object.assign(files, lifted.modules);
+  }
   const coreModules = Object.keys(files).filter((f) => f.endsWith('.wasm')).sort(byCoreIndex);
   if (!files[glue] || coreModules.length === 0) throw new ToolImportError('not-a-component', `unexpected transpiler output: ${Object.keys(files).join(', ')}`);
 

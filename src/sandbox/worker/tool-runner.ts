@@ -1,6 +1,7 @@
 import type { SandboxErrorInfo } from '../../shared/errors';
 import type { ToolWorkerApi, WorkerJob, WorkerOutcome } from '../protocol';
 import { hostImports } from './host-imports';
+import { INLINE_MODULE_GLOBAL } from '../inline-modules';
 
 /** What `jco transpile --instantiation async` glue exports. */
 interface ToolGlue {
@@ -8,7 +9,7 @@ interface ToolGlue {
     getCoreModule: (name: string) => WebAssembly.Module,
     imports: Record<string, unknown>,
     instantiateCore?: (module: WebAssembly.Module, imports: WebAssembly.Imports) => Promise<WebAssembly.Instance>,
-  ): Promise<{ call(args: string): string | Promise<string>; describe(): string }>;
+  ): Promise<{ call(args: string): string | Promise<string>; describe(): string | Promise<string> }>;
 }
 
 /**
@@ -20,6 +21,12 @@ export const toolRunner: ToolWorkerApi = {
   async run(job: WorkerJob): Promise<WorkerOutcome> {
     const memories: WebAssembly.Memory[] = [];
     const used = () => memories.reduce((max, m) => Math.max(max, m.buffer.byteLength), 0);
+    // Glue whose helper modules were lifted out (inline-modules.ts) asks for them here.
+    (globalThis as Record<string, unknown>)[INLINE_MODULE_GLOBAL] = (name: string) => {
+      const module = job.modules[name];
+      if (!module) throw new Error(`no compiled module ${name}`);
+      return module;
+    };
     let glue: ToolGlue;
     try {
       glue = (await import(/* @vite-ignore */ new URL(job.glueUrl, self.location.origin).href)) as ToolGlue;
@@ -41,8 +48,10 @@ export const toolRunner: ToolWorkerApi = {
           return instance;
         },
       );
-      // Under JSPI `call` is async (it may suspend on host capabilities); otherwise it is not.
-      const output = job.entry === 'describe' ? exports.describe() : await exports.call(job.args);
+      // Under JSPI `call` is async (it may suspend on host capabilities); some glue makes every
+      // export async. Awaiting a plain value is harmless.
+      const output = await (job.entry === 'describe' ? exports.describe() : exports.call(job.args));
+      if (typeof output !== 'string') throw new TypeError(`the tool's ${job.entry} returned ${typeof output}, not a string`);
       return { ok: true, output, memoryBytes: used() };
     } catch (error) {
       return { ok: false, error: classify(error, used(), job.memoryBytes), memoryBytes: used() };
