@@ -66,6 +66,23 @@ describe('who may connect', () => {
   });
 });
 
+describe('sessions are bound to the origin that opened them', () => {
+  it('answers a message from another origin carrying a known session id as an unknown session', async () => {
+    const h = await startHarness();
+    const client = await h.connect({ agent: 'a' });
+    const sessionId = client.transport!.sessionId!;
+    const { createInMemoryLink } = await import('../../src/transport/in-memory');
+    const elsewhere = createInMemoryLink(h.router, { origin: 'https://attacker.example', via: 'connector' });
+    const replies: { message: { error?: { code: number } } }[] = [];
+    elsewhere.subscribe((d) => replies.push(d as never));
+    await elsewhere.raw({ channel: 'mcp-sandbox', v: 1, kind: 'mcp', session: sessionId, message: { jsonrpc: '2.0', id: 1, method: 'tools/list' } });
+    await new Promise((r) => setTimeout(r, 5));
+    expect(replies[0]!.message.error!.code).toBe(RpcCode.UnknownSession);
+    // The rightful owner is unaffected.
+    expect((await client.listTools()).tools.length).toBeGreaterThan(0);
+  });
+});
+
 describe('what an agent sees and may call', () => {
   it('lists only the tools its policy allows', async () => {
     const h = await startHarness();
