@@ -129,3 +129,34 @@ describe('host capabilities, decided by the calling agent\'s policy at the momen
     expect(await admin(page, 'audit.verify')).toMatchObject({ ok: true });
   });
 });
+
+describe('the seed\'s file tools under the trust-level templates', () => {
+  it('let a Limited agent write and read in ./workspace, and keep an Untrusted one to its list and ./sandbox', async () => {
+    // The Limited template keeps quiet hours (22:00–06:00 UTC); this agent's policy lifts them so
+    // the test does not depend on the time of day.
+    const limited = await registerAgent(page, { id: 'limited-files', trustLevel: 'Limited', policy: { version: 1, session: { quietHours: null } } });
+    const untrusted = await registerAgent(page, { id: 'untrusted-files', trustLevel: 'Untrusted' });
+    await connectAgent(page, 'limited', { agent: 'limited-files', token: limited });
+    await connectAgent(page, 'untrusted', { agent: 'untrusted-files', token: untrusted });
+    const tools = async (agent: string) =>
+      page.evaluate(async (agent) => {
+        const c = (window as unknown as { agents: Record<string, { listTools(): Promise<{ tools: { name: string }[] }> }> }).agents[agent]!;
+        return (await c.listTools()).tools.map((t) => t.name).sort();
+      }, agent);
+    expect(await tools('limited')).toEqual(['json_query', 'list_directory', 'read_file', 'text_stats', 'write_file']);
+    expect(await tools('untrusted')).toEqual(['json_query', 'list_directory', 'read_file', 'text_stats']);
+
+    const wrote = await callTool(page, 'limited', 'write_file', { path: './workspace/limited.txt', contents: 'from a Limited agent' });
+    expect(JSON.parse(wrote.content[0]!.text)).toEqual({ path: './workspace/limited.txt', bytesWritten: 20 });
+    const read = await callTool(page, 'limited', 'read_file', { path: './workspace/limited.txt' });
+    expect(JSON.parse(read.content[0]!.text).contents).toBe('from a Limited agent');
+    const listed = await callTool(page, 'limited', 'list_directory', { path: './workspace' });
+    expect(JSON.parse(listed.content[0]!.text).entries).toContain('limited.txt');
+    // Untrusted: ./sandbox/* only, and write_file is not among its tools.
+    const denied = await callTool(page, 'untrusted', 'read_file', { path: './workspace/limited.txt' });
+    expect(denied.isError).toBe(true);
+    expect(denied.content[0]!.text).toContain('(file.pattern)');
+    const notAllowed = await callTool(page, 'untrusted', 'write_file', { path: './sandbox/x.txt', contents: 'x' });
+    expect((notAllowed._meta!['mcp-sandbox/error'] as { details: { rule: string } }).details.rule).toBe('tool.not-allowed');
+  });
+});

@@ -219,7 +219,7 @@ describe("JSPI tools in Chromium", () => {
       expect(JSON.parse(r.describe)).toEqual(e.metadata);
       expect(r.isPromise).toBe(true);
     }
-    expect(manifest.tools.filter((t) => t.async).map((t) => t.name).sort()).toEqual(["fetch_url", "host_probe", "workspace_files"]);
+    expect(manifest.tools.filter((t) => t.async).map((t) => t.name).sort()).toEqual(["fetch_url", "host_probe", "list_directory", "read_file", "workspace_files", "write_file"]);
   });
 
   it("workspace_files: write -> read -> list -> stat round trip through the host", async () => {

@@ -15,18 +15,24 @@ import { OUT_DIR, buildTools, componentImports, validateMetadata } from "../../t
 import type { ToolGlueModule, ToolImports, ToolInstance, ToolManifest, ToolManifestEntry } from "../../tools/types";
 
 const PUBLIC_DIR = dirname(OUT_DIR);
-const TOOL_NAMES = ["fetch_url", "json_query", "system_info", "text_stats", "workspace_files"];
+const TOOL_NAMES = ["fetch_url", "json_query", "list_directory", "read_file", "system_info", "text_stats", "workspace_files", "write_file"];
 const FIXTURE_NAMES = ["host_probe", "loop_forever", "memory_hog", "trap"];
 const HOST = "mcp-sandbox:tool/host@0.1.0";
 /** Host functions each host-importing tool imports (all others import nothing). */
 const HOST_IMPORTS: Record<string, string[]> = {
   fetch_url: ["http-fetch"],
   workspace_files: ["list-directory", "read-file", "stat", "write-file"],
+  read_file: ["read-file"],
+  write_file: ["write-file"],
+  list_directory: ["list-directory"],
   host_probe: ["http-fetch", "list-directory", "log", "now-ms", "random-bytes", "read-file", "stat", "write-file"],
 };
 const PERMISSIONS: Record<string, string[]> = {
   fetch_url: ["network"],
   workspace_files: ["files:read", "files:write"],
+  read_file: ["files:read"],
+  write_file: ["files:write"],
+  list_directory: ["files:read"],
   host_probe: ["files:read", "files:write", "network"],
 };
 /** Tools whose glue runs without JSPI (Node 20 can instantiate them). */
