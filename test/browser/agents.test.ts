@@ -54,7 +54,7 @@ describe('agents on other origins, through the connector iframe', () => {
   it('gives two agents of different trust levels different tool lists and different answers to the same call', async () => {
     expect((await connectRemoteAgent(pageA, 'a', { agent: 'site-a', token: tokenA })).error).toBeUndefined();
     expect((await connectRemoteAgent(pageB, 'b', { agent: 'site-b', token: tokenB })).error).toBeUndefined();
-    expect(await listTools(pageA, 'a')).toEqual(['json_query', 'text_stats']);
+    expect(await listTools(pageA, 'a')).toEqual(['json_query', 'list_directory', 'read_file', 'text_stats']);
     expect(await listTools(pageB, 'b')).toEqual(expect.arrayContaining(['json_query', 'loop_forever', 'memory_hog', 'text_stats', 'trap']));
 
     const same = { json: '{"user":"ada","password":"hunter2"}', path: '$' };
@@ -79,7 +79,7 @@ describe('agents on other origins, through the connector iframe', () => {
     await admin(app, 'agents.grant', { id: 'site-a', grant: { kind: 'tool', name: 'trap' } });
     expect(errorCode(await callTool(pageA, 'a', 'trap', {}))).toBe('trap'); // now it runs (and traps)
     expect(denial(await callTool(pageA, 'a', 'loop_forever', {}))).toMatchObject({ details: { rule: 'tool.not-allowed' } });
-    expect(await listTools(pageA, 'a')).toEqual(['json_query', 'text_stats', 'trap']);
+    expect(await listTools(pageA, 'a')).toEqual(['json_query', 'list_directory', 'read_file', 'text_stats', 'trap']);
     await admin(app, 'agents.revokeGrant', { id: 'site-a', revoke: { kind: 'tool', name: 'trap' } });
     expect(denial(await callTool(pageA, 'a', 'trap', {}))).toMatchObject({ details: { rule: 'tool.blocked' } });
     const changes = (await admin<{ event: string; agentId: string; details: { method: string } }[]>(app, 'audit.list')).filter((e) => e.event === 'admin' && e.agentId === 'site-a');
