@@ -4,7 +4,7 @@ import { parsePolicyDocumentText, serializePolicyDocument, toPolicyDocument } fr
 import { envelope, type AdminRequestEnvelope, type AdminResponseEnvelope } from '../shared/wire';
 import type { ToolRecord, WatchedFolderRecord } from '../store/schema';
 import { readAudit, readAuditTail, toJsonLines, verifyChain, type Tail } from '../store/audit';
-import { InvalidInput, policyOf, viewOf } from './agents';
+import { policyOf, viewOf } from './agents';
 import type { ServerContext } from './context';
 import { agentMetrics } from './metrics';
 import { ToolUploads } from './registry';
@@ -172,4 +172,3 @@ function checkedFolder(params: WatchedFolderRecord): WatchedFolderRecord {
   return { id: f.id, name: f.name, handle: f.handle, addedAt: Number(f.addedAt), lastScanAt: f.lastScanAt ?? null, files };
 }
 
-export { InvalidInput };

@@ -11,8 +11,4 @@ export class SessionStore {
   async put(session: SessionRecord): Promise<void> {
     await (await this.handle.get()).put('sessions', session);
   }
-
-  async count(): Promise<number> {
-    return (await this.handle.get()).count('sessions');
-  }
 }
