@@ -1,6 +1,7 @@
 import { LitElement, css, html } from 'lit';
 import type { AgentMetrics, AgentView } from '../client/admin';
-import { adminClient, describeError } from './admin';
+import { Poller } from './poller';
+import { adminClient } from './admin';
 import type { RegisteredEvent } from './agent-register-form';
 import type { TokenIssuedEvent } from './agent-details';
 import { isDemoAgent } from './demo-agents';
@@ -43,33 +44,15 @@ export class AgentsView extends LitElement {
   issued: { agent: AgentView; token: string; reason: 'registered' | 'rotated' } | null = null;
   failure = '';
   loaded = false;
-  private timer: ReturnType<typeof setInterval> | undefined;
+  /** Keeps the data current while the view is shown. */
+  protected readonly poller = new Poller(this, () => this.load(), 5000);
 
-  override connectedCallback(): void {
-    super.connectedCallback();
-    void this.refresh();
-    // agents.metrics reads the audit log: every few seconds is enough.
-    this.timer = setInterval(() => void this.refresh(), 5000);
-  }
-
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
-    clearInterval(this.timer);
-  }
-
-  private async refresh(): Promise<void> {
-    if (document.hidden) return;
-    try {
-      const admin = await adminClient();
-      const [agents, metrics] = await Promise.all([admin.request('agents.list'), admin.request('agents.metrics').catch(() => null)]);
-      this.agents = agents;
-      if (metrics) this.metrics = new Map(metrics.map((m) => [m.agentId, m]));
-      this.failure = '';
-    } catch (error) {
-      this.failure = describeError(error);
-    } finally {
-      this.loaded = true;
-    }
+  /** What each poll loads (5 s apart; see Poller). */
+  private async load(): Promise<void> {
+    const admin = await adminClient();
+    const [agents, metrics] = await Promise.all([admin.request('agents.list'), admin.request('agents.metrics').catch(() => null)]);
+    this.agents = agents;
+    if (metrics) this.metrics = new Map(metrics.map((m) => [m.agentId, m]));
   }
 
   private upsert(agent: AgentView): void {

@@ -1,6 +1,7 @@
 import { LitElement, css, html } from 'lit';
 import type { AgentView } from '../client/admin';
-import { adminClient, describeError } from './admin';
+import { Poller } from './poller';
+import { adminClient } from './admin';
 import type { AgentChangedEvent } from './grants-editor';
 import { base } from './styles';
 import { trustBadge } from './trust';
@@ -22,30 +23,12 @@ export class PolicyView extends LitElement {
   agents: AgentView[] = [];
   failure = '';
   loaded = false;
-  private timer: ReturnType<typeof setInterval> | undefined;
+  /** Keeps the data current while the view is shown. */
+  protected readonly poller = new Poller(this, () => this.load(), 5000);
 
-  override connectedCallback(): void {
-    super.connectedCallback();
-    void this.refresh();
-    // Grants made elsewhere change the effective policy: keep it current.
-    this.timer = setInterval(() => void this.refresh(), 5000);
-  }
-
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
-    clearInterval(this.timer);
-  }
-
-  private async refresh(): Promise<void> {
-    if (document.hidden) return;
-    try {
-      this.agents = await (await adminClient()).request('agents.list');
-      this.failure = '';
-    } catch (error) {
-      this.failure = describeError(error);
-    } finally {
-      this.loaded = true;
-    }
+  /** What each poll loads (5 s apart; see Poller). */
+  private async load(): Promise<void> {
+    this.agents = await (await adminClient()).request('agents.list');
   }
 
   private onChanged(event: AgentChangedEvent): void {

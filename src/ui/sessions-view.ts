@@ -1,6 +1,7 @@
 import { LitElement, html } from 'lit';
 import type { SessionRecord } from '../store/schema';
-import { adminClient, describeError } from './admin';
+import { Poller } from './poller';
+import { adminClient } from './admin';
 import { ago, dateTime } from './format';
 import { base } from './styles';
 
@@ -10,28 +11,14 @@ export class SessionsView extends LitElement {
   static override properties = { sessions: { state: true }, failure: { state: true } };
   sessions: SessionRecord[] = [];
   failure = '';
-  private timer: ReturnType<typeof setInterval> | undefined;
+  loaded = false;
+  /** Keeps the data current while the view is shown. */
+  protected readonly poller = new Poller(this, () => this.load(), 2000);
 
-  override connectedCallback(): void {
-    super.connectedCallback();
-    void this.refresh();
-    this.timer = setInterval(() => void this.refresh(), 2000);
-  }
-
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
-    clearInterval(this.timer);
-  }
-
-  private async refresh(): Promise<void> {
-    if (document.hidden) return;
-    try {
-      const sessions = await (await adminClient()).request('sessions.list');
-      this.sessions = sessions.sort((a, b) => b.lastActivityAt - a.lastActivityAt);
-      this.failure = '';
-    } catch (error) {
-      this.failure = describeError(error);
-    }
+  /** What each poll loads (2 s apart; see Poller). */
+  private async load(): Promise<void> {
+    const sessions = await (await adminClient()).request('sessions.list');
+    this.sessions = sessions.sort((a, b) => b.lastActivityAt - a.lastActivityAt);
   }
 
   override render() {

@@ -1,7 +1,8 @@
 import { LitElement, css, html } from 'lit';
 import type { FolderWatchApi, ToolImporter } from '../api/host';
 import type { ToolRecord } from '../store/schema';
-import { adminClient, describeError } from './admin';
+import { Poller } from './poller';
+import { adminClient } from './admin';
 import { bytes } from './format';
 import { base } from './styles';
 import { sourceBadge, type ToolChangedEvent, type ToolRemovedEvent } from './tool-details';
@@ -42,18 +43,8 @@ export class ToolsView extends LitElement {
   tools: ToolRecord[] = [];
   failure = '';
   loaded = false;
-  private timer: ReturnType<typeof setInterval> | undefined;
-
-  override connectedCallback(): void {
-    super.connectedCallback();
-    void this.refresh();
-    this.timer = setInterval(() => void this.refresh(), 10_000);
-  }
-
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
-    clearInterval(this.timer);
-  }
+  /** Keeps the data current while the view is shown. */
+  protected readonly poller = new Poller(this, () => this.load(), 10_000);
 
   protected override updated(changed: Map<PropertyKey, unknown>): void {
     if (changed.has('selectedName') && this.selectedName && changed.get('selectedName') !== undefined) {
@@ -61,16 +52,9 @@ export class ToolsView extends LitElement {
     }
   }
 
-  private async refresh(): Promise<void> {
-    if (document.hidden) return;
-    try {
-      this.tools = await (await adminClient()).request('tools.list');
-      this.failure = '';
-    } catch (error) {
-      this.failure = describeError(error);
-    } finally {
-      this.loaded = true;
-    }
+  /** What each poll loads (10 s apart; see Poller). */
+  private async load(): Promise<void> {
+    this.tools = await (await adminClient()).request('tools.list');
   }
 
   private upsert(tool: ToolRecord): void {
@@ -85,7 +69,7 @@ export class ToolsView extends LitElement {
   private onRemoved(event: ToolRemovedEvent): void {
     this.tools = this.tools.filter((t) => t.name !== event.detail.name);
     if (this.selectedName === event.detail.name) location.hash = '#tools';
-    void this.refresh();
+    void this.poller.refresh();
   }
 
   override render() {
@@ -97,7 +81,7 @@ export class ToolsView extends LitElement {
         <span class="muted">${this.tools.length} registered${disabled ? ` · ${disabled} disabled` : ''}</span>
       </div>
       ${this.failure ? html`<p class="notice error gap">${this.failure}</p>` : ''}
-      <tool-upload class="gap" .importer=${this.importer} @tool-imported=${(e: ToolImportedEvent) => (this.upsert(e.detail), void this.refresh())}></tool-upload>
+      <tool-upload class="gap" .importer=${this.importer} @tool-imported=${(e: ToolImportedEvent) => (this.upsert(e.detail), void this.poller.refresh())}></tool-upload>
       <div class="table-wrap gap">
         <table data-testid="tools-table">
           <thead>
@@ -148,7 +132,7 @@ export class ToolsView extends LitElement {
           : this.tools.length
             ? html`<p class="muted small gap">Select a tool for its details, usage and versions, to disable or pin it, or to remove an uploaded one.</p>`
             : ''}
-      ${this.folders ? html`<watched-folders .folders=${this.folders} @tools-changed=${() => void this.refresh()}></watched-folders>` : ''}
+      ${this.folders ? html`<watched-folders .folders=${this.folders} @tools-changed=${() => void this.poller.refresh()}></watched-folders>` : ''}
     `;
   }
 }

@@ -6,7 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { admin, callTool, connectAgent, launchBrowser, openApp, openPage } from './harness';
+import { admin, callTool, connectAgent, recordNotifications, launchBrowser, openApp, openPage } from './harness';
 
 const WIT_DIR = fileURLToPath(new URL('../../tools/wit', import.meta.url));
 const FOLDER = 'watched-tools';
@@ -139,11 +139,7 @@ describe('watched folders', () => {
 
   it('a component in an added folder becomes a discovered tool an agent connected before can call', async () => {
     await connectAgent(page, 'watcher', { agent: 'folders-agent' });
-    await page.evaluate(() => {
-      const w = window as unknown as { agents: Record<string, { fallbackNotificationHandler?: (n: { method: string }) => Promise<void> }>; notified: string[] };
-      w.notified = [];
-      w.agents.watcher!.fallbackNotificationHandler = async (n) => void w.notified.push(n.method);
-    });
+    await recordNotifications(page, 'watcher');
     expect((await listTools(page, 'watcher')).map((t) => t.name)).not.toContain('folder_echo');
 
     await writeFile(page, 'folder_echo.wasm', c.v1!);

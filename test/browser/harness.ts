@@ -155,3 +155,12 @@ export async function connectRemoteAgent(page: Page, name: string, options: { ag
     { name, options, sandbox: baseUrl() },
   );
 }
+
+/** Records the notifications an agent's client receives, as `window.notified` (method names). */
+export async function recordNotifications(page: Page, agent: string): Promise<void> {
+  await page.evaluate((agent) => {
+    const w = window as unknown as { agents: Record<string, { fallbackNotificationHandler?: (n: { method: string }) => Promise<void> }>; notified: string[] };
+    w.notified = [];
+    w.agents[agent]!.fallbackNotificationHandler = async (n) => void w.notified.push(n.method);
+  }, agent);
+}

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { admin, callTool, connectAgent, launchBrowser, openApp } from './harness';
+import { admin, callTool, connectAgent, recordNotifications, launchBrowser, openApp } from './harness';
 
 const WIT_DIR = fileURLToPath(new URL('../../tools/wit', import.meta.url));
 
@@ -107,11 +107,7 @@ describe('uploading tools while the sandbox runs', () => {
 
   it('an agent connected before the upload is told, sees the tool and calls it, without a reload', async () => {
     await connectAgent(page, 'early', { agent: 'upload-early' });
-    await page.evaluate(() => {
-      const w = window as unknown as { agents: Record<string, { fallbackNotificationHandler?: (n: { method: string }) => Promise<void> }>; notified: string[] };
-      w.notified = [];
-      w.agents.early!.fallbackNotificationHandler = async (n) => void w.notified.push(n.method);
-    });
+    await recordNotifications(page, 'early');
     const before = await page.evaluate(async () => (await (window as unknown as { agents: Record<string, { listTools(): Promise<{ tools: { name: string }[] }> }> }).agents.early!.listTools()).tools.map((t) => t.name));
     expect(before).not.toContain('uploaded_echo');
 
