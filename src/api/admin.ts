@@ -5,8 +5,8 @@
  * message the service worker at all.
  */
 import type { Grant, PolicyDocument, TrustLevel, EffectivePolicy } from '../policy';
-import type { ChainVerdict, Tail } from '../store/audit';
-import type { AuditEntry, SessionRecord, SettingsRecord, ToolRecord, ToolVersion, WatchedFolderRecord } from '../store/schema';
+import type { ChainVerdict, OpenedEntry, Tail } from '../store/audit';
+import type { SessionRecord, SettingsRecord, ToolRecord, ToolVersion, WatchedFolderRecord } from '../store/schema';
 import type { FieldError } from '../shared/tool-metadata';
 
 /** An agent as the admin sees it: everything but the token hash. */
@@ -53,7 +53,9 @@ export interface ToolStats {
   invocations: number;
   ok: number;
   errors: number;
-  /** ok / (ok + errors); null before the first finished call. */
+  /** Calls that ended refused by policy inside the tool (a capability denied). */
+  denied: number;
+  /** ok / (ok + errors + denied); null before the first finished call. */
   successRate: number | null;
   meanMs: number | null;
   p95Ms: number | null;
@@ -140,8 +142,8 @@ export interface AdminMethods {
   /** Forgets a watched folder (the watcher withdraws its tools first). */
   'folders.remove': { params: { id: string }; result: { removed: boolean } };
   'sessions.list': { params: undefined; result: SessionRecord[] };
-  'audit.list': { params: { sessionId?: string; agentId?: string } | undefined; result: AuditEntry[] };
-  'audit.tail': { params: { limit?: number } | undefined; result: AuditEntry[] };
+  'audit.list': { params: { sessionId?: string; agentId?: string } | undefined; result: OpenedEntry[] };
+  'audit.tail': { params: { limit?: number } | undefined; result: OpenedEntry[] };
   /** With `from` (a head verified before), checks only what came after it. */
   'audit.verify': { params: { from?: Tail } | undefined; result: ChainVerdict };
   'audit.export': { params: undefined; result: string };

@@ -34,6 +34,8 @@ export type RuleId =
   | 'network.domain-blocked'
   /** The host matches no entry of `network.allowedDomains`. */
   | 'network.domain-not-allowed'
+  /** The host is a private-network destination and `network.blockPrivateNetworks` is set. */
+  | 'network.private-address'
   /** The port is not in `network.allowedPorts`. */
   | 'network.port'
   /** The body is larger than `network.maxRequestKb`. */

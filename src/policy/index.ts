@@ -12,14 +12,17 @@
  * - `resolvePolicy` turns level + document into an **effective policy**, every field set.
  * - Deny by default: an empty list allows nothing and "any" is written `["*"]`. Every
  *   allow list has a deny list beside it (`tools.blocked`, `network.blockedDomains`,
- *   `files.blockedPatterns`), and deny wins.
+ *   `files.blockedPatterns`), and deny wins. Hosts that are IP literals are compared as
+ *   addresses, not strings (`addresses.ts`), and `network.blockPrivateNetworks` denies every
+ *   private-network destination in one rule.
  * - `decideToolCall`, `decideNetwork` and `decideFile` return a **decision**: allow, or a
  *   denial naming the rule (a stable `RuleId`), a sentence saying what would allow it,
  *   and where useful the limit, the observed value and when to retry.
  * - `applyGrant` / `applyRevoke` open or close exactly the one tool, host or path they
  *   name, returning a new policy.
- * - `redact` / `redactValue` hide values of sensitive keys (and the bare words) in what an
- *   agent receives, when the policy's `data.redactForAgent` says so.
+ * - `Redactor` (one per call; `redact` / `redactValue` for one text or value) hides secret
+ *   values — of keys the policy names, in credential formats, and repeats of either — in the
+ *   audit log, and in what an agent receives when the policy's `data.redactForAgent` says so.
  *
  * Each concern lives in its own file; the comment at the top of each says why it decides
  * the way it does (session timeout, glob, URL and redaction semantics).
@@ -64,10 +67,45 @@ export { filterTools, isToolAllowed } from './tools';
 export { effectiveLimits } from './limits';
 export { decideNetwork } from './network';
 export { parseUrl, type ParsedUrl } from './url';
-export { matchesDomain } from './domains';
+export { findPrivateExemption, matchesDomain, type MatchUse } from './domains';
+export {
+  canonicalIp,
+  formatIp,
+  formatRange,
+  hostAddresses,
+  inRange,
+  parseCidr,
+  parseIp,
+  parseIpv4,
+  parseIpv6,
+  possibleIpv4,
+  privateDestination,
+  privateNameOf,
+  privateRangeOf,
+  type HostAddresses,
+  type IpAddress,
+  type IpRange,
+  type PrivateDestination,
+  type PrivateMatch,
+} from './addresses';
 export { decideFile } from './files';
 export { normalisePath, type NormalPath } from './paths';
 export { matchesPathPattern } from './glob';
 export { checkRate, RATE_WINDOW_MS, type RateCheck } from './rate';
 export { isQuietTime, msUntilQuietEnds } from './quiet-hours';
-export { findSensitive, redact, redactForAgent, redactValue, REDACTED, type SensitiveMatch, type TextRedaction, type ValueRedaction } from './sensitive';
+export {
+  findSensitive,
+  MAX_DEPTH,
+  previewRedaction,
+  redact,
+  redactForAgent,
+  Redactor,
+  redactValue,
+  REDACTED,
+  TOO_DEEP,
+  type RedactionPreview,
+  type SensitiveMatch,
+  type TextRedaction,
+  type ValueRedaction,
+} from './sensitive';
+export { CREDENTIAL_DETECTORS } from './credentials';

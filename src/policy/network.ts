@@ -1,12 +1,14 @@
 // The decision for one outgoing request of a tool (the host's `http` import). Order:
-// network off entirely (0 requests/min) → what the URL is (scheme, method) → where it
-// goes (blocked, allowed, port) → how much (body size, rate). "Network off" comes first
-// so the denial does not suggest granting a domain when no domain would help. The host must fetch the URL string it asked about; it is parsed
-// here with the same WHATWG parser fetch uses (see `url.ts`).
+// network off entirely (0 requests/min) → what the URL is (scheme, method) → where it goes
+// (blocked, private network, allowed, port) → how much (body size, rate). "Network off"
+// comes first so the denial does not suggest granting a domain when no domain would help.
+// The host must fetch the URL string it asked about; it is parsed here with the same WHATWG
+// parser fetch uses (see `url.ts`), and IP hosts are compared as addresses (`addresses.ts`).
 import type { EffectivePolicy, NetworkRequest } from './types';
 import { ANY } from './types';
 import { ALLOW, deny, invalidClock, type Decision } from './decision';
-import { findDomain } from './domains';
+import { privateDestination } from './addresses';
+import { findDomain, findPrivateExemption } from './domains';
 import { checkRate, retryHint } from './rate';
 import { parseUrl, type ParsedUrl } from './url';
 
@@ -72,22 +74,50 @@ function checkMethod(method: string): Decision | null {
   });
 }
 
+// Order: blocked (any spelling, any reading of the host) → private network → allowed.
+// Blocked comes first so no allowed entry, however specific, can reopen a blocked host.
 function checkDomain(policy: EffectivePolicy, url: ParsedUrl): Decision | null {
   const { allowedDomains, blockedDomains } = policy.network;
-  const blockedBy = findDomain(blockedDomains, url.host);
+  const host = describeHost(url);
+  const blockedBy = findDomain(blockedDomains, url.host, 'block');
   if (blockedBy !== undefined) {
-    return deny('network.domain-blocked', `Host '${url.host}' is blocked by '${blockedBy}' (network.blockedDomains); an admin must grant it to unblock it.`, {
+    return deny('network.domain-blocked', `Host ${host} is blocked by '${blockedBy}' (network.blockedDomains); an admin must grant it to unblock it.`, {
       limit: [...blockedDomains],
       observed: url.host,
     });
   }
-  if (findDomain(allowedDomains, url.host) === undefined) {
-    return deny('network.domain-not-allowed', `Host '${url.host}' is not in this agent's allowed domains (network.allowedDomains); an admin can grant it.`, {
+  const privateDenial = checkPrivateNetwork(policy, url);
+  if (privateDenial !== null) return privateDenial;
+  if (findDomain(allowedDomains, url.host, 'allow') === undefined) {
+    return deny('network.domain-not-allowed', `Host ${host} is not in this agent's allowed domains (network.allowedDomains); an admin can grant it.`, {
       limit: [...allowedDomains],
       observed: url.host,
     });
   }
   return null;
+}
+
+// One switch for the whole private address space, as browsers' Private Network Access has:
+// listing 127.0.0.0/8, 10.0.0.0/8, … in blockedDomains by hand is how one gets forgotten.
+// It wins over `allowedDomains: ["*"]`, which names no host in particular; an allowed entry
+// that names private space itself (see `findPrivateExemption`) is the admin's explicit
+// exception.
+function checkPrivateNetwork(policy: EffectivePolicy, url: ParsedUrl): Decision | null {
+  if (!policy.network.blockPrivateNetworks) return null;
+  const destination = privateDestination(url.host);
+  if (destination === null || findPrivateExemption(policy.network.allowedDomains, url.host) !== undefined) return null;
+  const address = destination.address !== null && destination.address !== url.host ? ` (${destination.address})` : '';
+  return deny(
+    'network.private-address',
+    `Host '${url.host}'${address} is in a private network (${destination.range}: ${destination.label}), and this agent may not reach private networks (network.blockPrivateNetworks); ` +
+      'use a public address, or an admin must turn that rule off for this agent or add this exact host, or a private range holding it, to network.allowedDomains ("*" does not count).',
+    { limit: destination.range, observed: `${url.host}${address}` },
+  );
+}
+
+/** `'host'`, with the address it reaches when it is spelt otherwise (`'[::ffff:7f00:1]' (127.0.0.1)`). */
+function describeHost(url: ParsedUrl): string {
+  return url.address !== null && url.address !== url.host ? `'${url.host}' (${url.address})` : `'${url.host}'`;
 }
 
 function checkPort(policy: EffectivePolicy, url: ParsedUrl): Decision | null {

@@ -55,10 +55,14 @@ const limitsShape = {
   memoryMb: integer(1, 4096), // wasm32 memories stop at 4 GiB
   cpuSeconds: integer(1, 86_400),
   concurrentCalls: integer(1, 1000),
+  queueWaitMs: integer(0, 60_000),
 };
 const networkShape = {
   allowedDomains: list(domainPattern),
   blockedDomains: list(domainPattern),
+  // Optional like every field: a document written before it existed still parses, and the
+  // agent gets its template's value (see `resolve.ts`).
+  blockPrivateNetworks: flag,
   allowedPorts: list(port),
   httpsOnly: flag,
   maxRequestKb: integer(0, 1_048_576),

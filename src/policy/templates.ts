@@ -12,10 +12,11 @@ export const PURE_TOOLS = ['text_stats', 'json_query'] as const;
 const untrusted: EffectivePolicy = {
   trustLevel: 'Untrusted',
   tools: { allowed: [...PURE_TOOLS, 'read_file', 'list_directory'], blocked: [] },
-  limits: { memoryMb: 32, cpuSeconds: 10, concurrentCalls: 1 },
+  limits: { memoryMb: 32, cpuSeconds: 10, concurrentCalls: 1, queueWaitMs: 1_000 },
   network: {
     allowedDomains: [],
     blockedDomains: [],
+    blockPrivateNetworks: true,
     allowedPorts: [],
     httpsOnly: true,
     maxRequestKb: 0,
@@ -29,10 +30,11 @@ const untrusted: EffectivePolicy = {
 const limited: EffectivePolicy = {
   trustLevel: 'Limited',
   tools: { allowed: [...PURE_TOOLS, 'read_file', 'write_file', 'execute_code', 'list_directory'], blocked: [] },
-  limits: { memoryMb: 128, cpuSeconds: 60, concurrentCalls: 3 },
+  limits: { memoryMb: 128, cpuSeconds: 60, concurrentCalls: 3, queueWaitMs: 2_000 },
   network: {
     allowedDomains: ['api.openai.com', 'httpbin.org'],
     blockedDomains: [],
+    blockPrivateNetworks: true,
     allowedPorts: [80, 443],
     httpsOnly: true,
     maxRequestKb: 100,
@@ -51,10 +53,13 @@ const limited: EffectivePolicy = {
 const trusted: EffectivePolicy = {
   trustLevel: 'Trusted',
   tools: { allowed: [...PURE_TOOLS, 'read_file', 'write_file', 'execute_code', 'fetch_url', 'system_command'], blocked: [] },
-  limits: { memoryMb: 512, cpuSeconds: 300, concurrentCalls: 10 },
+  limits: { memoryMb: 512, cpuSeconds: 300, concurrentCalls: 10, queueWaitMs: 5_000 },
   network: {
     allowedDomains: ['*'],
     blockedDomains: ['malware.example.com'],
+    // Trusted agents may be meant to reach services on this machine or LAN (a dev server);
+    // their admin narrows that with blockedDomains or turns this on.
+    blockPrivateNetworks: false,
     allowedPorts: [80, 443, 22, 3000],
     httpsOnly: false,
     maxRequestKb: 1024,
@@ -69,10 +74,11 @@ const trusted: EffectivePolicy = {
 const fullyTrusted: EffectivePolicy = {
   trustLevel: 'FullyTrusted',
   tools: { allowed: ['*'], blocked: [] },
-  limits: { memoryMb: 2048, cpuSeconds: 3600, concurrentCalls: 50 },
+  limits: { memoryMb: 2048, cpuSeconds: 3600, concurrentCalls: 50, queueWaitMs: 10_000 },
   network: {
     allowedDomains: ['*'],
     blockedDomains: [],
+    blockPrivateNetworks: false,
     allowedPorts: ['*'],
     httpsOnly: false,
     maxRequestKb: 10240,

@@ -36,13 +36,30 @@ export interface Limits {
   readonly cpuSeconds: number;
   /** Calls of this agent running at once. */
   readonly concurrentCalls: number;
+  /**
+   * How long a call may wait in the sandbox's fair queue when all agents together run the
+   * sandbox-wide maximum of calls; 0 refuses it at once. This agent's own `concurrentCalls`
+   * is never waited for: over it, a call is refused at once.
+   */
+  readonly queueWaitMs: number;
 }
 
 export interface NetworkRules {
-  /** Host patterns: `example.com`, `*.example.com` (sub-domains only), IP literals, `"*"`. */
+  /**
+   * Host patterns: `example.com`, `*.example.com` (sub-domains only), IP literals (matched
+   * as addresses, in any spelling), CIDR ranges (`10.0.0.0/8`, `fc00::/7`), `"*"`.
+   */
   readonly allowedDomains: readonly string[];
   /** Host patterns that are denied even when `allowedDomains` matches. */
   readonly blockedDomains: readonly string[];
+  /**
+   * Deny every private-network destination (loopback, RFC 1918, link-local, unique local,
+   * CGNAT, `localhost`, … — see `addresses.ts`), as browsers' Private Network Access does.
+   * Wins over `allowedDomains: ["*"]`; an `allowedDomains` entry that names private space
+   * itself (an exact host or address, a CIDR inside one private range, `*.internal`) lets
+   * the hosts it matches through. `blockedDomains` still wins over that.
+   */
+  readonly blockPrivateNetworks: boolean;
   /** Port numbers, or `"*"` for any. A URL without a port uses 80 (http) or 443 (https). */
   readonly allowedPorts: readonly (number | '*')[];
   /** Deny plain `http:`. */

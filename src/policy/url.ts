@@ -4,6 +4,12 @@
 // get bypassed. `URL` exists in every context we run in (window, workers, service worker,
 // Node) but is not in lib ES2023, so we type the few members we read here, locally, rather
 // than declaring a global that would clash with lib.dom where both are loaded.
+//
+// The parser settles which hosts are IP addresses and reads every IPv4 spelling
+// (`2130706433`, `0x7f.1`, `0177.0.0.1`, `127.1`) as dotted decimal; it leaves IPv6 forms
+// that stand for an IPv4 host (`[::ffff:7f00:1]`, `[64:ff9b::7f00:1]`) as IPv6. Those are
+// read as the address they reach by `addresses.ts`, and `address` below carries the result.
+import { formatIp, hostAddresses } from './addresses';
 
 interface WhatwgUrl {
   readonly protocol: string;
@@ -22,6 +28,12 @@ export interface ParsedUrl {
   readonly host: string;
   /** Explicit port, or the scheme's default (80 / 443); null for schemes without one. */
   readonly port: number | null;
+  /**
+   * When the host is an IP literal, the address it reaches in canonical form: IPv4 dotted
+   * (also for IPv4-mapped, -compatible and NAT64 spellings), IPv6 compressed, no brackets.
+   * Null for a host name.
+   */
+  readonly address: string | null;
 }
 
 const DEFAULT_PORTS: Readonly<Record<string, number>> = { http: 80, https: 443, ws: 80, wss: 443 };
@@ -37,7 +49,8 @@ export function parseUrl(input: string): { ok: true; url: ParsedUrl } | { ok: fa
   const scheme = url.protocol.replace(/:$/, '').toLowerCase();
   const host = stripTrailingDot(url.hostname.toLowerCase());
   const port = url.port === '' ? (DEFAULT_PORTS[scheme] ?? null) : Number(url.port);
-  return { ok: true, url: { scheme, host, port } };
+  const { address } = hostAddresses(host);
+  return { ok: true, url: { scheme, host, port, address: address === null ? null : formatIp(address) } };
 }
 
 /** Puts a host (pattern) in the form `parseUrl` produces, so the two compare as strings. */

@@ -59,26 +59,36 @@ function endsWord(text: string, i: number): boolean {
   return isUpper(next) && !isUpper(charBefore(text, i)); // camelCase: passwordHash
 }
 
+export type WordFinder = (text: string) => WordHit[];
+
+/** Finds the whole-word occurrences of one pattern; compiled once, reused for many texts. */
+export function wordFinder(pattern: string): WordFinder {
+  const source = wordSource(pattern);
+  if (source === null) return () => [];
+  const regex = new RegExp(source, 'giu');
+  return (text) => {
+    const hits: WordHit[] = [];
+    regex.lastIndex = 0;
+    for (let m = regex.exec(text); m !== null; m = regex.exec(text)) {
+      const start = m.index;
+      let end = start + m[0].length;
+      if (startsWord(text, start)) {
+        if ((text[end] === 's' || text[end] === 'S') && endsWord(text, end + 1)) end += 1;
+        if (endsWord(text, end)) {
+          hits.push({ pattern, start, end });
+          regex.lastIndex = end;
+          continue;
+        }
+      }
+      regex.lastIndex = start + 1;
+    }
+    return hits;
+  };
+}
+
 /** Every whole-word occurrence of `pattern` in `text`, left to right. */
 export function findWord(text: string, pattern: string): WordHit[] {
-  const source = wordSource(pattern);
-  if (source === null) return [];
-  const regex = new RegExp(source, 'giu');
-  const hits: WordHit[] = [];
-  for (let m = regex.exec(text); m !== null; m = regex.exec(text)) {
-    const start = m.index;
-    let end = start + m[0].length;
-    if (startsWord(text, start)) {
-      if ((text[end] === 's' || text[end] === 'S') && endsWord(text, end + 1)) end += 1;
-      if (endsWord(text, end)) {
-        hits.push({ pattern, start, end });
-        regex.lastIndex = end;
-        continue;
-      }
-    }
-    regex.lastIndex = start + 1;
-  }
-  return hits;
+  return wordFinder(pattern)(text);
 }
 
 /** Does `name` (an object key, say) contain one of `patterns` as a word? */

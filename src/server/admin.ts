@@ -2,8 +2,8 @@
 import type { AdminMethods } from '../api/admin';
 import { parsePolicyDocumentText, serializePolicyDocument, toPolicyDocument } from '../policy';
 import { envelope, type AdminRequestEnvelope, type AdminResponseEnvelope } from '../shared/wire';
-import type { ToolRecord, WatchedFolderRecord } from '../store/schema';
-import { readAudit, readAuditTail, toJsonLines, verifyChain, type Tail } from '../store/audit';
+import type { AuditEntry, ToolRecord, WatchedFolderRecord } from '../store/schema';
+import { openEntry, readAudit, readAuditTail, toJsonLines, verifyChain, type OpenedEntry, type Tail } from '../store/audit';
 import { policyOf, viewOf } from './agents';
 import type { ServerContext } from './context';
 import { agentMetrics } from './metrics';
@@ -109,13 +109,13 @@ const HANDLERS: { [M in keyof AdminMethods]: Handler<M> } = {
     return { removed: Boolean(existing) };
   },
   'sessions.list': async (ctx) => (await ctx.db.get()).getAll('sessions'),
+  // The person running the sandbox sees sealed fields decrypted (export keeps them sealed).
   'audit.list': async (ctx, params) => {
     const db = await ctx.db.get();
-    if (params?.sessionId) return db.getAllFromIndex('audit', 'by-session', params.sessionId);
-    if (params?.agentId) return db.getAllFromIndex('audit', 'by-agent', params.agentId);
-    return readAudit(ctx.db);
+    const entries = params?.sessionId ? await db.getAllFromIndex('audit', 'by-session', params.sessionId) : params?.agentId ? await db.getAllFromIndex('audit', 'by-agent', params.agentId) : await readAudit(ctx.db);
+    return opened(ctx, entries);
   },
-  'audit.tail': (ctx, params) => readAuditTail(ctx.db, Math.min(1000, Math.max(1, Number(params?.limit ?? 200)))),
+  'audit.tail': async (ctx, params) => opened(ctx, await readAuditTail(ctx.db, Math.min(1000, Math.max(1, Number(params?.limit ?? 200))))),
   'audit.verify': async (ctx, params) => {
     // From a head the caller verified before (incremental), or from the genesis.
     const from: Tail | undefined = params?.from;
@@ -172,3 +172,7 @@ function checkedFolder(params: WatchedFolderRecord): WatchedFolderRecord {
   return { id: f.id, name: f.name, handle: f.handle, addedAt: Number(f.addedAt), lastScanAt: f.lastScanAt ?? null, files };
 }
 
+/** Entries with their sealed fields decrypted (those that will not open are listed in `unopened`). */
+function opened(ctx: ServerContext, entries: AuditEntry[]): Promise<OpenedEntry[]> {
+  return Promise.all(entries.map((e) => (e.sealed?.length ? openEntry(e, ctx.sealer) : e)));
+}

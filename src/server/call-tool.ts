@@ -1,13 +1,16 @@
 import { McpError, ErrorCode, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { CfWorkerJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/cfworker';
-import { decideToolCall, effectiveLimits, isToolAllowed, redact, redactValue, type Denial, type EffectivePolicy } from '../policy';
+import { decideToolCall, effectiveLimits, isToolAllowed, redactValue, Redactor, type Denial, type EffectivePolicy } from '../policy';
 import { ERROR_META_KEY, SandboxError, type SandboxErrorInfo } from '../shared/errors';
 import type { ExecuteResult } from '../shared/wire';
 import type { AgentRecord, SessionRecord, ToolRecord } from '../store/schema';
+import { sealIf } from './at-rest';
 import { ANONYMOUS, policyOf } from './agents';
 import type { ServerContext } from './context';
 import { DEFAULT_SETTINGS } from './settings';
-import { capabilitiesFor } from './capabilities';
+import { capabilitiesFor, type CapabilityDenialFacts, type CapabilitySession } from './capabilities';
+import { holding } from './fair-queue';
+import { ARGUMENT_BOUNDS, describeBound, measureJson } from '../shared/json-bounds';
 
 const validator = new CfWorkerJsonSchemaValidator();
 /** `_meta` key under which a call reports what sensitive data it carried. */
@@ -57,6 +60,13 @@ export interface AuditedRun {
  * Runs one admitted call with write-ahead audit: the request entry (and the session's counters)
  * commit before the sandbox is asked, the result entry commits before anything is returned.
  * Sensitive values are redacted in what the audit keeps.
+ *
+ * Invariants:
+ * - Once the request entry has committed, a result entry follows on every path: a failure of
+ *   our own between the two (a throw anywhere) is recorded as `internal-error`, not lost.
+ * - If the request entry cannot be written, nothing runs (`audit-unavailable`).
+ * - A tool that fails after one of its capabilities was denied ends `policy-denied` with that
+ *   denial's facts, exactly like a call-level denial.
  */
 export async function runAudited(ctx: ServerContext, call: CallContext, tool: ToolRecord, args: unknown, kind: 'call' | 'resource'): Promise<AuditedRun> {
   const { session, agent, policy } = call;
@@ -64,16 +74,25 @@ export async function runAudited(ctx: ServerContext, call: CallContext, tool: To
   const limits = effectiveLimits(policy, tool.limits);
   const startedAt = ctx.clock();
   const who = { sessionId: session.id, agentId: agent.id, callId, tool: tool.name };
-  const patterns = policy.data.sensitivePatterns;
-  const argsSeen = redactValue(args, patterns);
-  await ctx.audit.append(
-    { event: 'call.request', outcome: 'pending', ...who, args: argsSeen.value, details: { kind, limits, toolHash: tool.code.hash, ...(argsSeen.redactions ? { sensitiveArgs: argsSeen.matchedPatterns } : {}) } },
-    { openPending: { callId, incarnation: ctx.incarnation, sessionId: session.id, agentId: agent.id, tool: tool.name, startedAt }, putSession: touched(ctx, session, startedAt) },
-  );
-  const capabilities = capabilitiesFor(ctx, call, tool, callId, startedAt + limits.cpuMs);
-  let result: ExecuteResult;
+  // One redactor for the whole call: a value found secret in the arguments stays masked when
+  // the tool echoes it in its output, its logs, its errors or its capability requests.
+  const redactor = new Redactor(policy.data.sensitivePatterns);
+  const argsSeen = redactor.value(args);
+  const argsMatched = [...redactor.matchedPatterns];
   try {
-    result = await ctx.executor.execute(
+    await ctx.audit.append(
+      { event: 'call.request', outcome: 'pending', ...who, args: argsSeen, ...sealIf(policy, ['args']), details: { kind, limits, toolHash: tool.code.hash, ...(argsMatched.length ? { sensitiveArgs: argsMatched } : {}) } },
+      { openPending: { callId, incarnation: ctx.incarnation, sessionId: session.id, agentId: agent.id, tool: tool.name, startedAt }, putSession: touched(ctx, session, startedAt) },
+    );
+  } catch (error) {
+    const info = new SandboxError('audit-unavailable', `the call was not run because its audit entry could not be written: ${(error as Error).message}`).toInfo();
+    return { ok: false, output: '', error: info, result: { ok: false, error: info, durationMs: 0, memoryBytes: 0 }, sensitive: null };
+  }
+  let result: ExecuteResult;
+  let capabilities: CapabilitySession | null = null;
+  try {
+    capabilities = capabilitiesFor(ctx, call, tool, callId, startedAt + limits.cpuMs, redactor);
+    const ran = await ctx.executor.execute(
       {
         callId,
         tool: tool.name,
@@ -84,31 +103,52 @@ export async function runAudited(ctx: ServerContext, call: CallContext, tool: To
       },
       capabilities.answer,
     );
-  } finally {
-    if (kind === 'call') ctx.counters.end(agent.id);
+    const denied = capabilities.denials.at(-1);
+    if (ran.ok && typeof ran.output !== 'string') throw new TypeError(`the tool answered ${typeof ran.output}, not text`);
+    result = ran.ok || !denied ? ran : { ...ran, error: capabilityDenial(denied, ran.error) };
+  } catch (thrown) {
+    // A failure of ours after the request committed: recorded as such, never left pending.
+    const info = new SandboxError('internal-error', `the sandbox failed while handling the call: ${(thrown as Error)?.message ?? String(thrown)}`).toInfo();
+    result = { ok: false, error: info, durationMs: ctx.clock() - startedAt, memoryBytes: 0 };
   }
-  const error = result.ok ? null : result.error;
-  const outputSeen = result.ok ? redact(result.output, patterns) : null;
-  const matched = [...new Set([...argsSeen.matchedPatterns, ...(outputSeen?.matchedPatterns ?? [])])];
-  const sensitive = matched.length ? { matchedPatterns: matched, redactions: argsSeen.redactions + (outputSeen?.redactions ?? 0) } : null;
+  // What the audit keeps: everything the tool produced, redacted with what the call taught.
+  const output = result.ok ? redactor.text(result.output) : undefined;
+  const error = result.ok ? null : { ...result.error, message: redactor.text(result.error.message), ...(result.error.details ? { details: redactor.value(result.error.details) as Record<string, unknown> } : {}) };
+  const logs = capabilities?.logs.length ? redactor.value(capabilities.logs) : undefined;
+  const reads = capabilities?.unrecordedReads ?? {};
+  const sensitive = redactor.redactions ? { matchedPatterns: [...redactor.matchedPatterns], redactions: redactor.redactions } : null;
   await ctx.audit.append(
     {
       event: 'call.result',
-      outcome: result.ok ? 'ok' : 'error',
+      outcome: result.ok ? 'ok' : result.error.code === 'policy-denied' ? 'denied' : 'error',
       ...who,
       durationMs: result.durationMs,
       memoryBytes: result.memoryBytes,
       error,
+      ...sealIf(policy, ['details']),
       details: {
-        ...(outputSeen ? { output: outputSeen.text.length > 4096 ? outputSeen.text.slice(0, 4096) + '…' : outputSeen.text } : {}),
+        ...(output !== undefined ? { output: output.length > 4096 ? output.slice(0, 4096) + '…' : output } : {}),
         ...(sensitive ? { sensitive } : {}),
-        ...(capabilities.logs.length ? { logs: redactValue(capabilities.logs, patterns).value } : {}),
+        ...(logs ? { logs } : {}),
+        ...(Object.keys(reads).length ? { reads } : {}),
       },
     },
     { closePending: callId },
   );
-  const output = result.ok ? (policy.data.redactForAgent && outputSeen ? outputSeen.text : result.output) : '';
-  return { ok: result.ok, output, error, result, sensitive };
+  // What the agent receives: redacted too where its policy says so.
+  const hide = policy.data.redactForAgent;
+  const agentError = error && !hide && !result.ok ? result.error : error;
+  return { ok: result.ok, output: result.ok ? (hide ? output! : result.output) : '', error: agentError, result, sensitive };
+}
+
+/** The error of a tool that failed after a capability was denied: the denial, with its facts. */
+function capabilityDenial(denial: CapabilityDenialFacts, toolError: SandboxErrorInfo): SandboxErrorInfo {
+  const details: Record<string, unknown> = { rule: denial.rule, capability: denial.fn };
+  if (denial.limit !== undefined) details['limit'] = denial.limit;
+  if (denial.observed !== undefined) details['observed'] = denial.observed;
+  if (denial.retryAfterMs !== undefined) details['retryAfterMs'] = denial.retryAfterMs;
+  details['toolMessage'] = toolError.message;
+  return { code: 'policy-denied', message: denial.reason, details };
 }
 
 /** The session after activity at `at`, with the call count this lifetime knows. */
@@ -119,7 +159,7 @@ function touched(ctx: ServerContext, session: SessionRecord, at: number): Sessio
 /** Records a refused call and turns the refusal into what the agent receives. */
 async function refuse(ctx: ServerContext, call: CallContext, tool: string, args: unknown, error: SandboxError): Promise<void> {
   await ctx.audit.append(
-    { event: 'call.rejected', outcome: 'denied', sessionId: call.session.id, agentId: call.agent.id, tool, args: redactValue(args, call.policy.data.sensitivePatterns).value, error: error.toInfo() },
+    { event: 'call.rejected', outcome: 'denied', sessionId: call.session.id, agentId: call.agent.id, tool, args: redactValue(args, call.policy.data.sensitivePatterns).value, error: error.toInfo(), ...sealIf(call.policy, ['args']) },
     { putSession: touched(ctx, call.session, ctx.clock()) },
   );
 }
@@ -133,14 +173,23 @@ export function denialError(denial: Denial): SandboxError {
 }
 
 /**
- * Handles `tools/call`: an unknown tool is a JSON-RPC error; a tool outside the policy is a
- * denial naming the rule (before its schema is shown to anyone); arguments are checked
- * against the schema; then the policy decides on the call with the agent's counters, and only
- * then does anything run.
+ * Handles `tools/call`: arguments are bounded before anything walks them; an unknown tool is a
+ * JSON-RPC error; a tool outside the policy is a denial naming the rule (before its schema is
+ * shown to anyone); arguments are checked against the schema; then the policy decides on the
+ * call with the agent's counters, and only then does anything run. Everything admission
+ * counts comes back as one slot, released by `holding` on every path.
  */
 export async function callTool(ctx: ServerContext, sessionId: string, name: string, args: Record<string, unknown> | undefined): Promise<CallToolResult> {
   const call = await readCall(ctx, sessionId, name);
   const { tool, policy, agent, session } = call;
+  const measured = measureJson(args ?? {}, ARGUMENT_BOUNDS);
+  if (!measured.ok) {
+    const { bound, max, observed, at } = measured.exceeded;
+    const error = new SandboxError('invalid-arguments', `the arguments of ${name} ${describeBound(measured.exceeded)}`, { limit: bound, max, observed, at });
+    // The arguments themselves are not kept: walking them is what the bound prevents.
+    await refuse(ctx, call, name, { '[not recorded]': error.message }, error);
+    return errorResult(error.toInfo());
+  }
   if (!tool || !tool.enabled || tool.resource) {
     await refuse(ctx, call, name, args, new SandboxError('unknown-tool', `no enabled tool named ${JSON.stringify(name)}`));
     throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`, { code: 'unknown-tool' });
@@ -159,20 +208,36 @@ export async function callTool(ctx: ServerContext, sessionId: string, name: stri
   }
   const now = ctx.clock();
   await ctx.counters.load(agent.id, now);
-  // From here to `begin` nothing is awaited: the decision and the counting are one step.
-  const state = { ...ctx.counters.snapshot(agent.id, session.id, session.callCount, now), sessionStartedAt: session.createdAt, sessionLastActivityAt: session.lastActivityAt, globalConcurrentLimit: call.globalConcurrentCalls };
-  const decision = decideToolCall(policy, { tool: name }, state, now);
-  if (!decision.allow) {
-    const error = denialError(decision);
+  const admission = await ctx.counters.admit({
+    agentId: agent.id,
+    sessionId: session.id,
+    storedSessionCalls: session.callCount,
+    now,
+    globalLimit: call.globalConcurrentCalls,
+    waitMs: policy.limits.queueWaitMs,
+    decide: (counts) => decideToolCall(policy, { tool: name }, { ...counts, sessionStartedAt: session.createdAt, sessionLastActivityAt: session.lastActivityAt, globalConcurrentLimit: call.globalConcurrentCalls }, now),
+  });
+  if (!admission.ok) {
+    const error = admission.waitedMs === undefined ? denialError(admission.denial) : busyError(admission.denial, admission.waitedMs, admission.retryAfterMs);
     await refuse(ctx, call, name, args, error);
     return errorResult(error.toInfo());
   }
-  ctx.counters.begin(agent.id, session.id, session.callCount, now);
-  const run = await runAudited(ctx, call, tool, args ?? {}, 'call');
+  const run = await holding(admission.slot, () => runAudited(ctx, call, tool, args ?? {}, 'call'));
   const meta: Record<string, unknown> = { 'mcp-sandbox/call': { durationMs: run.result.durationMs, memoryBytes: run.result.memoryBytes } };
   if (run.sensitive) meta[SENSITIVE_META_KEY] = { ...run.sensitive, redactedForAgent: policy.data.redactForAgent };
   if (!run.ok) return { ...errorResult(run.error!), _meta: { ...meta, [ERROR_META_KEY]: run.error! } };
   return { content: [{ type: 'text', text: run.output }], _meta: meta };
+}
+
+/** A call that waited its policy's time in the queue for a global slot and got none. */
+function busyError(denial: Denial, waitedMs: number, retryAfterMs: number | undefined): SandboxError {
+  return new SandboxError('busy', `the sandbox stayed at its limit of ${String(denial.limit)} running calls for all agents while this call waited ${waitedMs} ms (limits.queueWaitMs); retry shortly`, {
+    rule: denial.rule,
+    limit: denial.limit,
+    observed: denial.observed,
+    waitedMs,
+    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+  });
 }
 
 function emptyState(session: SessionRecord) {

@@ -1,7 +1,9 @@
-import { decideFile, decideNetwork, normalisePath, redactValue, type Decision, type FileOp } from '../policy';
+import { decideFile, decideNetwork, normalisePath, type Decision, type FileOp, type Redactor } from '../policy';
 import type { CapabilityName, CapabilityReply, CapabilityRequest } from '../shared/wire';
 import type { ToolRecord } from '../store/schema';
 import type { CallContext } from './call-tool';
+import { sealIf } from './at-rest';
+import { readWorkspaceFile, writeWorkspaceFile } from '../store/workspace';
 import type { ServerContext } from './context';
 
 /** Largest response body handed to a tool, whatever the server sends. */
@@ -24,6 +26,20 @@ export interface CapabilitySession {
   answer(request: CapabilityRequest): Promise<CapabilityReply>;
   /** What the tool logged, for the call's result entry. */
   logs: { level: string; message: string }[];
+  /** The uses refused during this call, in order: a tool that then fails ends `policy-denied`. */
+  denials: CapabilityDenialFacts[];
+  /** Allowed reads not recorded one by one (auditAllAccess off), counted per capability. */
+  readonly unrecordedReads: Record<string, number>;
+}
+
+/** What a refused capability use tells the agent: the same facts as a call-level denial. */
+export interface CapabilityDenialFacts {
+  fn: CapabilityName;
+  rule: string;
+  reason: string;
+  limit?: unknown;
+  observed?: unknown;
+  retryAfterMs?: number;
 }
 
 /**
@@ -32,48 +48,75 @@ export interface CapabilitySession {
  * `call.capability` audit entry committed before anything is done, and answered with a
  * message the tool can pass on and the agent can act on.
  */
-export function capabilitiesFor(ctx: ServerContext, call: CallContext, tool: ToolRecord, callId: string, deadline: number): CapabilitySession {
+export function capabilitiesFor(ctx: ServerContext, call: CallContext, tool: ToolRecord, callId: string, deadline: number, redactor: Redactor): CapabilitySession {
   const logs: { level: string; message: string }[] = [];
+  const denials: CapabilityDenialFacts[] = [];
+  const reads = new Map<CapabilityName, number>();
   const who = { sessionId: call.session.id, agentId: call.agent.id, callId, tool: tool.name };
 
-  const record = (fn: CapabilityName, target: Record<string, unknown>, decision: CapabilityDecision) =>
-    ctx.audit.append({
+  const record = async (fn: CapabilityName, target: Record<string, unknown>, decision: CapabilityDecision): Promise<void> => {
+    if (!decision.allow) {
+      denials.push({ fn, rule: decision.rule, reason: decision.reason, ...(decision.limit === undefined ? {} : { limit: decision.limit }), ...(decision.observed === undefined ? {} : { observed: decision.observed }), ...(decision.retryAfterMs === undefined ? {} : { retryAfterMs: decision.retryAfterMs }) });
+    }
+    // Reads that were allowed are recorded one by one only when the policy asks for it
+    // (data.auditAllAccess); otherwise they are counted in the call's result entry. Denials,
+    // writes and network requests are always recorded before they happen.
+    if (decision.allow && READS.has(fn) && !call.policy.data.auditAllAccess) {
+      reads.set(fn, (reads.get(fn) ?? 0) + 1);
+      return;
+    }
+    await ctx.audit.append({
       event: 'call.capability',
       outcome: decision.allow ? 'ok' : 'denied',
       ...who,
-      args: redactValue(target, call.policy.data.sensitivePatterns).value,
+      args: redactor.value(target) as Record<string, unknown>,
+      // Not `details`: the rate counters are rebuilt from `details.fn` without the key.
+      ...sealIf(call.policy, ['args']),
       details: decision.allow ? { fn } : { fn, rule: decision.rule, reason: decision.reason, limit: decision.limit ?? null, observed: decision.observed ?? null },
     });
+  };
 
   const refusal = (decision: Exclude<CapabilityDecision, { allow: true }>) => `denied by policy (${decision.rule}): ${decision.reason}`;
 
+  // Never rejects: whatever fails here (recording included, in which case nothing was done,
+  // since each use is recorded before it happens) is the tool's refusal.
   const answer = async (request: CapabilityRequest): Promise<CapabilityReply> => {
     const { id, fn, args } = request;
     const fail = (error: string): CapabilityReply => ({ id, ok: false, error });
-    if (fn === 'log') {
-      if (logs.length < MAX_LOG_LINES) logs.push({ level: String(args['level']).slice(0, 16), message: String(args['message']).slice(0, MAX_LOG_CHARS) });
-      return { id, ok: true, value: null };
-    }
-    const permission = PERMISSION[fn];
-    if (permission && !tool.permissions.includes(permission)) {
-      const decision: CapabilityDenial = { allow: false, rule: 'tool.undeclared-permission', reason: `tool ${tool.name} did not declare the permission ${permission} it needs for ${fn}` };
-      await record(fn, args, decision);
-      return fail(refusal(decision));
-    }
     try {
+      if (fn === 'log') {
+        if (logs.length < MAX_LOG_LINES) logs.push({ level: String(args['level']).slice(0, 16), message: String(args['message']).slice(0, MAX_LOG_CHARS) });
+        return { id, ok: true, value: null };
+      }
+      const permission = PERMISSION[fn];
+      if (permission && !tool.permissions.includes(permission)) {
+        const decision: CapabilityDenial = { allow: false, rule: 'tool.undeclared-permission', reason: `tool ${tool.name} did not declare the permission ${permission} it needs for ${fn}` };
+        await record(fn, args, decision);
+        return fail(refusal(decision));
+      }
       if (fn === 'http-fetch') return await httpFetch(ctx, call, id, String(args['request']), deadline, record, refusal);
       return await fileOp(ctx, call, id, fn, args, record, refusal);
     } catch (error) {
-      return fail(`${fn} failed: ${(error as Error).message}`);
+      return fail(`${String(fn)} failed: ${(error as Error)?.message ?? String(error)}`);
     }
   };
-  return { answer, logs };
+  return {
+    answer,
+    logs,
+    denials,
+    get unrecordedReads() {
+      return Object.fromEntries(reads);
+    },
+  };
 }
 
+/** Capabilities that only read the agent's data (see `data.auditAllAccess`). */
+const READS = new Set<CapabilityName>(['read-file', 'list-directory', 'stat']);
+
 /** A policy decision, or the host's own refusal of a capability the tool never declared. */
-type CapabilityDenial = { allow: false; rule: 'tool.undeclared-permission'; reason: string; limit?: undefined; observed?: undefined };
+type CapabilityDenial = { allow: false; rule: 'tool.undeclared-permission'; reason: string; limit?: undefined; observed?: undefined; retryAfterMs?: undefined };
 type CapabilityDecision = Decision | CapabilityDenial;
-type Recorder = (fn: CapabilityName, target: Record<string, unknown>, decision: CapabilityDecision) => Promise<unknown>;
+type Recorder = (fn: CapabilityName, target: Record<string, unknown>, decision: CapabilityDecision) => Promise<void>;
 type Refusal = (decision: Exclude<CapabilityDecision, { allow: true }>) => string;
 
 const OPS: Record<Exclude<CapabilityName, 'http-fetch' | 'log'>, FileOp> = { 'read-file': 'read', 'write-file': 'write', 'list-directory': 'list', stat: 'stat' };
@@ -93,11 +136,12 @@ async function fileOp(ctx: ServerContext, call: CallContext, id: number, fn: Exc
   const db = await ctx.db.get();
   switch (fn) {
     case 'read-file': {
-      const file = await db.get('workspace', path);
+      const file = await readWorkspaceFile(ctx.db, ctx.sealer, path);
       return file ? { id, ok: true, value: file.contents } : { id, ok: false, error: `no file ${path}` };
     }
     case 'write-file':
-      await db.put('workspace', { path, contents: contents!, size: sizeBytes!, modifiedMs: ctx.clock() });
+      // Encrypted at rest when the writing agent's policy requires it; read back transparently.
+      await writeWorkspaceFile(ctx.db, ctx.sealer, { path, contents: contents!, size: sizeBytes!, modifiedMs: ctx.clock() }, { seal: call.policy.data.encryptionRequired });
       return { id, ok: true, value: sizeBytes };
     case 'list-directory': {
       const prefix = path === '.' || path === '/' ? (path === '/' ? '/' : './') : path + '/';

@@ -1,4 +1,5 @@
 import type { AuditLog } from '../store/audit';
+import type { Sealer } from '../store/sealing';
 import type { DbHandle } from '../store/db';
 import type { CapabilityReply, CapabilityRequest, ExecuteRequest, ExecuteResult } from '../shared/wire';
 import type { ToolRegistry } from './registry';
@@ -25,6 +26,8 @@ export const DEFAULT_CONFIG: ServerConfig = {
 /** Everything a request handler may touch. Rebuilt on every service-worker wake. */
 export interface ServerContext {
   db: DbHandle;
+  /** Encrypts what `data.encryptionRequired` says must be encrypted at rest. */
+  sealer: Sealer;
   audit: AuditLog;
   registry: ToolRegistry;
   sessions: SessionStore;

@@ -1,5 +1,33 @@
-import { RATE_WINDOW_MS } from '../policy';
+import { RATE_WINDOW_MS, type Decision, type Denial } from '../policy';
 import type { DbHandle } from '../store/db';
+import { FairQueue, type Slot } from './fair-queue';
+
+/** What the counters know at the moment a call is decided. */
+export interface CounterState {
+  recentCallTimes: number[];
+  sessionCallCount: number;
+  /** This agent's calls running or waiting for a global slot. */
+  agentActiveCalls: number;
+  /** Calls running, plus calls already waiting ahead of this one. */
+  globalActiveCalls: number;
+}
+
+export interface AdmitRequest {
+  agentId: string;
+  sessionId: string;
+  storedSessionCalls: number;
+  now: number;
+  globalLimit: number;
+  /** How long a call over the global limit may wait for a slot (0: refuse at once). */
+  waitMs: number;
+  /** The policy's decision on these counts; called once, synchronously. */
+  decide(state: CounterState): Decision;
+}
+
+export type Admission =
+  | { ok: true; slot: Slot }
+  /** `waitedMs` is set when the call waited in the queue and no slot freed in time. */
+  | { ok: false; denial: Denial; waitedMs?: number; retryAfterMs?: number };
 
 /**
  * The numbers the policy decides on: each agent's granted calls in the last minute, each
@@ -9,7 +37,9 @@ import type { DbHandle } from '../store/db';
  * that matters. Calls running at the moment of a stop died with it, so those start at zero.
  *
  * `admit` checks and counts in one synchronous step: two concurrent calls can never both
- * take the last slot.
+ * take the last slot. What it counts for a call is handed back as one `Slot`: releasing it
+ * gives back the agent's and the sandbox's running-call slots together, once, whatever path
+ * the call ended on (see `holding`).
  */
 export class CallCounters {
   private readonly recent = new Map<string, number[]>();
@@ -18,7 +48,9 @@ export class CallCounters {
   private readonly loading = new Map<string, Promise<void>>();
   private readonly sessionCalls = new Map<string, number>();
   private readonly active = new Map<string, number>();
-  private globalActive = 0;
+  private readonly global = new FairQueue();
+  /** Recent run time of a call (moving average), to tell a refused waiter when to retry. */
+  private typicalRunMs = 100;
 
   constructor(private readonly handle: DbHandle) {}
 
@@ -40,36 +72,66 @@ export class CallCounters {
     await p;
   }
 
-  snapshot(agentId: string, sessionId: string, storedSessionCalls: number, now: number) {
-    const times = (this.recent.get(agentId) ?? []).filter((t) => t > now - RATE_WINDOW_MS);
-    this.recent.set(agentId, times);
-    return {
+  /**
+   * Decides and counts a call. A call the policy refuses only for the global concurrency limit
+   * waits in the fair queue for up to `waitMs`; the agent's own limits stay strict (a queued
+   * call counts as running for its agent). Call `load` first.
+   */
+  async admit(request: AdmitRequest): Promise<Admission> {
+    const { agentId, sessionId, storedSessionCalls, now, globalLimit } = request;
+    const times = this.window(this.recent, agentId, now);
+    const decision = request.decide({
       recentCallTimes: times,
-      sessionCallCount: Math.max(this.sessionCalls.get(sessionId) ?? 0, storedSessionCalls),
+      sessionCallCount: this.sessionCount(sessionId, storedSessionCalls),
       agentActiveCalls: this.active.get(agentId) ?? 0,
-      globalActiveCalls: this.globalActive,
+      globalActiveCalls: this.global.active + this.global.queued,
+    });
+    const mayWait = !decision.allow && decision.rule === 'concurrency.global' && request.waitMs > 0;
+    if (!decision.allow && !mayWait) return { ok: false, denial: decision };
+    // Counted now, in the same synchronous step as the decision; undone if the wait runs out.
+    times.push(now);
+    const previousSessionCount = this.sessionCalls.get(sessionId);
+    this.sessionCalls.set(sessionId, this.sessionCount(sessionId, storedSessionCalls) + 1);
+    this.active.set(agentId, (this.active.get(agentId) ?? 0) + 1);
+    const slot = this.global.tryAcquire(globalLimit) ?? (await this.global.wait(agentId, globalLimit, request.waitMs));
+    if (slot === null) {
+      const i = times.lastIndexOf(now);
+      if (i !== -1) times.splice(i, 1);
+      if (previousSessionCount === undefined) this.sessionCalls.delete(sessionId);
+      else this.sessionCalls.set(sessionId, previousSessionCount);
+      this.active.set(agentId, Math.max(0, (this.active.get(agentId) ?? 1) - 1));
+      return { ok: false, denial: decision as Denial, waitedMs: request.waitMs, retryAfterMs: Math.max(10, Math.round(this.typicalRunMs)) };
+    }
+    const started = performance.now();
+    let released = false;
+    return {
+      ok: true,
+      slot: {
+        release: () => {
+          if (released) return;
+          released = true;
+          this.typicalRunMs = 0.8 * this.typicalRunMs + 0.2 * (performance.now() - started);
+          this.active.set(agentId, Math.max(0, (this.active.get(agentId) ?? 1) - 1));
+          slot.release();
+        },
+      },
     };
   }
 
-  /** Counts a granted call. Call synchronously after the decision that allowed it. */
-  begin(agentId: string, sessionId: string, storedSessionCalls: number, now: number): void {
-    const times = this.recent.get(agentId);
-    if (times) times.push(now);
-    else this.recent.set(agentId, [now]);
-    this.sessionCalls.set(sessionId, Math.max(this.sessionCalls.get(sessionId) ?? 0, storedSessionCalls) + 1);
-    this.active.set(agentId, (this.active.get(agentId) ?? 0) + 1);
-    this.globalActive++;
-  }
-
-  end(agentId: string): void {
-    this.active.set(agentId, Math.max(0, (this.active.get(agentId) ?? 0) - 1));
-    this.globalActive = Math.max(0, this.globalActive - 1);
+  /** Calls running now, sandbox-wide, and calls waiting for a slot. */
+  globalLoad(): { running: number; queued: number } {
+    return { running: this.global.active, queued: this.global.queued };
   }
 
   /** This agent's granted HTTP requests in the last minute (call `load` first). */
   requestTimes(agentId: string, now: number): number[] {
-    const times = (this.requests.get(agentId) ?? []).filter((t) => t > now - RATE_WINDOW_MS);
-    this.requests.set(agentId, times);
+    return this.window(this.requests, agentId, now);
+  }
+
+  /** The times of `map[agentId]` still inside the rate window (older ones dropped). */
+  private window(map: Map<string, number[]>, agentId: string, now: number): number[] {
+    const times = (map.get(agentId) ?? []).filter((t) => t > now - RATE_WINDOW_MS);
+    map.set(agentId, times);
     return times;
   }
 

@@ -61,7 +61,11 @@ export class SandboxDispatcher implements Executor {
       const poll = setInterval(async () => {
         if (!(await this.scope.clients.get(host.id))) finish({ ok: false, error: { code: 'host-gone', message: 'the window importing the tool closed' } });
       }, HOST_POLL_MS);
-      host.postMessage(envelope<ImportToolEnvelope>({ kind: 'import-tool', bytes, fileName }), [channel.port2]);
+      try {
+        host.postMessage(envelope<ImportToolEnvelope>({ kind: 'import-tool', bytes, fileName }), [channel.port2]);
+      } catch (error) {
+        finish({ ok: false, error: { code: 'host-gone', message: `the import could not be handed to the sandbox host: ${(error as Error).message}` } });
+      }
     });
   }
 
@@ -95,8 +99,12 @@ export class SandboxDispatcher implements Executor {
         const message = event.data;
         if (message?.kind === 'result') finish(message.result);
         else if (message?.kind === 'capability') {
-          const answer = capabilities ? capabilities(message.request) : Promise.resolve<CapabilityReply>({ id: message.request.id, ok: false, error: 'no capabilities are available to this call' });
-          void answer.then((reply) => channel.port1.postMessage({ kind: 'capability-result', reply } satisfies CallPortMessage));
+          const { id } = message.request;
+          const answer = capabilities ? capabilities(message.request) : Promise.resolve<CapabilityReply>({ id, ok: false, error: 'no capabilities are available to this call' });
+          // A failure of ours answering a capability is the tool's refusal, never a hang.
+          void answer
+            .catch((error: unknown): CapabilityReply => ({ id, ok: false, error: `the host failed to answer: ${(error as Error)?.message ?? String(error)}` }))
+            .then((reply) => channel.port1.postMessage({ kind: 'capability-result', reply } satisfies CallPortMessage));
         }
       };
       const deadline = setTimeout(
@@ -106,7 +114,11 @@ export class SandboxDispatcher implements Executor {
       const poll = setInterval(async () => {
         if (!(await this.scope.clients.get(host.id))) finish(failure({ code: 'host-gone', message: 'the window hosting the sandbox closed while the call ran' }, elapsed()));
       }, HOST_POLL_MS);
-      host.postMessage(envelope<ExecuteEnvelope>({ kind: 'execute', request }), [channel.port2]);
+      try {
+        host.postMessage(envelope<ExecuteEnvelope>({ kind: 'execute', request }), [channel.port2]);
+      } catch (error) {
+        finish(failure({ code: 'host-gone', message: `the call could not be handed to the sandbox host: ${(error as Error).message}` }, elapsed()));
+      }
     });
   }
 }

@@ -1,17 +1,14 @@
 /// <reference lib="webworker" />
 import { CONNECTOR_PATH, isEnvelope, type Envelope, type McpEnvelope } from '../shared/wire';
-import { AuditLog } from '../store/audit';
 import { DbHandle } from '../store/db';
 import { SessionRouter, type Peer } from '../transport/session-router';
 import { handleAdmin } from './admin';
-import { DEFAULT_CONFIG, type ServerContext } from './context';
+import type { ServerContext } from './context';
+import { createServerContext } from './create-context';
 import { recoverInterrupted } from './recovery';
-import { ToolRegistry, type ToolManifest } from './registry';
+import type { ToolManifest } from './registry';
 import { SandboxDispatcher } from './sandbox-dispatch';
 import { createSessionOpener } from './session-opener';
-import { SessionStore } from './sessions';
-import { AgentDirectory } from './agents';
-import { CallCounters } from './counters';
 import { dropOldCaches, precache, respond } from './offline';
 import { LiveSessions } from './live-sessions';
 import { UPLOADED_PREFIX } from './registry';
@@ -25,18 +22,7 @@ import type { ToolRecord } from '../store/schema';
 export function startServiceWorker(scope: ServiceWorkerGlobalScope): void {
   const db = new DbHandle();
   const dispatcher = new SandboxDispatcher(scope, db);
-  const ctx: ServerContext = {
-    db,
-    audit: new AuditLog(db),
-    registry: new ToolRegistry(db),
-    sessions: new SessionStore(db),
-    agents: new AgentDirectory(db, Date.now),
-    counters: new CallCounters(db),
-    executor: dispatcher,
-    config: DEFAULT_CONFIG,
-    clock: Date.now,
-    incarnation: crypto.randomUUID(),
-  };
+  const ctx: ServerContext = createServerContext({ db, executor: dispatcher });
   const live = new LiveSessions();
   const router = new SessionRouter(createSessionOpener(ctx, live));
   const uploadedPath = new URL(UPLOADED_PREFIX, scope.registration.scope).pathname;

@@ -54,18 +54,22 @@ async function openSession(ctx: ServerContext, sessionId: string, peer: Peer, au
   const agentId = await identify(ctx, sessionId, peer, auth);
   const existing = await ctx.sessions.get(sessionId);
   if (existing && existing.agentId !== agentId) throw new McpError(RpcCode.Unauthenticated, 'this session belongs to another agent', { code: 'unauthenticated' });
+  // Only the two named strings, capped: clientInfo is the peer's own object and may carry
+  // anything, of any size or depth, which the session record and the audit must not keep.
+  const clientInfo = { name: String(init.params.clientInfo.name).slice(0, 200), version: String(init.params.clientInfo.version).slice(0, 100) };
+  const protocolVersion = String(init.params.protocolVersion).slice(0, 40);
   await ctx.sessions.put({
     id: sessionId,
     agentId,
     origin: peer.origin,
     via: peer.via,
-    protocolVersion: init.params.protocolVersion,
-    clientInfo: { name: init.params.clientInfo.name, version: init.params.clientInfo.version },
+    protocolVersion,
+    clientInfo,
     createdAt: existing?.createdAt ?? now,
     lastActivityAt: now,
     callCount: existing?.callCount ?? 0,
   });
-  await ctx.audit.append({ event: 'session.open', outcome: 'info', sessionId, agentId, details: { origin: peer.origin, via: peer.via, clientInfo: init.params.clientInfo, protocolVersion: init.params.protocolVersion, reinitialized: !!existing } });
+  await ctx.audit.append({ event: 'session.open', outcome: 'info', sessionId, agentId, details: { origin: peer.origin, via: peer.via, clientInfo, protocolVersion, reinitialized: !!existing } });
 }
 
 /** Who this connection is. Every refusal is audited with its reason; the peer learns none. */

@@ -20,7 +20,7 @@ export function statsFromAudit(entries: readonly AuditEntry[], names: readonly s
   const of = (tool: string) => {
     let m = by.get(tool);
     if (!m) {
-      m = { s: { name: tool, invocations: 0, ok: 0, errors: 0, successRate: null, meanMs: null, p95Ms: null, peakMemoryBytes: null, lastUsedAt: null }, durations: [] };
+      m = { s: { name: tool, invocations: 0, ok: 0, errors: 0, denied: 0, successRate: null, meanMs: null, p95Ms: null, peakMemoryBytes: null, lastUsedAt: null }, durations: [] };
       by.set(tool, m);
     }
     return m;
@@ -35,13 +35,14 @@ export function statsFromAudit(entries: readonly AuditEntry[], names: readonly s
       continue;
     }
     if (e.outcome === 'ok') m.s.ok++;
+    else if (e.outcome === 'denied') m.s.denied++;
     else m.s.errors++;
     if (typeof e.durationMs === 'number') m.durations.push(e.durationMs);
     if (typeof e.memoryBytes === 'number') m.s.peakMemoryBytes = Math.max(m.s.peakMemoryBytes ?? 0, e.memoryBytes);
   }
   return [...by.values()]
     .map(({ s, durations }) => {
-      const finished = s.ok + s.errors;
+      const finished = s.ok + s.errors + s.denied;
       if (finished) s.successRate = s.ok / finished;
       if (durations.length) {
         durations.sort((a, b) => a - b);

@@ -47,7 +47,14 @@ export type SandboxErrorCode =
   /** The service worker was stopped while the call ran; recorded on the next wake. */
   | 'interrupted'
   /** The agent's policy does not allow this call now; `details.rule` says which rule. */
-  | 'policy-denied';
+  | 'policy-denied'
+  /**
+   * The sandbox itself failed while handling an admitted call (a bug of ours, or storage
+   * failing). The call was recorded and everything it held was released.
+   */
+  | 'internal-error'
+  /** The audit log could not be written, so the call was not run (nothing runs unrecorded). */
+  | 'audit-unavailable';
 
 export interface SandboxErrorInfo {
   code: SandboxErrorCode;

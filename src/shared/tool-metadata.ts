@@ -3,6 +3,8 @@
  * stored) and again in the service worker (which decides). Pure: no DOM, no storage.
  */
 
+import { describeBound, measureJson, type JsonBounds } from './json-bounds';
+
 /** Largest component accepted for upload. */
 export const MAX_COMPONENT_BYTES = 8 * 1024 * 1024;
 export const TOOL_NAME_PATTERN = /^[a-z][a-z0-9_]{0,63}$/;
@@ -57,10 +59,17 @@ export function checkComponentBytes(bytes: Uint8Array): { code: 'not-wasm' | 'no
  * Validates `describe` metadata (parsed JSON). Every problem is reported with its field, so an
  * uploader can fix them all at once.
  */
+/** What a tool's metadata may be: generous for real schemas, far below any stack limit. */
+const METADATA_BOUNDS: JsonBounds = { maxDepth: 24, maxNodes: 5_000, maxChars: 256 * 1024 };
+
 export function validateToolMetadata(meta: unknown): { ok: true; metadata: ValidToolMetadata } | { ok: false; errors: FieldError[] } {
   const errors: FieldError[] = [];
   const err = (field: string, reason: string) => errors.push({ field, reason });
   if (!isObject(meta)) return { ok: false, errors: [{ field: '', reason: 'metadata must be a JSON object' }] };
+  // A tool's own description is untrusted input too: bounded before anything (the schema
+  // compiler, tools/list, the UI) walks it recursively.
+  const measured = measureJson(meta, METADATA_BOUNDS);
+  if (!measured.ok) return { ok: false, errors: [{ field: measured.exceeded.at.replace(/^\//, '').replace(/\//g, '.'), reason: `metadata ${describeBound(measured.exceeded)}` }] };
   for (const key of Object.keys(meta)) if (!KEYS.has(key)) err(key, 'unknown field');
   if (typeof meta.name !== 'string' || !TOOL_NAME_PATTERN.test(meta.name)) err('name', 'must match ^[a-z][a-z0-9_]{0,63}$');
   if (typeof meta.description !== 'string' || meta.description.trim() === '') err('description', 'must be a non-empty string');

@@ -1,12 +1,17 @@
 import type { DbHandle } from './db';
-import type { AuditEntry, AuditEntryBody, PendingCall, SessionRecord } from './schema';
-import { canonicalJson, sha256Hex } from './hash';
+import type { AuditEntry, AuditEntryBody, PendingCall, SealableField, SessionRecord } from './schema';
+import { canonicalize, sha256Hex, type Canonical } from './hash';
+import { isSealed, Sealer } from './sealing';
 
 /** prevHash of the first entry. */
 export const GENESIS_HASH = '0'.repeat(64);
 
-export type AuditDraft = Omit<AuditEntryBody, 'seq' | 'prevHash' | 'ts' | 'sessionId' | 'agentId' | 'callId' | 'tool' | 'args' | 'durationMs' | 'memoryBytes' | 'error' | 'details'> &
-  Partial<Pick<AuditEntryBody, 'ts' | 'sessionId' | 'agentId' | 'callId' | 'tool' | 'args' | 'durationMs' | 'memoryBytes' | 'error' | 'details'>>;
+/**
+ * What a caller appends. `seal` names the fields to encrypt at rest (when the agent's policy
+ * requires it); a field that is null is left null, there being nothing in it to hide.
+ */
+export type AuditDraft = Omit<AuditEntryBody, 'seq' | 'prevHash' | 'canonical' | 'sealed' | 'ts' | 'sessionId' | 'agentId' | 'callId' | 'tool' | 'args' | 'durationMs' | 'memoryBytes' | 'error' | 'details'> &
+  Partial<Pick<AuditEntryBody, 'ts' | 'sessionId' | 'agentId' | 'callId' | 'tool' | 'args' | 'durationMs' | 'memoryBytes' | 'error' | 'details'>> & { seal?: readonly SealableField[] };
 
 /** What else must commit atomically with an entry: opening or closing a write-ahead record. */
 export interface AuditSideEffect {
@@ -20,8 +25,12 @@ export interface AuditSideEffect {
   putSession?: SessionRecord;
 }
 
+/** An entry's content once sealed and cloned: everything but its place in the chain. */
+type Content = Omit<AuditEntryBody, 'seq' | 'prevHash' | 'canonical' | 'ts'> & { ts: number | undefined };
+
 interface Queued {
-  draft: AuditDraft;
+  /** Sealing and cloning, started on arrival so that a failure rejects this entry alone. */
+  content: Promise<Content>;
   effect: AuditSideEffect | undefined;
   resolve: (entry: AuditEntry) => void;
   reject: (error: unknown) => void;
@@ -32,8 +41,21 @@ export interface Tail {
   hash: string;
 }
 
-export function hashEntry(body: AuditEntryBody): Promise<string> {
-  return sha256Hex(canonicalJson(body));
+/**
+ * The text an entry's hash covers: its fields but `hash`, in the canonical form it names (form 2,
+ * or form 1 for an entry written before form 2 existed).
+ */
+function hashedText(body: Record<string, unknown>): Canonical {
+  if (body['canonical'] === undefined) return canonicalize(body, 1);
+  if (body['canonical'] === 2) return canonicalize(body, 2);
+  return { ok: false, detail: 'it names a canonical form other than 2' };
+}
+
+/** The hash of an entry body. Rejects with a TypeError when the body has no canonical form. */
+export async function hashEntry(body: AuditEntryBody): Promise<string> {
+  const text = hashedText(body as unknown as Record<string, unknown>);
+  if (!text.ok) throw new TypeError(`audit entry has no canonical form: ${text.detail}`);
+  return sha256Hex(text.text);
 }
 
 /**
@@ -47,8 +69,12 @@ export function hashEntry(body: AuditEntryBody): Promise<string> {
  *   another writer extended the chain first, our `add` of an existing key fails, the whole
  *   transaction aborts, and the batch is re-hashed on the real tail and retried. Entries are
  *   immutable, so a key that is free means our cached tail really is the last entry.
- * - Hashing happens before the transaction opens: awaiting `crypto.subtle` inside one would
- *   let IndexedDB auto-commit it. Nothing but IndexedDB requests is awaited inside.
+ * - Sealing and hashing happen before the transaction opens: awaiting `crypto.subtle` inside one
+ *   would let IndexedDB auto-commit it. Nothing but IndexedDB requests is awaited inside.
+ * - The hash covers exactly what is stored: fields to seal are sealed first (the hash covers the
+ *   ciphertext), then the entry is structured-cloned, as IndexedDB will clone it, and the clone
+ *   is hashed (canonical form 2) and stored. A value with no canonical form (a Blob) or that
+ *   cannot be cloned rejects its own entry, and only it.
  */
 export class AuditLog {
   private queue: Queued[] = [];
@@ -58,25 +84,63 @@ export class AuditLog {
   constructor(
     private readonly handle: DbHandle,
     private readonly clock: () => number = Date.now,
+    private readonly sealer: Sealer = new Sealer(handle),
   ) {}
 
   append(draft: AuditDraft, effect?: AuditSideEffect): Promise<AuditEntry> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ draft, effect, resolve, reject });
+      const content = this.contentOf(draft);
+      // Rejections are delivered through `reject` when the batch is drained.
+      content.catch(() => undefined);
+      this.queue.push({ content, effect, resolve, reject });
       if (!this.flushing) this.flushing = this.drain();
     });
+  }
+
+  private async contentOf(draft: AuditDraft): Promise<Content> {
+    const sealed: SealableField[] = [];
+    const seal = async (field: SealableField, value: unknown): Promise<unknown> => {
+      if (!draft.seal?.includes(field) || value === null) return value;
+      sealed.push(field);
+      return this.sealer.seal(value);
+    };
+    const args = await seal('args', draft.args ?? null);
+    // A sealed `details` holds a Sealed, which is a record too (`sealed` says which it is).
+    const details = (await seal('details', draft.details ?? null)) as Record<string, unknown> | null;
+    const content: Content = structuredClone({
+      ts: draft.ts,
+      event: draft.event,
+      sessionId: draft.sessionId ?? null,
+      agentId: draft.agentId ?? null,
+      callId: draft.callId ?? null,
+      tool: draft.tool ?? null,
+      args,
+      outcome: draft.outcome,
+      durationMs: draft.durationMs ?? null,
+      memoryBytes: draft.memoryBytes ?? null,
+      error: draft.error ?? null,
+      details,
+      ...(sealed.length ? { sealed } : {}),
+    });
+    const text = canonicalize(content);
+    if (!text.ok) throw new TypeError(`audit entry has no canonical form: ${text.detail}`);
+    return content;
   }
 
   private async drain(): Promise<void> {
     try {
       while (this.queue.length > 0) {
-        const batch = this.queue.splice(0);
+        const arrived = this.queue.splice(0);
+        const settled = await Promise.allSettled(arrived.map((q) => q.content));
+        const batch: { content: Content; queued: Queued }[] = [];
+        settled.forEach((s, i) => (s.status === 'fulfilled' ? batch.push({ content: s.value, queued: arrived[i]! }) : arrived[i]!.reject(s.reason)));
+        if (batch.length === 0) continue;
         try {
           const entries = await this.commit(batch);
-          batch.forEach((q, i) => q.resolve(entries[i]!));
+          batch.forEach((b, i) => b.queued.resolve(entries[i]!));
         } catch (error) {
           this.tail = null;
-          batch.forEach((q) => q.reject(error));
+          batch.forEach((b) => b.queued.reject(error));
         }
       }
     } finally {
@@ -84,11 +148,11 @@ export class AuditLog {
     }
   }
 
-  private async commit(batch: Queued[]): Promise<AuditEntry[]> {
+  private async commit(batch: { content: Content; queued: Queued }[]): Promise<AuditEntry[]> {
     const db = await this.handle.get();
     for (let attempt = 0; attempt < 5; attempt++) {
       const tail = this.tail ?? (await readTail(db));
-      const entries = await this.chain(batch, tail);
+      const entries = await this.chain(batch.map((b) => b.content), tail);
       const tx = db.transaction(['audit', 'pending', 'sessions'], 'readwrite');
       const audit = tx.objectStore('audit');
       const pending = tx.objectStore('pending');
@@ -96,7 +160,7 @@ export class AuditLog {
       for (let i = 0; i < batch.length; i++) {
         // `seq` is the key: if another writer took it, `add` fails and the batch is re-chained.
         writes.push(audit.add(entries[i]!));
-        const effect = batch[i]!.effect;
+        const effect = batch[i]!.queued.effect;
         if (effect?.openPending) writes.push(pending.put(effect.openPending));
         if (effect?.closePending) writes.push(pending.delete(effect.closePending));
         if (effect?.putSession) writes.push(tx.objectStore('sessions').put(effect.putSession));
@@ -117,25 +181,17 @@ export class AuditLog {
     throw new Error('audit: the chain tail kept moving; gave up after 5 attempts');
   }
 
-  private async chain(batch: Queued[], tail: Tail): Promise<AuditEntry[]> {
+  private async chain(contents: Content[], tail: Tail): Promise<AuditEntry[]> {
     const out: AuditEntry[] = [];
     let prev = tail;
-    for (const { draft } of batch) {
+    for (const { ts, sealed, ...content } of contents) {
       const body: AuditEntryBody = {
         seq: prev.seq + 1,
-        ts: draft.ts ?? this.clock(),
-        event: draft.event,
-        sessionId: draft.sessionId ?? null,
-        agentId: draft.agentId ?? null,
-        callId: draft.callId ?? null,
-        tool: draft.tool ?? null,
-        args: draft.args ?? null,
-        outcome: draft.outcome,
-        durationMs: draft.durationMs ?? null,
-        memoryBytes: draft.memoryBytes ?? null,
-        error: draft.error ?? null,
-        details: draft.details ?? null,
+        ts: ts ?? this.clock(),
+        ...content,
+        ...(sealed ? { sealed } : {}),
         prevHash: prev.hash,
+        canonical: 2,
       };
       const hash = await hashEntry(body);
       out.push({ ...body, hash });
@@ -147,30 +203,67 @@ export class AuditLog {
 
 async function readTail(db: Awaited<ReturnType<DbHandle['get']>>): Promise<Tail> {
   const cursor = await db.transaction('audit').store.openCursor(null, 'prev');
-  return cursor ? { seq: cursor.value.seq, hash: cursor.value.hash } : { seq: 0, hash: GENESIS_HASH };
+  if (!cursor) return { seq: 0, hash: GENESIS_HASH };
+  // The key is the seq. A newest record that is not an entry (tampered with) must not stop the
+  // log: new entries chain on from its key, and verification reports the record itself.
+  const hash = (cursor.value as { hash?: unknown } | null)?.hash;
+  return { seq: cursor.key, hash: typeof hash === 'string' ? hash : '' };
 }
 
 export type ChainVerdict =
   | { ok: true; count: number; head: string; headSeq: number }
-  | { ok: false; count: number; seq: number; reason: 'hash-mismatch' | 'broken-link' | 'gap' };
+  | { ok: false; count: number; seq: number; reason: 'hash-mismatch' | 'broken-link' | 'gap' }
+  /**
+   * A record that is not an entry (not an object, no valid `seq`), or an entry with no
+   * canonical form (so no hash can vouch for it). `seq` is its own, or where an entry was
+   * expected when it has none. `detail` says what is wrong.
+   */
+  | { ok: false; count: number; seq: number; reason: 'malformed'; detail: string };
+
+type WithoutCount<T> = T extends unknown ? Omit<T, 'count'> : never;
+/** A broken entry, as checked on its own (the caller knows how many came before it). */
+type Break = WithoutCount<Extract<ChainVerdict, { ok: false }>>;
 
 /**
- * Walks the whole chain: every entry's hash must match its body, link to its predecessor, and
+ * Walks the chain: every entry's hash must match its body, link to its predecessor, and
  * sequence numbers must have no gaps (a deleted entry in the middle shows as a gap and a
  * broken link). Truncating the newest entries is not detectable from the chain alone.
+ *
+ * Records are read from storage anyone with the origin can write, so they are taken as
+ * `unknown`: whatever a record holds, the verdict names it as broken at its `seq`; this never
+ * throws on a record.
  */
-export async function verifyChain(entries: AsyncIterable<AuditEntry> | Iterable<AuditEntry>, from: Tail = { seq: 0, hash: GENESIS_HASH }): Promise<ChainVerdict> {
+export async function verifyChain(records: AsyncIterable<unknown> | Iterable<unknown>, from: Tail = { seq: 0, hash: GENESIS_HASH }): Promise<ChainVerdict> {
   let prev: Tail = from;
   let count = 0;
-  for await (const entry of entries) {
-    const { hash, ...body } = entry;
-    if (body.seq !== prev.seq + 1) return { ok: false, count, seq: body.seq, reason: 'gap' };
-    if (body.prevHash !== prev.hash) return { ok: false, count, seq: body.seq, reason: 'broken-link' };
-    if ((await hashEntry(body)) !== hash) return { ok: false, count, seq: body.seq, reason: 'hash-mismatch' };
-    prev = { seq: body.seq, hash };
+  for await (const record of records) {
+    const checked = await checkEntry(record, prev);
+    if ('reason' in checked) return { ...checked, count };
+    prev = checked;
     count++;
   }
   return { ok: true, count, head: prev.hash, headSeq: prev.seq };
+}
+
+/** The record's place in the chain if it is the intact entry following `prev`, or how it is broken. */
+async function checkEntry(record: unknown, prev: Tail): Promise<Tail | Break> {
+  const expected = prev.seq + 1;
+  if (typeof record !== 'object' || record === null || Array.isArray(record)) return { ok: false, seq: expected, reason: 'malformed', detail: `the record after #${prev.seq} is ${kindOf(record)}, not an entry` };
+  const { hash, ...body } = record as Record<string, unknown>;
+  const seq = body['seq'];
+  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1) return { ok: false, seq: expected, reason: 'malformed', detail: `the record after #${prev.seq} has no valid seq (${kindOf(seq)})` };
+  if (seq !== expected) return { ok: false, seq, reason: 'gap' };
+  if (body['prevHash'] !== prev.hash) return { ok: false, seq, reason: 'broken-link' };
+  const text = hashedText(body);
+  if (!text.ok) return { ok: false, seq, reason: 'malformed', detail: `entry #${seq} has no canonical form: ${text.detail}` };
+  if (typeof hash !== 'string' || (await sha256Hex(text.text)) !== hash) return { ok: false, seq, reason: 'hash-mismatch' };
+  return { seq, hash };
+}
+
+function kindOf(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
 }
 
 /** Entries in order (all, or those after `afterSeq`), read in one transaction; hashing happens after, outside it. */
@@ -187,6 +280,52 @@ export async function readAuditTail(handle: DbHandle, limit: number): Promise<Au
   return out.reverse();
 }
 
-export function toJsonLines(entries: readonly AuditEntry[]): string {
-  return entries.map((e) => JSON.stringify(e)).join('\n') + (entries.length ? '\n' : '');
+/** An entry for display: its sealed fields opened; `unopened` lists those that would not open (key gone, ciphertext changed). */
+export type OpenedEntry = AuditEntry & { unopened?: SealableField[] };
+
+/**
+ * The entry with its sealed fields decrypted, for the person running the sandbox. `sealed`
+ * stays, saying which fields are encrypted at rest. Never rejects: a field that does not open
+ * keeps its sealed value and is listed in `unopened`.
+ */
+export async function openEntry(entry: AuditEntry, sealer: Sealer): Promise<OpenedEntry> {
+  const opened: OpenedEntry = { ...entry };
+  const unopened: SealableField[] = [];
+  for (const field of entry.sealed ?? []) {
+    const value = entry[field];
+    if (!isSealed(value)) {
+      unopened.push(field);
+      continue;
+    }
+    try {
+      const plain = await sealer.open(value);
+      if (field === 'args') opened.args = plain;
+      else opened.details = plain as Record<string, unknown> | null;
+    } catch {
+      unopened.push(field);
+    }
+  }
+  return unopened.length ? { ...opened, unopened } : opened;
+}
+
+/**
+ * The records as JSON Lines, one per record, in order; never throws. An entry that is JSON is
+ * written as its canonical text (its JSON, keys sorted); sealed fields stay sealed, and each
+ * entry's `sealed` names them. A record JSON cannot carry (a BigInt, NaN, undefined members) is
+ * written as `{"seq", "problem", "canonical"}`: what is wrong, and its exact canonical text
+ * (absent when it has none), so the line still says precisely what was stored.
+ */
+export function toJsonLines(records: readonly unknown[]): string {
+  return records.map(jsonLine).join('\n') + (records.length ? '\n' : '');
+}
+
+function jsonLine(record: unknown): string {
+  const text = canonicalize(record);
+  if (text.ok && text.notJson === null) return text.text;
+  const seq = (record as { seq?: unknown } | null)?.seq;
+  return JSON.stringify({
+    seq: typeof seq === 'number' && Number.isSafeInteger(seq) ? seq : null,
+    problem: text.ok ? `not JSON: ${text.notJson}` : `no canonical form: ${text.detail}`,
+    ...(text.ok ? { canonical: text.text } : {}),
+  });
 }

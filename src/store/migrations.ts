@@ -52,6 +52,10 @@ export const MIGRATIONS: readonly Migration[] = [
   (db) => {
     db.createObjectStore('folders', { keyPath: 'id' });
   },
+  // v7: sealing keys (non-extractable CryptoKeys) for what policies require encrypted at rest.
+  (db) => {
+    db.createObjectStore('keys', { keyPath: 'id' });
+  },
 ];
 
 export const DB_VERSION = MIGRATIONS.length;

@@ -83,8 +83,37 @@ export interface WorkspaceFile {
   /** Normalised path (`./workspace/notes.txt`), as the policy judged it. */
   path: string;
   contents: string;
+  /** Bytes of `contents` (UTF-8). */
   size: number;
   modifiedMs: number;
+}
+
+/**
+ * A workspace file as stored: its contents in the clear, or sealed (encrypted at rest, bound to
+ * its path) when the writer's policy requires encryption. Read and write it through
+ * `readWorkspaceFile` / `writeWorkspaceFile` (workspace.ts), which open and seal it.
+ */
+export interface WorkspaceRecord extends Omit<WorkspaceFile, 'contents'> {
+  contents: string | Sealed;
+}
+
+/** A value encrypted at rest (sealing.ts): AES-GCM with a key that never leaves this origin's IndexedDB. */
+export interface Sealed {
+  alg: 'AES-GCM-256';
+  /** Which `keys` record opens it. */
+  keyId: string;
+  /** Base64 of the 12-byte nonce. */
+  iv: string;
+  /** Base64 of the ciphertext of the value's JSON, with its authentication tag. */
+  data: string;
+}
+
+/** A sealing key. `key` is a non-extractable CryptoKey: it can be used here, never read out. */
+export interface SealingKeyRecord {
+  id: string;
+  alg: 'AES-GCM-256';
+  key: CryptoKey;
+  createdAt: number;
 }
 
 /** Sandbox-wide settings (one record, key `settings`). */
@@ -128,6 +157,9 @@ export type AuditEvent =
 
 export type AuditOutcome = 'pending' | 'ok' | 'error' | 'denied' | 'interrupted' | 'info';
 
+/** Audit entry fields that can be sealed (encrypted at rest); the rest stay readable, so the trail stays usable. */
+export type SealableField = 'args' | 'details';
+
 /** The hashed part of an audit entry. `seq` is assigned by the store and covered by the hash. */
 export interface AuditEntryBody {
   seq: number;
@@ -143,8 +175,18 @@ export interface AuditEntryBody {
   memoryBytes: number | null;
   error: SandboxErrorInfo | null;
   details: Record<string, unknown> | null;
+  /**
+   * The fields that hold a `Sealed` instead of their value (encrypted at rest, before hashing:
+   * the hash covers the ciphertext, so the chain verifies without the key). Absent when none.
+   */
+  sealed?: SealableField[];
   /** SHA-256 (hex) of the previous entry; the first entry links to GENESIS_HASH. */
   prevHash: string;
+  /**
+   * The canonical form (hash.ts) `hash` was computed over: 2 for every entry written since
+   * form 2 exists; absent on older entries, which were hashed in form 1.
+   */
+  canonical?: 2;
 }
 export interface AuditEntry extends AuditEntryBody {
   /** SHA-256 (hex) of the canonical JSON of the body. */
@@ -202,7 +244,8 @@ export interface SandboxDB extends DBSchema {
   hosts: { key: string; value: HostRecord };
   agents: { key: string; value: AgentRecord };
   settings: { key: string; value: SettingsRecord };
-  workspace: { key: string; value: WorkspaceFile };
+  workspace: { key: string; value: WorkspaceRecord };
   toolFiles: { key: string; value: ToolFileRecord; indexes: { 'by-hash': string } };
   folders: { key: string; value: WatchedFolderRecord };
+  keys: { key: string; value: SealingKeyRecord };
 }

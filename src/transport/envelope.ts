@@ -1,6 +1,14 @@
 import { JSONRPCMessageSchema, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { RpcCode } from '../shared/errors';
 import { MAX_MESSAGE_BYTES } from '../shared/wire';
+import { describeBound, measureJson, type JsonBounds } from '../shared/json-bounds';
+
+/**
+ * What any message may be. Only size is bounded here (nesting is judged per field, e.g. a
+ * call's arguments, so that the agent gets the typed error of that field); the node bound also
+ * ends the walk of a cyclic structured-clone value.
+ */
+const MESSAGE_BOUNDS: JsonBounds = { maxDepth: 1_000_000, maxNodes: 1_000_000, maxChars: MAX_MESSAGE_BYTES };
 
 /** Session ids are chosen by clients: keep them short and printable so they are safe keys. */
 const SESSION_ID = /^[A-Za-z0-9_-]{8,128}$/;
@@ -27,13 +35,12 @@ export function decodeMessage(raw: unknown): Decoded {
       return { ok: false, id: null, code: RpcCode.ParseError, message: `parse error: ${(error as Error).message}` };
     }
   } else {
-    let size: number;
-    try {
-      size = JSON.stringify(raw)?.length ?? 0;
-    } catch {
-      return { ok: false, id: null, code: RpcCode.InvalidRequest, message: 'message is not JSON-serialisable' };
+    // Measured without recursion: JSON.stringify of a deeply nested value would overflow the stack.
+    const measured = measureJson(raw, MESSAGE_BOUNDS);
+    if (!measured.ok) {
+      const code = measured.exceeded.bound === 'maxChars' ? RpcCode.MessageTooLarge : RpcCode.InvalidRequest;
+      return { ok: false, id: idOf(raw), code, message: code === RpcCode.MessageTooLarge ? `message exceeds ${MAX_MESSAGE_BYTES} bytes` : `message ${describeBound(measured.exceeded)}` };
     }
-    if (size > MAX_MESSAGE_BYTES) return { ok: false, id: idOf(raw), code: RpcCode.MessageTooLarge, message: `message exceeds ${MAX_MESSAGE_BYTES} bytes` };
   }
   const parsed = JSONRPCMessageSchema.safeParse(value);
   if (!parsed.success) {

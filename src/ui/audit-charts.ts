@@ -12,7 +12,7 @@ type Outcome = keyof typeof COLORS;
 
 /** The outcome a finished call had, or null for entries that are not a call's end. */
 function callOutcome(e: AuditEntry): Outcome | null {
-  if (e.event === 'call.result') return e.outcome === 'ok' ? 'ok' : 'error';
+  if (e.event === 'call.result') return e.outcome === 'ok' ? 'ok' : e.outcome === 'denied' ? 'denied' : 'error';
   if (e.event === 'call.rejected') return 'denied';
   if (e.event === 'call.interrupted') return 'error';
   return null;

@@ -1,5 +1,9 @@
 import { LitElement, css, html } from 'lit';
 import type { AuditEntry } from '../store/schema';
+import type { OpenedEntry } from '../store/audit';
+
+const SEALED_TEXT = 'sealed — cannot be decrypted here (the key is gone or the ciphertext was changed)';
+const unopened = (e: AuditEntry, field: 'args' | 'details') => ((e as OpenedEntry).unopened ?? []).includes(field);
 import { bytes, duration, ms, pretty } from './format';
 import { base } from './styles';
 
@@ -51,6 +55,7 @@ export class AuditDetails extends LitElement {
       <div class="head">
         <h3>#${e.seq} · ${e.event}</h3>
         <span class="badge ${e.outcome === 'ok' ? 'ok' : e.outcome === 'error' || e.outcome === 'denied' || e.outcome === 'interrupted' ? 'error' : ''}">${e.outcome}</span>
+        ${e.sealed?.length ? html`<span class="badge" data-testid="audit-sealed" title="stored encrypted (AES-GCM, data.encryptionRequired); shown decrypted here">🔒 encrypted at rest: ${e.sealed.join(', ')}</span>` : ''}
         <span class="spacer"></span>
         <button class="link" @click=${() => event('close')} aria-label="close details">✕</button>
       </div>
@@ -76,8 +81,8 @@ export class AuditDetails extends LitElement {
           <dt>memory</dt><dd>${e.memoryBytes == null ? '–' : bytes(e.memoryBytes)}</dd>
         </dl>
       </section>
-      ${e.args !== null && e.args !== undefined ? html`<section><h4>Arguments</h4><pre data-testid="audit-args">${pretty(e.args)}</pre></section>` : ''}
-      ${e.details ? html`<section><h4>Details</h4><pre>${pretty(e.details)}</pre></section>` : ''}
+      ${e.args !== null && e.args !== undefined ? html`<section><h4>Arguments</h4><pre data-testid="audit-args">${unopened(e, 'args') ? SEALED_TEXT : pretty(e.args)}</pre></section>` : ''}
+      ${e.details ? html`<section><h4>Details</h4><pre>${unopened(e, 'details') ? SEALED_TEXT : pretty(e.details)}</pre></section>` : ''}
       ${this.related.length > 1
         ? html`<section class="related">
             <h4>This call's entries</h4>

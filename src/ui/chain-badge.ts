@@ -34,7 +34,7 @@ export class ChainBadge extends LitElement {
     const when = this.verifier?.checkedAt ? new Date(this.verifier.checkedAt).toLocaleTimeString() : '';
     return v.ok
       ? html`<span class="badge ok" data-testid="chain" title="every entry's hash and link checked; last check ${when}">✓ chain verified · ${v.count} entries</span>`
-      : html`<span class="badge error" data-testid="chain" title="last check ${when}">✗ chain BROKEN at #${v.seq}: ${v.reason}</span>`;
+      : html`<span class="badge error" data-testid="chain" title="last check ${when}">✗ chain BROKEN at #${v.seq}: ${v.reason}${'detail' in v && v.detail ? ` (${v.detail})` : ''}</span>`;
   }
 }
 

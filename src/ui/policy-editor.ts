@@ -5,6 +5,7 @@ import { adminClient, describeError, download } from './admin';
 import { time } from './format';
 import type { AgentChangedEvent } from './grants-editor';
 import { differences, effectiveOf } from './policy-fields';
+import './redaction-preview';
 import { base } from './styles';
 
 interface Check {
@@ -188,7 +189,7 @@ export class PolicyEditor extends LitElement {
             <button @click=${() => void this.exportFile()} ?disabled=${this.busy} title="the effective policy as a full document" data-testid="policy-export">Export</button>
           </div>
         </div>
-        <div>${this.renderCheck()} ${this.renderPreview()}</div>
+        <div>${this.renderCheck()} ${this.renderPreview()} ${this.renderRedaction()}</div>
       </div>
     `;
   }
@@ -206,6 +207,17 @@ export class PolicyEditor extends LitElement {
               <ul class="errors" data-testid="policy-errors">
                 ${c.errors.map((e) => html`<li><code>${e.path}</code> — ${e.reason}</li>`)}
               </ul>`}
+    </div>`;
+  }
+
+  /** How the draft's sensitive patterns redact a sample; the saved ones while the draft does not parse. */
+  private renderRedaction() {
+    const a = this.agent!;
+    const parsed = this.text.trim() ? parsePolicyDocumentText(this.text) : ({ ok: true, policy: null } as const);
+    const patterns = parsed.ok ? effectiveOf(a.trustLevel, parsed.policy, a.changes).data.sensitivePatterns : a.effective.data.sensitivePatterns;
+    return html`<div class="panel card" data-testid="policy-redaction">
+      <redaction-preview .patterns=${patterns}></redaction-preview>
+      ${parsed.ok ? '' : html`<p class="muted small">The document does not parse: showing the saved policy's patterns.</p>`}
     </div>`;
   }
 

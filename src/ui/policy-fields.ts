@@ -25,6 +25,7 @@ export const SECTIONS: readonly { id: string; title: string; fields: readonly Fi
       { path: 'limits.memoryMb', label: 'memory', unit: 'MB' },
       { path: 'limits.cpuSeconds', label: 'CPU time', unit: 's' },
       { path: 'limits.concurrentCalls', label: 'concurrent calls' },
+      { path: 'limits.queueWaitMs', label: 'queue wait', unit: 'ms' },
     ],
   },
   {
@@ -33,6 +34,7 @@ export const SECTIONS: readonly { id: string; title: string; fields: readonly Fi
     fields: [
       { path: 'network.allowedDomains', label: 'allowed domains' },
       { path: 'network.blockedDomains', label: 'blocked domains' },
+      { path: 'network.blockPrivateNetworks', label: 'block private networks' },
       { path: 'network.allowedPorts', label: 'allowed ports' },
       { path: 'network.httpsOnly', label: 'HTTPS only' },
       { path: 'network.maxRequestKb', label: 'largest request', unit: 'KiB' },

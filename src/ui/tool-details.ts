@@ -216,7 +216,7 @@ export class ToolDetails extends LitElement {
     const stat = (k: string, v: unknown, title = '') => html`<div class="stat" title=${title}><div class="v">${v}</div><div class="k">${k}</div></div>`;
     return html`<div class="stats" data-testid="tool-stats">
       ${stat('invocations', s.invocations, 'calls that reached the sandbox, resource reads included')}
-      ${stat('success rate', s.successRate == null ? '–' : `${(s.successRate * 100).toFixed(s.successRate === 1 ? 0 : 1)} %`, `${s.ok} ok, ${s.errors} errors`)}
+      ${stat('success rate', s.successRate == null ? '–' : `${(s.successRate * 100).toFixed(s.successRate === 1 ? 0 : 1)} %`, `${s.ok} ok, ${s.errors} errors, ${s.denied ?? 0} denied`)}
       ${stat('mean', s.meanMs == null ? '–' : `${ms(s.meanMs)} ms`)}
       ${stat('p95', s.p95Ms == null ? '–' : `${ms(s.p95Ms)} ms`)}
       ${stat('peak memory', s.peakMemoryBytes == null ? '–' : bytes(s.peakMemoryBytes))}

@@ -89,3 +89,116 @@ describe('host capabilities in the service worker', () => {
     ]);
   });
 });
+
+describe('a capability denied inside a tool', () => {
+  it('reaches the agent as policy-denied with the rule, limit and observed value, and is counted as denied', async () => {
+    const h = await harness();
+    await h.agent('u', 'Untrusted', { version: 1, tools: { allowed: ['files'] } });
+    // The tool passes the host's refusal on as its own error, as real tools do.
+    h.executor.next = async (_request, capabilities) => {
+      const reply = await capabilities!({ id: 1, fn: 'read-file', args: { path: '../etc/passwd' } });
+      return reply.ok ? { ok: true, output: String(reply.value), durationMs: 1, memoryBytes: 0 } : { ok: false, error: { code: 'tool-error', message: reply.error }, durationMs: 1, memoryBytes: 0 };
+    };
+    const client = await h.connect({ agent: 'u' });
+    const result = await client.callTool({ name: 'files', arguments: {} });
+    expect(result.isError).toBe(true);
+    const error = result._meta!['mcp-sandbox/error'] as { code: string; details: Record<string, unknown> };
+    expect(error).toMatchObject({ code: 'policy-denied', details: { rule: 'file.path-escape', capability: 'read-file', toolMessage: expect.stringContaining('denied by policy') } });
+    expect(error.details).toHaveProperty('observed');
+    const entries = await readAudit(h.ctx.db);
+    expect(entries.find((e) => e.event === 'call.result')).toMatchObject({ outcome: 'denied', error: { code: 'policy-denied', details: { rule: 'file.path-escape' } } });
+    const { agentMetrics } = await import('../../src/server/metrics');
+    expect((await agentMetrics(h.ctx, 'u'))[0]).toMatchObject({ denied: 1, errors: 0 });
+    const { toolStats } = await import('../../src/server/tool-stats');
+    expect((await toolStats(h.ctx, 'files'))[0]).toMatchObject({ denied: 1, errors: 0 });
+  });
+
+  it('a tool that recovers from a denial and succeeds ends ok', async () => {
+    const h = await harness();
+    await h.agent('u', 'Untrusted', { version: 1, tools: { allowed: ['files'] } });
+    const replies = await use(h, 'u', 'files', [{ fn: 'read-file', args: { path: '/etc/passwd' } }]);
+    expect(replies[0]!.ok).toBe(false);
+    expect((await readAudit(h.ctx.db)).find((e) => e.event === 'call.result')).toMatchObject({ outcome: 'ok' });
+  });
+});
+
+describe('data.auditAllAccess', () => {
+  const reads = [
+    { fn: 'write-file' as const, args: { path: './workspace/r.txt', contents: 'abc' } },
+    { fn: 'read-file' as const, args: { path: './workspace/r.txt' } },
+    { fn: 'stat' as const, args: { path: './workspace/r.txt' } },
+    { fn: 'list-directory' as const, args: { path: './workspace' } },
+  ];
+
+  it('records every read of the agent\'s data as its own entry when on', async () => {
+    const h = await harness();
+    await h.agent('all', 'Trusted', { version: 1, tools: { allowed: ['files'] }, data: { auditAllAccess: true } });
+    await use(h, 'all', 'files', reads);
+    expect((await capabilityEntries(h)).map((e) => e.details!['fn'])).toEqual(['write-file', 'read-file', 'stat', 'list-directory']);
+  });
+
+  it('when off, records writes (and every denial) one by one and only counts allowed reads in the result', async () => {
+    const h = await harness();
+    await h.agent('some', 'Trusted', { version: 1, tools: { allowed: ['files'] }, data: { auditAllAccess: false } });
+    await use(h, 'some', 'files', [...reads, { fn: 'read-file', args: { path: '../outside' } }]);
+    expect((await capabilityEntries(h)).map((e) => [e.details!['fn'], e.outcome])).toEqual([
+      ['write-file', 'ok'],
+      ['read-file', 'denied'],
+    ]);
+    expect((await readAudit(h.ctx.db)).find((e) => e.event === 'call.result')!.details).toMatchObject({ reads: { 'read-file': 1, stat: 1, 'list-directory': 1 } });
+  });
+});
+
+describe('data.encryptionRequired', () => {
+  const SECRET = 'plain-words-only-this-agent-may-keep';
+
+  async function run(encryptionRequired: boolean) {
+    const h = await harness();
+    await h.agent('e', 'Trusted', { version: 1, tools: { allowed: ['files'] }, data: { encryptionRequired, sensitivePatterns: [] } });
+    h.executor.next = async (request, capabilities) => {
+      await capabilities!({ id: 1, fn: 'write-file', args: { path: './workspace/s.txt', contents: SECRET } });
+      const back = await capabilities!({ id: 2, fn: 'read-file', args: { path: './workspace/s.txt' } });
+      return { ok: true, output: `${request.args} ${back.ok ? String(back.value) : back.error}`, durationMs: 1, memoryBytes: 0 };
+    };
+    const client = await h.connect({ agent: 'e' });
+    const result = await client.callTool({ name: 'files', arguments: { note: SECRET } });
+    const db = await h.ctx.db.get();
+    const raw = JSON.stringify({ audit: await db.getAll('audit'), workspace: await db.getAll('workspace') });
+    return { h, result, raw };
+  }
+
+  it('encrypts the agent\'s arguments, outputs and files at rest; the chain verifies without the key; the admin view decrypts', async () => {
+    const { h, result, raw } = await run(true);
+    // The agent itself gets its data back.
+    expect((result.content as { text: string }[])[0]!.text).toContain(SECRET);
+    expect(raw).not.toContain(SECRET);
+    const entries = await readAudit(h.ctx.db);
+    expect(entries.find((e) => e.event === 'call.request')!.sealed).toEqual(['args']);
+    expect(entries.find((e) => e.event === 'call.result')!.sealed).toEqual(['details']);
+    const { verifyChain } = await import('../../src/store/audit');
+    expect((await verifyChain(entries)).ok).toBe(true);
+    const { handleAdminForTest } = await adminHandler();
+    const listed = (await handleAdminForTest(h, 'audit.list', { agentId: 'e' })) as { event: string; args: unknown; details: Record<string, unknown> | null }[];
+    expect(JSON.stringify(listed.find((e) => e.event === 'call.request')!.args)).toContain(SECRET);
+    expect(String(listed.find((e) => e.event === 'call.result')!.details!['output'])).toContain(SECRET);
+  });
+
+  it('keeps them readable when off (the same run shows the plaintext stored)', async () => {
+    const { raw } = await run(false);
+    expect(raw).toContain(SECRET);
+  });
+});
+
+/** Calls an admin method the way the app does, through the service worker's admin handler. */
+async function adminHandler() {
+  const { handleAdmin } = await import('../../src/server/admin');
+  return {
+    handleAdminForTest: async (h: Harness, method: string, params: unknown) => {
+      let answer: { result?: unknown; error?: unknown } = {};
+      const source = { postMessage: (m: { result?: unknown; error?: unknown }) => (answer = m) } as never;
+      await handleAdmin(h.ctx, { channel: 'mcp-sandbox', v: 1, kind: 'admin', id: 1, method, params } as never, source, {} as never);
+      if (answer.error) throw new Error(JSON.stringify(answer.error));
+      return answer.result;
+    },
+  };
+}

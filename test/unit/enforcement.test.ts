@@ -4,7 +4,7 @@ import type { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { EnvelopeClientTransport } from '../../src/transport/client-transport';
 import { ERROR_META_KEY, RpcCode } from '../../src/shared/errors';
-import { readAudit, verifyChain } from '../../src/store/audit';
+import { openEntry, readAudit, verifyChain } from '../../src/store/audit';
 import { writeSettings } from '../../src/server/settings';
 import { startHarness, swappableEndpoint, TEST_ORIGIN, type Harness } from './support/server-fixture';
 
@@ -189,16 +189,82 @@ describe('limits that count', () => {
     expect(errorOf(await one.callTool({ name: 'echo', arguments: { text: 'second' } }))).toMatchObject({ details: { rule: 'concurrency.agent', limit: 1 } });
 
     await writeSettings(h.ctx.db, { globalConcurrentCalls: 1 });
+    // An agent that may not wait is refused at once by the sandbox-wide limit.
+    await h.agent('impatient', 'FullyTrusted', { version: 1, limits: { queueWaitMs: 0 } });
+    const impatient = await h.connect({ agent: 'impatient' });
+    expect(errorOf(await impatient.callTool({ name: 'echo', arguments: { text: 'x' } }))).toMatchObject({ code: 'policy-denied', details: { rule: 'concurrency.global', limit: 1 } });
+    // One that may wait is served as soon as the running call ends.
     const other = await h.connect({ agent: 'other' });
-    expect(errorOf(await other.callTool({ name: 'echo', arguments: { text: 'x' } }))).toMatchObject({ details: { rule: 'concurrency.global', limit: 1 } });
+    const waiting = other.callTool({ name: 'echo', arguments: { text: 'x' } });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(h.ctx.counters.globalLoad()).toEqual({ running: 1, queued: 1 });
     gates.shift()!();
     await first;
+    await new Promise((r) => setTimeout(r, 5));
+    gates.shift()!();
+    expect((await waiting).isError).toBeFalsy();
     h.executor.next = null;
     expect((await other.callTool({ name: 'echo', arguments: { text: 'x' } })).isError).toBeFalsy();
+  });
+
+  it('lets a burst wait in a fair queue, and refuses as busy with retryAfterMs only when the wait runs out', async () => {
+    const h = await startHarness();
+    await writeSettings(h.ctx.db, { globalConcurrentCalls: 16 });
+    // Twenty simultaneous calls from five agents over a sandbox-wide limit of 16: all served.
+    const gates: (() => void)[] = [];
+    h.executor.next = (r) => new Promise((resolve) => gates.push(() => resolve({ ok: true, output: r.tool, durationMs: 1, memoryBytes: 0 })));
+    const clients = await Promise.all(['a1', 'a2', 'a3', 'a4', 'a5'].map(async (id) => {
+      await h.agent(id, 'FullyTrusted', { version: 1, limits: { queueWaitMs: 5_000 } });
+      return h.connect({ agent: id });
+    }));
+    const calls = clients.flatMap((c) => Array.from({ length: 4 }, () => c.callTool({ name: 'echo', arguments: { text: 'burst' } })));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(h.ctx.counters.globalLoad()).toEqual({ running: 16, queued: 4 });
+    while (gates.length || h.ctx.counters.globalLoad().running) {
+      gates.shift()?.();
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    const results = await Promise.all(calls);
+    expect(results.filter((r) => r.isError)).toEqual([]);
+
+    // Over the limit for longer than the agent's queueWaitMs: refused as busy, with a hint.
+    await writeSettings(h.ctx.db, { globalConcurrentCalls: 1 });
+    const hold = clients[0]!.callTool({ name: 'echo', arguments: { text: 'hold' } });
+    await h.agent('brief', 'FullyTrusted', { version: 1, limits: { queueWaitMs: 30 } });
+    const brief = await h.connect({ agent: 'brief' });
+    await new Promise((r) => setTimeout(r, 20));
+    const refused = await brief.callTool({ name: 'echo', arguments: { text: 'x' } });
+    expect(errorOf(refused)).toMatchObject({ code: 'busy', details: { rule: 'concurrency.global', limit: 1, waitedMs: 30, retryAfterMs: expect.any(Number) } });
+    expect(h.ctx.counters.globalLoad()).toEqual({ running: 1, queued: 0 });
+    expect(h.ctx.counters.activeCalls('brief')).toBe(0);
+    gates.shift()!();
+    await hold;
   });
 });
 
 describe('sensitive data', () => {
+  it('masks a secret from the arguments wherever the tool echoes it: output, logs, errors, capability requests', async () => {
+    const h = await startHarness();
+    await h.agent('u', 'Limited', ECHO_ONLY({ data: { encryptionRequired: false } }));
+    const secret = 'Tr0ub4dor&3-horse';
+    h.executor.next = async (_r, capabilities) => {
+      await capabilities?.({ id: 1, fn: 'log', args: { level: 'info', message: `saw ${secret}` } });
+      await capabilities?.({ id: 2, fn: 'read-file', args: { path: `./workspace/${secret}` } });
+      return { ok: true, output: `the value was ${secret}; card 4111 1111 1111 1111; key AKIAIOSFODNN7EXAMPLE`, durationMs: 1, memoryBytes: 0 };
+    };
+    const u = await h.connect({ agent: 'u' });
+    const result = await u.callTool({ name: 'echo', arguments: { text: `my password is ${secret}` } });
+    const text = (result.content as { text: string }[])[0]!.text;
+    for (const leaked of [secret, '4111 1111 1111 1111', 'AKIAIOSFODNN7EXAMPLE']) expect(text).not.toContain(leaked);
+    const stored = JSON.stringify(await readAudit(h.ctx.db));
+    for (const leaked of [secret, '4111 1111 1111 1111', 'AKIAIOSFODNN7EXAMPLE']) expect(stored).not.toContain(leaked);
+    expect(result._meta!['mcp-sandbox/sensitive']).toMatchObject({ matchedPatterns: expect.arrayContaining(['password', 'card-number', 'credential:aws-access-key']) });
+
+    h.executor.next = () => ({ ok: false, error: { code: 'tool-error', message: `could not use ${secret}` }, durationMs: 1, memoryBytes: 0 });
+    await u.callTool({ name: 'echo', arguments: { text: `password: ${secret}` } });
+    expect(JSON.stringify(await readAudit(h.ctx.db))).not.toContain(secret);
+  });
+
   it('redacts matches in the audit log and flags the call; redacts for the agent where the level requires it', async () => {
     const h = await startHarness();
     await h.agent('u', 'Untrusted', ECHO_ONLY());
@@ -208,7 +274,9 @@ describe('sensitive data', () => {
     expect(result._meta!['mcp-sandbox/sensitive']).toMatchObject({ matchedPatterns: ['password'], redactedForAgent: true });
     const audit = await readAudit(h.ctx.db);
     expect(JSON.stringify(audit)).not.toContain('hunter2');
-    expect(audit.at(-1)!.details).toMatchObject({ sensitive: { matchedPatterns: ['password'] } });
+    // Untrusted requires encryption at rest: the result's details are sealed, and open to the admin.
+    expect(audit.at(-1)!.sealed).toEqual(['details']);
+    expect((await openEntry(audit.at(-1)!, h.ctx.sealer)).details).toMatchObject({ sensitive: { matchedPatterns: ['password'] } });
 
     // Trusted agents get their own data back unredacted; the audit log still hides it.
     await h.agent('t', 'Trusted', { version: 1, tools: { allowed: ['echo'] } });

@@ -10,7 +10,7 @@ describe('store migrations', () => {
   it('creates every store and index at the current version', async () => {
     const db = await openStore(freshDbName());
     expect(db.version).toBe(DB_VERSION);
-    expect([...db.objectStoreNames].sort()).toEqual(['agents', 'audit', 'folders', 'hosts', 'pending', 'sessions', 'settings', 'toolFiles', 'tools', 'workspace']);
+    expect([...db.objectStoreNames].sort()).toEqual(['agents', 'audit', 'folders', 'hosts', 'keys', 'pending', 'sessions', 'settings', 'toolFiles', 'tools', 'workspace']);
     expect([...db.transaction('audit').store.indexNames].sort()).toEqual(['by-agent', 'by-agent-ts', 'by-call', 'by-session']);
     db.close();
   });
@@ -27,6 +27,22 @@ describe('store migrations', () => {
     expect(await current.get('sessions', 'old-session')).toMatchObject({ callCount: 3 });
     expect(await current.getAllFromIndex('audit', 'by-agent', 'a')).toHaveLength(1);
     await current.put('hosts', { clientId: 'c', announcedAt: 1 });
+    current.close();
+  });
+
+  it('adds the sealing keys store at version 7 and keeps the workspace and audit of version 6', async () => {
+    const name = freshDbName();
+    const v6 = await openStore(name, 6);
+    expect([...v6.objectStoreNames]).not.toContain('keys');
+    await v6.put('workspace', { path: './workspace/a.txt', contents: 'kept', size: 4, modifiedMs: 1 });
+    const entry = { seq: 1, ts: 1, event: 'admin', sessionId: null, agentId: null, callId: null, tool: null, args: null, outcome: 'info', durationMs: null, memoryBytes: null, error: null, details: null, prevHash: GENESIS_HASH, hash: 'h' } as const;
+    await v6.put('audit', entry);
+    v6.close();
+    const current = await openStore(name);
+    expect(current.version).toBe(7);
+    expect(await current.get('workspace', './workspace/a.txt')).toMatchObject({ contents: 'kept' });
+    expect(await current.get('audit', 1)).toEqual(entry);
+    expect(await current.count('keys')).toBe(0);
     current.close();
   });
 

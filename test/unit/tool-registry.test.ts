@@ -49,6 +49,14 @@ describe('tool metadata validation', () => {
     expect(validateToolMetadata([]).ok).toBe(false);
   });
 
+  it('bounds a tool\'s own metadata before anything walks it (a hostile describe nesting its schema 100,000 deep)', () => {
+    let deep: Record<string, unknown> = { type: 'string' };
+    for (let i = 0; i < 100_000; i++) deep = { type: 'object', properties: { x: deep } };
+    const result = validateToolMetadata({ ...good, inputSchema: deep });
+    expect(result).toMatchObject({ ok: false, errors: [{ reason: expect.stringContaining('maxDepth') }] });
+    expect(parseToolMetadata(JSON.stringify({ ...good, inputSchema: { type: 'object', enum: Array.from({ length: 6000 }, (_, i) => i) } }))).toMatchObject({ ok: false, code: 'invalid-metadata' });
+  });
+
   it('tells junk JSON (describe-failed) from bad metadata (invalid-metadata)', () => {
     expect(parseToolMetadata('{not json')).toMatchObject({ ok: false, code: 'describe-failed' });
     expect(parseToolMetadata('{"name": 1}')).toMatchObject({ ok: false, code: 'invalid-metadata' });
@@ -184,7 +192,7 @@ describe('tool statistics from the audit log', () => {
     }
     entries.push(entry(100, 'call.rejected', 'echo', 'denied'));
     const [echo, idle] = statsFromAudit(entries, ['echo', 'idle']);
-    expect(echo).toEqual({ name: 'echo', invocations: 20, ok: 19, errors: 1, successRate: 0.95, meanMs: 10.5, p95Ms: 19, peakMemoryBytes: 20000, lastUsedAt: 390 });
-    expect(idle).toEqual({ name: 'idle', invocations: 0, ok: 0, errors: 0, successRate: null, meanMs: null, p95Ms: null, peakMemoryBytes: null, lastUsedAt: null });
+    expect(echo).toEqual({ name: 'echo', invocations: 20, ok: 19, errors: 1, denied: 0, successRate: 0.95, meanMs: 10.5, p95Ms: 19, peakMemoryBytes: 20000, lastUsedAt: 390 });
+    expect(idle).toEqual({ name: 'idle', invocations: 0, ok: 0, errors: 0, denied: 0, successRate: null, meanMs: null, p95Ms: null, peakMemoryBytes: null, lastUsedAt: null });
   });
 });

@@ -61,10 +61,14 @@ export class SandboxHost implements ToolImporter {
         return;
       }
       if (!isEnvelope(data) || data.kind !== 'execute' || !port) return;
-      void this.execute(data.request, relayCapabilities(port)).then((result) => {
-        port.postMessage({ kind: 'result', result } satisfies CallPortMessage);
-        port.close();
-      });
+      // Whatever happens here, the service worker gets an answer on the call's port at once
+      // rather than waiting out its deadline.
+      void this.execute(data.request, relayCapabilities(port))
+        .catch((error: unknown): ExecuteResult => ({ ok: false, error: { code: 'internal-error', message: `the sandbox host failed: ${(error as Error)?.message ?? String(error)}` }, durationMs: 0, memoryBytes: 0 }))
+        .then((result) => {
+          port.postMessage({ kind: 'result', result } satisfies CallPortMessage);
+          port.close();
+        });
     });
     container.startMessages();
     container.addEventListener('controllerchange', () => void this.announce());

@@ -87,7 +87,7 @@ describe('invalid policy documents name the field path and the reason', () => {
     'invalid-unknown-field.json': [
       {
         path: 'network.allowedDomain',
-        reason: 'is not a known field (known here: allowedDomains, blockedDomains, allowedPorts, httpsOnly, maxRequestKb, requestsPerMinute)',
+        reason: 'is not a known field (known here: allowedDomains, blockedDomains, blockPrivateNetworks, allowedPorts, httpsOnly, maxRequestKb, requestsPerMinute)',
       },
       {
         path: 'owner',

@@ -82,6 +82,10 @@ const cases: Record<string, Case> = {
     const p = only('network', { blockedDomains: ['bad.example'] });
     return { rule: 'network.domain-blocked', denied: () => fetchAt(p, 'https://bad.example/'), allowed: () => fetchAt(p, 'https://ok.example/') };
   })(),
+  'network.blockPrivateNetworks': (() => {
+    const p = only('network', { blockPrivateNetworks: true });
+    return { rule: 'network.private-address', denied: () => fetchAt(p, 'https://10.0.0.1/'), allowed: () => fetchAt(p, 'https://8.8.8.8/') };
+  })(),
   'network.allowedPorts': (() => {
     const p = only('network', { allowedPorts: [443] });
     return { rule: 'network.port', denied: () => fetchAt(p, 'https://x.example:8443/'), allowed: () => fetchAt(p, 'https://x.example/') };
@@ -157,7 +161,10 @@ const cases: Record<string, Case> = {
 };
 
 // Carried for other layers (the store encrypts, the audit log records); no decision here.
-const NOT_DECIDED_HERE = ['data.encryptionRequired', 'data.auditAllAccess'];
+// Enforced by the server, each with its own tests: encryption at rest (test/unit/sealing.test.ts),
+// per-read audit entries and the fair queue's wait (test/unit/capabilities.test.ts,
+// test/unit/call-faults.test.ts).
+const NOT_DECIDED_HERE = ['data.encryptionRequired', 'data.auditAllAccess', 'limits.queueWaitMs'];
 
 describe('every permission has a test proving its denial', () => {
   test.each(Object.entries(cases))('%s denies', (_field, c) => {

@@ -62,7 +62,7 @@ describe('trust level templates', () => {
 describe('resolvePolicy', () => {
   test('a refinement may widen and narrow; fields it leaves out come from the template', () => {
     const p = resolvePolicy('Limited', { version: 1, limits: { memoryMb: 1024 }, session: { maxCalls: 5 } });
-    expect(p.limits).toEqual({ memoryMb: 1024, cpuSeconds: 60, concurrentCalls: 3 });
+    expect(p.limits).toEqual({ memoryMb: 1024, cpuSeconds: 60, concurrentCalls: 3, queueWaitMs: 2_000 });
     expect(p.session.maxCalls).toBe(5);
     expect(p.session.callsPerMinute).toBe(20);
   });

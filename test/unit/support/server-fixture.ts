@@ -1,13 +1,10 @@
 import 'fake-indexeddb/auto';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { CfWorkerJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/cfworker';
-import { AuditLog } from '../../../src/store/audit';
 import { DbHandle } from '../../../src/store/db';
-import { DEFAULT_CONFIG, type CapabilityHandler, type Executor, type ServerContext } from '../../../src/server/context';
-import { ToolRegistry, type ToolManifestEntry, type ToolManifest } from '../../../src/server/registry';
-import { SessionStore } from '../../../src/server/sessions';
-import { AgentDirectory } from '../../../src/server/agents';
-import { CallCounters } from '../../../src/server/counters';
+import type { CapabilityHandler, Executor, ServerContext } from '../../../src/server/context';
+import { createServerContext } from '../../../src/server/create-context';
+import type { ToolManifestEntry, ToolManifest } from '../../../src/server/registry';
 import type { TrustLevel } from '../../../src/policy';
 import { createSessionOpener } from '../../../src/server/session-opener';
 import { SessionRouter } from '../../../src/transport/session-router';
@@ -84,18 +81,7 @@ export const TEST_ORIGIN = 'http://sandbox.test';
  */
 export async function startHarness(dbName = freshDbName(), executor = new ScriptedExecutor(), seed = true, clock: () => number = Date.now): Promise<Harness> {
   const db = new DbHandle(dbName);
-  const ctx: ServerContext = {
-    db,
-    audit: new AuditLog(db, clock),
-    registry: new ToolRegistry(db),
-    sessions: new SessionStore(db),
-    agents: new AgentDirectory(db, clock),
-    counters: new CallCounters(db),
-    executor,
-    config: DEFAULT_CONFIG,
-    clock,
-    incarnation: crypto.randomUUID(),
-  };
+  const ctx: ServerContext = createServerContext({ db, executor, clock });
   if (seed) await ctx.registry.seed(MANIFEST, { fixtures: false, now: Date.now() });
   const router = new SessionRouter(createSessionOpener(ctx));
   const link = createInMemoryLink(router, { origin: TEST_ORIGIN, via: 'direct' });

@@ -1,0 +1,32 @@
+import { AuditLog } from '../store/audit';
+import type { DbHandle } from '../store/db';
+import { Sealer } from '../store/sealing';
+import { AgentDirectory } from './agents';
+import { DEFAULT_CONFIG, type Executor, type ServerConfig, type ServerContext } from './context';
+import { CallCounters } from './counters';
+import { ToolRegistry } from './registry';
+import { SessionStore } from './sessions';
+
+/**
+ * The server's context, wired one way for the service worker and for the tests (which pass an
+ * in-memory executor and, for time rules, a fake clock). Called once per service-worker wake.
+ */
+export function createServerContext(options: { db: DbHandle; executor: Executor; clock?: () => number; config?: ServerConfig }): ServerContext {
+  const { db, executor } = options;
+  const clock = options.clock ?? Date.now;
+  // One key for this lifetime's audit entries and workspace files (encryptionRequired).
+  const sealer = new Sealer(db);
+  return {
+    db,
+    sealer,
+    audit: new AuditLog(db, clock, sealer),
+    registry: new ToolRegistry(db),
+    sessions: new SessionStore(db),
+    agents: new AgentDirectory(db, clock),
+    counters: new CallCounters(db),
+    executor,
+    config: options.config ?? DEFAULT_CONFIG,
+    clock,
+    incarnation: crypto.randomUUID(),
+  };
+}

@@ -1,0 +1,163 @@
+import { describe, expect, it } from 'vitest';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { CHANNEL, WIRE_VERSION } from '../../src/shared/wire';
+import { ERROR_META_KEY } from '../../src/shared/errors';
+import { readAudit, verifyChain, type AuditDraft, type AuditSideEffect } from '../../src/store/audit';
+import { writeSettings } from '../../src/server/settings';
+import { manifestTool, startHarness, type Harness } from './support/server-fixture';
+
+// Issue: a call whose handling threw after admission kept its concurrency slots for ever, and
+// a handful of such calls locked every agent out. These tests break the call path at each
+// step and check that nothing a call took is kept, and that every agent is served next.
+
+const errorOf = (r: { _meta?: Record<string, unknown> }) => r._meta?.[ERROR_META_KEY] as { code: string; message: string; details?: Record<string, unknown> } | undefined;
+
+/** A harness with an `open` tool that accepts any object (so deep arguments pass validation). */
+async function harness(): Promise<Harness> {
+  const h = await startHarness();
+  await h.ctx.registry.seed({ version: 1, tools: [manifestTool('echo'), manifestTool('writer', { permissions: ['files:write'] }), manifestTool('open', { inputSchema: { type: 'object' } })] }, { fixtures: false, now: Date.now() });
+  // One running call at a time for the whole sandbox: a leaked slot blocks every agent.
+  await writeSettings(h.ctx.db, { globalConcurrentCalls: 1 });
+  return h;
+}
+
+/** Nothing held: no running or queued call, no agent slot, no open write-ahead record. */
+async function expectNothingHeld(h: Harness, agents: string[], pending = 0): Promise<void> {
+  expect(h.ctx.counters.globalLoad()).toEqual({ running: 0, queued: 0 });
+  for (const a of agents) expect(h.ctx.counters.activeCalls(a)).toBe(0);
+  expect(await (await h.ctx.db.get()).count('pending')).toBe(pending);
+}
+
+async function expectServed(clients: Client[]): Promise<void> {
+  for (const c of clients) {
+    const r = await c.callTool({ name: 'echo', arguments: { text: 'next' } });
+    expect(errorOf(r)).toBeUndefined();
+    expect(r.content).toEqual([{ type: 'text', text: expect.stringContaining('next') }]);
+  }
+}
+
+/** Makes the `n`th audit append of `event` (0-based, counted from now) throw once. */
+function failAppend(h: Harness, event: string, n = 0): void {
+  const real = h.ctx.audit.append.bind(h.ctx.audit);
+  let seen = 0;
+  h.ctx.audit.append = (draft: AuditDraft, effect?: AuditSideEffect) => {
+    if (draft.event === event && seen++ === n) return Promise.reject(new Error(`injected failure writing ${event}`));
+    return real(draft, effect);
+  };
+}
+
+function deepValue(depth: number): unknown {
+  let v: unknown = 'bottom';
+  for (let i = 0; i < depth; i++) v = i % 2 ? [v] : { d: v };
+  return v;
+}
+
+describe('a failed call keeps nothing it took', () => {
+  it('refuses arguments nested 100,000 deep as invalid-arguments naming the bound, and serves every agent next', async () => {
+    const h = await harness();
+    const a = await h.connect({ agent: 'a' });
+    const b = await h.connect({ agent: 'b' });
+    const session = (a as unknown as { transport: { sessionId: string } }).transport.sessionId;
+    // As JSON text: structured clone of such a value would overflow the sender's stack first.
+    const text = `{"jsonrpc":"2.0","id":99,"method":"tools/call","params":{"name":"open","arguments":{"x":${'['.repeat(100_000)}1${']'.repeat(100_000)}}}}`;
+    const replies: { message: { id?: unknown; result?: { _meta?: Record<string, unknown>; isError?: boolean }; error?: unknown } }[] = [];
+    const off = h.link.subscribe((d) => (d as { session?: string }).session === session && replies.push(d as (typeof replies)[number]));
+    for (let i = 0; i < 5; i++) await h.link.raw({ channel: CHANNEL, v: WIRE_VERSION, kind: 'mcp', session, message: text });
+    await new Promise((r) => setTimeout(r, 10));
+    off();
+    expect(replies).toHaveLength(5);
+    for (const r of replies) {
+      expect(r.message.error).toBeUndefined();
+      expect(r.message.result?.isError).toBe(true);
+      expect(errorOf(r.message.result!)).toMatchObject({ code: 'invalid-arguments', details: { limit: 'maxDepth', max: 32 } });
+    }
+    const refused = (await readAudit(h.ctx.db)).filter((e) => e.event === 'call.rejected');
+    expect(refused).toHaveLength(5);
+    expect(refused[0]!.error).toMatchObject({ code: 'invalid-arguments' });
+    await expectNothingHeld(h, ['a', 'b']);
+    await expectServed([a, b]);
+    expect((await verifyChain(await readAudit(h.ctx.db))).ok).toBe(true);
+  });
+
+  it('refuses arguments with too many members, too many characters, or values JSON cannot carry', async () => {
+    const h = await harness();
+    const a = await h.connect({ agent: 'a' });
+    const wide = Object.fromEntries(Array.from({ length: 20_001 }, (_, i) => [`k${i}`, i]));
+    expect(errorOf(await a.callTool({ name: 'open', arguments: wide }))).toMatchObject({ code: 'invalid-arguments', details: { limit: 'maxNodes', max: 20_000 } });
+    expect(errorOf(await a.callTool({ name: 'open', arguments: { s: 'x'.repeat(1024 * 1024 + 1) } }))).toMatchObject({ code: 'invalid-arguments', details: { limit: 'maxChars' } });
+    // 32 levels are fine; the 33rd is named.
+    expect(errorOf(await a.callTool({ name: 'open', arguments: { v: deepValue(30) as object } }))).toBeUndefined();
+    expect(errorOf(await a.callTool({ name: 'open', arguments: { v: deepValue(32) as object } }))).toMatchObject({ details: { limit: 'maxDepth', observed: 33 } });
+    await expectNothingHeld(h, ['a']);
+  });
+
+  const steps: { step: string; inject: (h: Harness) => void; code: string | null; pending?: number }[] = [
+    { step: 'the request entry cannot be written', inject: (h) => failAppend(h, 'call.request'), code: 'audit-unavailable' },
+    {
+      step: 'the executor throws',
+      inject: (h) => {
+        h.executor.next = () => {
+          h.executor.next = null;
+          throw new Error('injected executor failure');
+        };
+      },
+      code: 'internal-error',
+    },
+    {
+      step: 'the tool answers something that is not text',
+      inject: (h) => {
+        h.executor.next = () => {
+          h.executor.next = null;
+          return { ok: true, output: { toString: () => { throw new Error('hostile output'); } } as unknown as string, durationMs: 1, memoryBytes: 0 };
+        };
+      },
+      code: 'internal-error',
+    },
+    {
+      step: 'a capability use cannot be recorded',
+      inject: (h) => {
+        failAppend(h, 'call.capability');
+        h.executor.next = async (_req, capabilities) => {
+          h.executor.next = null;
+          const reply = await capabilities!({ id: 1, fn: 'write-file', args: { path: './workspace/a.txt', contents: 'x' } });
+          return reply.ok ? { ok: true, output: 'wrote', durationMs: 1, memoryBytes: 0 } : { ok: false, error: { code: 'tool-error', message: reply.error }, durationMs: 1, memoryBytes: 0 };
+        };
+      },
+      code: 'tool-error',
+    },
+    // The agent gets a JSON-RPC error; the open write-ahead record is closed on the next wake.
+    { step: 'the result entry cannot be written', inject: (h) => failAppend(h, 'call.result'), code: null, pending: 1 },
+    { step: 'the agent counters cannot be loaded', inject: (h) => (h.ctx.counters.load = () => Promise.reject(new Error('injected load failure'))), code: null },
+  ];
+
+  for (const { step, inject, code, pending } of steps) {
+    it(`releases everything when ${step}`, async () => {
+      const h = await harness();
+      const a = await h.connect({ agent: 'a' });
+      const b = await h.connect({ agent: 'b' });
+      const realLoad = h.ctx.counters.load.bind(h.ctx.counters);
+      inject(h);
+      const outcome = await a.callTool({ name: 'writer', arguments: { text: 'first' } }).then(
+        (r) => ({ code: errorOf(r)?.code ?? 'ok' }),
+        (e: { code?: number }) => ({ rpc: e.code }),
+      );
+      if (code === null) expect(outcome).toHaveProperty('rpc');
+      else expect(outcome).toEqual({ code });
+      h.ctx.counters.load = realLoad;
+      await expectNothingHeld(h, ['a', 'b'], pending ?? 0);
+      await expectServed([a, b, a]);
+      expect((await verifyChain(await readAudit(h.ctx.db))).ok).toBe(true);
+    });
+  }
+
+  it('records a failure of its own after the request as the call\'s result, never leaving it pending', async () => {
+    const h = await harness();
+    const a = await h.connect({ agent: 'a' });
+    h.executor.next = () => {
+      throw new Error('injected');
+    };
+    await a.callTool({ name: 'echo', arguments: { text: 'x' } });
+    const [request, result] = (await readAudit(h.ctx.db)).filter((e) => e.event === 'call.request' || e.event === 'call.result');
+    expect(result).toMatchObject({ event: 'call.result', outcome: 'error', callId: request!.callId, error: { code: 'internal-error' } });
+  });
+});
