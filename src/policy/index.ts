@@ -91,7 +91,7 @@ export {
 export { decideFile } from './files';
 export { normalisePath, type NormalPath } from './paths';
 export { matchesPathPattern } from './glob';
-export { checkRate, RATE_WINDOW_MS, type RateCheck } from './rate';
+export { checkRate, RATE_WINDOW_MS, RateWindow, type RateCheck } from './rate';
 export { isQuietTime, msUntilQuietEnds } from './quiet-hours';
 export {
   findSensitive,

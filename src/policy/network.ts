@@ -9,7 +9,7 @@ import { ANY } from './types';
 import { ALLOW, deny, invalidClock, type Decision } from './decision';
 import { privateDestination } from './addresses';
 import { findDomain, findPrivateExemption } from './domains';
-import { checkRate, retryHint } from './rate';
+import { checkRate, retryHint, type RateWindow } from './rate';
 import { parseUrl, type ParsedUrl } from './url';
 
 // fetch refuses these itself; naming them here gives the agent a rule instead of a crash.
@@ -20,7 +20,7 @@ const KIB = 1024;
 export function decideNetwork(
   policy: EffectivePolicy,
   req: NetworkRequest,
-  recentRequestTimes: readonly number[],
+  recentRequestTimes: readonly number[] | RateWindow,
   now: number,
 ): Decision {
   const clock = invalidClock(now);
@@ -138,7 +138,7 @@ function checkSize(policy: EffectivePolicy, bodyBytes: number): Decision | null 
   });
 }
 
-function checkRequestRate(policy: EffectivePolicy, times: readonly number[], now: number): Decision | null {
+function checkRequestRate(policy: EffectivePolicy, times: readonly number[] | RateWindow, now: number): Decision | null {
   const limit = policy.network.requestsPerMinute;
   const rate = checkRate(times, limit, now);
   if (rate.allowed) return null;

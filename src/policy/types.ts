@@ -1,5 +1,8 @@
+import type { RateWindow } from './rate';
+
 // The policy model's shapes. Plain data only: every value here survives JSON and
-// structured clone, so a policy can be stored, exported and posted between contexts.
+// structured clone, so a policy can be stored, exported and posted between contexts (the
+// call state the server passes in may carry its `RateWindow`s instead of arrays).
 
 /** The four trust levels; each names a template (see `templates.ts`). */
 export type TrustLevel = 'Untrusted' | 'Limited' | 'Trusted' | 'FullyTrusted';
@@ -126,8 +129,11 @@ export interface ToolCall {
 
 /** What the caller knows about this agent and the sandbox when a call arrives. */
 export interface CallState {
-  /** Epoch ms of this agent's past granted calls, any order. Older than a minute is ignored. */
-  readonly recentCallTimes: readonly number[];
+  /**
+   * Epoch ms of this agent's past granted calls, any order (or the server's ascending
+   * `RateWindow` of them, checked in O(log n)). Older than a minute is ignored.
+   */
+  readonly recentCallTimes: readonly number[] | RateWindow;
   readonly sessionCallCount: number;
   readonly sessionStartedAt: number;
   readonly sessionLastActivityAt: number;

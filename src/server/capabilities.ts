@@ -183,7 +183,7 @@ async function httpFetch(ctx: ServerContext, call: CallContext, id: number, requ
   const now = ctx.clock();
   await ctx.counters.load(call.agent.id, now);
   // Decide and count in one synchronous step, as for calls.
-  const decision = decideNetwork(call.policy, { url, method, bodyBytes }, ctx.counters.requestTimes(call.agent.id, now), now);
+  const decision = decideNetwork(call.policy, { url, method, bodyBytes }, ctx.counters.requestTimes(call.agent.id), now);
   if (decision.allow) ctx.counters.countRequest(call.agent.id, now);
   await record('http-fetch', { url, method, bytes: bodyBytes }, decision);
   if (!decision.allow) return { id, ok: false, error: refusal(decision) };

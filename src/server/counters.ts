@@ -1,10 +1,10 @@
-import { RATE_WINDOW_MS, type Decision, type Denial } from '../policy';
+import { RATE_WINDOW_MS, RateWindow, type Decision, type Denial } from '../policy';
 import type { DbHandle } from '../store/db';
 import { FairQueue, type Slot } from './fair-queue';
 
 /** What the counters know at the moment a call is decided. */
 export interface CounterState {
-  recentCallTimes: number[];
+  recentCallTimes: RateWindow;
   sessionCallCount: number;
   /** This agent's calls running or waiting for a global slot. */
   agentActiveCalls: number;
@@ -42,9 +42,9 @@ export type Admission =
  * the call ended on (see `holding`).
  */
 export class CallCounters {
-  private readonly recent = new Map<string, number[]>();
+  private readonly recent = new Map<string, RateWindow>();
   /** Each agent's granted HTTP requests (by its tools) in the last minute. */
-  private readonly requests = new Map<string, number[]>();
+  private readonly requests = new Map<string, RateWindow>();
   private readonly loading = new Map<string, Promise<void>>();
   private readonly sessionCalls = new Map<string, number>();
   private readonly active = new Map<string, number>();
@@ -64,8 +64,8 @@ export class CallCounters {
         const range = IDBKeyRange.bound([agentId, now - RATE_WINDOW_MS], [agentId, Infinity]);
         const entries = await db.getAllFromIndex('audit', 'by-agent-ts', range);
         if (this.recent.has(agentId)) return;
-        this.recent.set(agentId, entries.filter((e) => e.event === 'call.request').map((e) => e.ts));
-        this.requests.set(agentId, entries.filter((e) => e.event === 'call.capability' && e.outcome === 'ok' && e.details?.['fn'] === 'http-fetch').map((e) => e.ts));
+        this.recent.set(agentId, new RateWindow(entries.filter((e) => e.event === 'call.request').map((e) => e.ts)));
+        this.requests.set(agentId, new RateWindow(entries.filter((e) => e.event === 'call.capability' && e.outcome === 'ok' && e.details?.['fn'] === 'http-fetch').map((e) => e.ts)));
       })().finally(() => this.loading.delete(agentId));
       this.loading.set(agentId, p);
     }
@@ -79,7 +79,7 @@ export class CallCounters {
    */
   async admit(request: AdmitRequest): Promise<Admission> {
     const { agentId, sessionId, storedSessionCalls, now, globalLimit } = request;
-    const times = this.window(this.recent, agentId, now);
+    const times = this.window(this.recent, agentId);
     const decision = request.decide({
       recentCallTimes: times,
       sessionCallCount: this.sessionCount(sessionId, storedSessionCalls),
@@ -95,8 +95,7 @@ export class CallCounters {
     this.active.set(agentId, (this.active.get(agentId) ?? 0) + 1);
     const slot = this.global.tryAcquire(globalLimit) ?? (await this.global.wait(agentId, globalLimit, request.waitMs));
     if (slot === null) {
-      const i = times.lastIndexOf(now);
-      if (i !== -1) times.splice(i, 1);
+      times.remove(now);
       if (previousSessionCount === undefined) this.sessionCalls.delete(sessionId);
       else this.sessionCalls.set(sessionId, previousSessionCount);
       this.active.set(agentId, Math.max(0, (this.active.get(agentId) ?? 1) - 1));
@@ -124,22 +123,19 @@ export class CallCounters {
   }
 
   /** This agent's granted HTTP requests in the last minute (call `load` first). */
-  requestTimes(agentId: string, now: number): number[] {
-    return this.window(this.requests, agentId, now);
+  requestTimes(agentId: string): RateWindow {
+    return this.window(this.requests, agentId);
   }
 
-  /** The times of `map[agentId]` still inside the rate window (older ones dropped). */
-  private window(map: Map<string, number[]>, agentId: string, now: number): number[] {
-    const times = (map.get(agentId) ?? []).filter((t) => t > now - RATE_WINDOW_MS);
-    map.set(agentId, times);
+  private window(map: Map<string, RateWindow>, agentId: string): RateWindow {
+    let times = map.get(agentId);
+    if (!times) map.set(agentId, (times = new RateWindow()));
     return times;
   }
 
   /** Counts a granted HTTP request; synchronously after the decision that allowed it. */
   countRequest(agentId: string, now: number): void {
-    const times = this.requests.get(agentId);
-    if (times) times.push(now);
-    else this.requests.set(agentId, [now]);
+    this.window(this.requests, agentId).push(now);
   }
 
   /** The session's call count: what this lifetime counted, or what was stored, whichever is ahead. */
@@ -152,6 +148,6 @@ export class CallCounters {
   }
 
   lastMinute(agentId: string, now: number): number {
-    return (this.recent.get(agentId) ?? []).filter((t) => t > now - RATE_WINDOW_MS).length;
+    return this.recent.get(agentId)?.count(now) ?? 0;
   }
 }

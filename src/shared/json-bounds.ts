@@ -18,7 +18,7 @@ export interface JsonBounds {
 }
 
 /** What a tool call's arguments may be (the error names the bound passed). */
-export const ARGUMENT_BOUNDS: JsonBounds = { maxDepth: 32, maxNodes: 20_000, maxChars: 1024 * 1024 };
+export const ARGUMENT_BOUNDS: JsonBounds = { maxDepth: 32, maxNodes: 20_000, maxChars: 2 * 1024 * 1024 };
 
 export interface BoundExceeded {
   /** The bound passed, or `json` for a value JSON cannot carry (BigInt, Date, Map, function…). */

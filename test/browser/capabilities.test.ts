@@ -143,7 +143,7 @@ describe('the seed\'s file tools under the trust-level templates', () => {
         const c = (window as unknown as { agents: Record<string, { listTools(): Promise<{ tools: { name: string }[] }> }> }).agents[agent]!;
         return (await c.listTools()).tools.map((t) => t.name).sort();
       }, agent);
-    expect(await tools('limited')).toEqual(['json_query', 'list_directory', 'read_file', 'text_stats', 'write_file']);
+    expect(await tools('limited')).toEqual(['execute_code', 'json_query', 'list_directory', 'read_file', 'text_stats', 'write_file']);
     expect(await tools('untrusted')).toEqual(['json_query', 'list_directory', 'read_file', 'text_stats']);
 
     const wrote = await callTool(page, 'limited', 'write_file', { path: './workspace/limited.txt', contents: 'from a Limited agent' });
@@ -155,7 +155,13 @@ describe('the seed\'s file tools under the trust-level templates', () => {
     // Untrusted: ./sandbox/* only, and write_file is not among its tools.
     const denied = await callTool(page, 'untrusted', 'read_file', { path: './workspace/limited.txt' });
     expect(denied.isError).toBe(true);
-    expect(denied.content[0]!.text).toContain('(file.pattern)');
+    expect(denied._meta!['mcp-sandbox/error']).toMatchObject({ code: 'policy-denied', details: { rule: 'file.pattern', capability: 'read-file' } });
+    // A capability denied inside the tool reaches the agent as a denial, with its facts.
+    const escape = await callTool(page, 'untrusted', 'read_file', { path: '../etc/passwd' });
+    expect(escape.isError).toBe(true);
+    expect(escape._meta!['mcp-sandbox/error']).toMatchObject({ code: 'policy-denied', details: { rule: 'file.path-escape', capability: 'read-file' } });
+    const results = (await admin<{ event: string; outcome: string; tool: string; error: { code: string } | null }[]>(page, 'audit.list', { agentId: 'untrusted-files' })).filter((e) => e.event === 'call.result');
+    expect(results.at(-1)).toMatchObject({ outcome: 'denied', error: { code: 'policy-denied' } });
     const notAllowed = await callTool(page, 'untrusted', 'write_file', { path: './sandbox/x.txt', contents: 'x' });
     expect((notAllowed._meta!['mcp-sandbox/error'] as { details: { rule: string } }).details.rule).toBe('tool.not-allowed');
   });

@@ -75,6 +75,13 @@ describe('the admin UI', () => {
     expect(errors).toContain('tool — is not a known field');
     await shot('policy-errors');
 
+    // The live redaction preview follows the draft's patterns as it is typed.
+    await page.getByTestId('policy-text').fill('{"version": 1, "data": {"sensitivePatterns": ["password"]}}');
+    await page.getByTestId('redaction-sample').fill('my password is hunter2, card 4111 1111 1111 1111, hello world');
+    await expect.poll(() => text('redaction-result')).toContain('my password is [REDACTED], card [REDACTED], hello world');
+    await page.getByTestId('policy-text').fill('{"version": 1, "data": {"sensitivePatterns": []}}');
+    await expect.poll(() => text('redaction-result')).toContain('my password is hunter2, card [REDACTED]');
+
     await page.getByTestId('policy-text').fill('{"version": 1, "limits": {"memoryMb": 64}}');
     expect(await text('policy-preview')).toContain('512 MB → 64 MB');
     await page.getByTestId('policy-save').click();

@@ -84,7 +84,7 @@ describe('a failed call keeps nothing it took', () => {
     const a = await h.connect({ agent: 'a' });
     const wide = Object.fromEntries(Array.from({ length: 20_001 }, (_, i) => [`k${i}`, i]));
     expect(errorOf(await a.callTool({ name: 'open', arguments: wide }))).toMatchObject({ code: 'invalid-arguments', details: { limit: 'maxNodes', max: 20_000 } });
-    expect(errorOf(await a.callTool({ name: 'open', arguments: { s: 'x'.repeat(1024 * 1024 + 1) } }))).toMatchObject({ code: 'invalid-arguments', details: { limit: 'maxChars' } });
+    expect(errorOf(await a.callTool({ name: 'open', arguments: { s: 'x'.repeat(2 * 1024 * 1024 + 1) } }))).toMatchObject({ code: 'invalid-arguments', details: { limit: 'maxChars' } });
     // 32 levels are fine; the 33rd is named.
     expect(errorOf(await a.callTool({ name: 'open', arguments: { v: deepValue(30) as object } }))).toBeUndefined();
     expect(errorOf(await a.callTool({ name: 'open', arguments: { v: deepValue(32) as object } }))).toMatchObject({ details: { limit: 'maxDepth', observed: 33 } });

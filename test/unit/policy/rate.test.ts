@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { checkRate, RATE_WINDOW_MS } from '../../../src/policy';
+import { checkRate, RATE_WINDOW_MS, RateWindow } from '../../../src/policy';
 import { MINUTE, NOON, SECOND } from './fake-clock';
 
 describe('sliding one-minute window', () => {
@@ -36,5 +36,48 @@ describe('sliding one-minute window', () => {
   test('a corrupt (NaN) time counts against the agent', () => {
     expect(checkRate([Number.NaN], 1, NOON)).toEqual({ allowed: false, count: 1 });
     expect(checkRate([Number.NaN, NOON - SECOND], 2, NOON)).toEqual({ allowed: false, count: 2, retryAfterMs: MINUTE - SECOND });
+  });
+});
+
+describe('RateWindow: the server\'s ascending window gives checkRate\'s answers without scanning', () => {
+  test('same count and retryAfterMs as checkRate over a long random history, at every step', () => {
+    let seed = 42;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const window = new RateWindow();
+    const times: number[] = [];
+    let now = NOON;
+    for (let i = 0; i < 5000; i++) {
+      now += Math.floor(random() * 40);
+      const limit = 1 + Math.floor(random() * 200);
+      expect(window.check(limit, now)).toEqual(checkRate(times, limit, now));
+      if (random() < 0.9) {
+        window.push(now);
+        times.push(now);
+      }
+    }
+    expect(window.count(now)).toBe(checkRate(times, Infinity, now).count);
+  });
+
+  test('a time taken back no longer counts; a time out of order is placed in order', () => {
+    const w = new RateWindow([NOON - 3 * SECOND, NOON - SECOND]);
+    w.push(NOON - 2 * SECOND);
+    expect(w.check(3, NOON)).toEqual(checkRate([NOON - 3 * SECOND, NOON - 2 * SECOND, NOON - SECOND], 3, NOON));
+    w.remove(NOON - 2 * SECOND);
+    expect(w.count(NOON)).toBe(2);
+  });
+
+  test('a corrupt time counts against the agent and gives no retry time', () => {
+    const w = new RateWindow([Number.NaN]);
+    expect(w.check(1, NOON)).toEqual({ allowed: false, count: 1 });
+  });
+
+  test('drops what has left the window: a history of 100,000 calls holds only the last minute', () => {
+    const w = new RateWindow();
+    for (let i = 0; i < 100_000; i++) {
+      w.push(NOON + i * 10);
+      w.check(1_000_000, NOON + i * 10);
+    }
+    expect(w.count(NOON + 99_999 * 10)).toBe(6000);
+    expect((w as unknown as { times: number[] }).times.length).toBeLessThan(6000 * 2 + 1100);
   });
 });
