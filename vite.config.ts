@@ -12,6 +12,8 @@ const at = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const PRECACHE_VERSION = '__MCP_SANDBOX_PRECACHE_VERSION__';
 
 const FIXED_NAMES = new Set(['sw', 'tool-worker', 'client', 'admin']);
+/** Chunks of the tool worker that import others dynamically (src/sandbox/worker/). */
+const WORKER_CHUNKS = /(?:^|\/)(?:tool-runner|javascript-runner)[-.]/;
 
 /**
  * Writes precache.json: every file of the build (bundles and public/, tools included), so the
@@ -51,6 +53,27 @@ function precacheList(): Plugin {
   };
 }
 
+/**
+ * QuickJS's emscripten loader names its wasm with `new URL('emscripten-module.wasm',
+ * import.meta.url)`, which would make Vite emit a second copy of it. That line only runs when
+ * no `instantiateWasm` is given, and the tool worker always gives one (it may not fetch or
+ * compile: the host posts the compiled module, from tools/execute_code/quickjs.wasm). So the
+ * expression becomes a plain string here, and the worker's bundle refers to no wasm file.
+ */
+function quickjsWithoutWasmUrl(): Plugin {
+  const pattern = /\(new URL\("emscripten-module\.wasm",import\.meta\.url\)\)\.href/g;
+  return {
+    name: 'mcp-sandbox:quickjs-without-wasm-url',
+    enforce: 'pre',
+    transform(code, id) {
+      if (!id.includes('quickjs-wasmfile-release-sync') || !id.includes('emscripten-module')) return null;
+      const replaced = code.replace(pattern, '"emscripten-module.wasm"');
+      if (replaced === code) this.error('the QuickJS loader no longer names its wasm as expected: check vite.config.ts');
+      return { code: replaced, map: null };
+    },
+  };
+}
+
 export default defineConfig({
   root,
   base: '/',
@@ -61,6 +84,11 @@ export default defineConfig({
     target: 'es2022',
     sourcemap: true,
     emptyOutDir: true,
+    modulePreload: {
+      // Code that runs in tool workers has no document to add <link rel=modulepreload> to (Vite's
+      // preload helper would throw there): its dynamic imports load their own dependencies.
+      resolveDependencies: (_file, deps, { hostId, hostType }) => (hostType === 'js' && WORKER_CHUNKS.test(hostId) ? [] : deps),
+    },
     rollupOptions: {
       input: {
         main: at('./index.html'),
@@ -77,5 +105,5 @@ export default defineConfig({
       },
     },
   },
-  plugins: [precacheList()],
+  plugins: [quickjsWithoutWasmUrl(), precacheList()],
 });

@@ -9,6 +9,10 @@
 // then instantiates each result in Node, validates its `describe` metadata and writes
 // public/tools/manifest.json. Unchanged tools are reused (input hash in
 // node_modules/.cache); any failure exits non-zero.
+//
+// Built-in tools (`builtins` in the manifest; today execute_code) are not components: their
+// metadata comes from src/shared/<name>.json and their runtime files (QuickJS's wasm) are
+// copied from node_modules; the sandbox host runs them itself.
 
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
@@ -73,6 +77,10 @@ const METADATA_KEYS = new Set([
   "name", "description", "version", "author", "tags", "categories",
   "inputSchema", "permissions", "limits", "resource",
 ]);
+/** Built-in tools: their metadata file (beside the code that reads it) and the runtime files copied from packages. */
+const BUILTINS = [{ name: "execute_code", spec: join(ROOT, "src", "shared", "execute-code.json") }];
+/** Built-ins may also declare what their structured output looks like. */
+const BUILTIN_METADATA_KEYS = new Set([...METADATA_KEYS, "outputSchema"]);
 
 class BuildError extends Error {}
 
@@ -99,7 +107,7 @@ async function buildAll(options) {
   const nextCache = {};
 
   await mkdir(OUT_DIR, { recursive: true });
-  await removeStaleOutputs(tools);
+  await removeStaleOutputs([...tools, ...BUILTINS]);
 
   const entries = [];
   for (const tool of tools) {
@@ -152,12 +160,50 @@ async function buildAll(options) {
     );
   }
 
-  const manifest = { version: 1, tools: entries };
+  const builtins = [];
+  for (const builtin of BUILTINS) {
+    const entry = await buildBuiltin(builtin);
+    builtins.push(entry);
+    log(`${entry.name.padEnd(16)} built-in  ${entry.coreModules.map((f) => `${f} ${kib(entry.size)}`).join(", ")}`);
+  }
+
+  const manifest = { version: 1, tools: entries, builtins };
   await writeFileAtomic(join(OUT_DIR, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
   await mkdir(dirname(CACHE_FILE), { recursive: true });
   await writeFileAtomic(CACHE_FILE, `${JSON.stringify(nextCache, null, 2)}\n`);
   log(`manifest: ${relative(ROOT, join(OUT_DIR, "manifest.json"))} (${entries.length} tools)`);
   return manifest;
+}
+
+/**
+ * A built-in tool's manifest entry: its metadata (validated like a component's, plus an
+ * `outputSchema`) and its runtime files copied into public/tools/<name>/. The hash covers the
+ * metadata and every runtime file, so a change of either is a new version.
+ */
+async function buildBuiltin(builtin) {
+  const spec = await readJson(builtin.spec, null);
+  if (!spec?.metadata) throw new BuildError(`${relative(ROOT, builtin.spec)}: no "metadata"`);
+  const { outputSchema, ...metadata } = spec.metadata;
+  const problems = [...validateMetadata(metadata, builtin.name)];
+  for (const key of Object.keys(spec.metadata)) if (!BUILTIN_METADATA_KEYS.has(key)) problems.push(`unknown field "${key}"`);
+  if (outputSchema !== undefined && (typeof outputSchema !== "object" || outputSchema === null || outputSchema.type !== "object")) problems.push('"outputSchema" must be a JSON Schema with type "object"');
+  if (problems.length > 0) throw new BuildError(`${builtin.name}: invalid metadata:\n  - ${problems.join("\n  - ")}`);
+  const require = createRequire(import.meta.url);
+  const outDir = join(OUT_DIR, builtin.name);
+  await mkdir(outDir, { recursive: true });
+  const hash = createHash("sha256").update(JSON.stringify(spec.metadata));
+  const coreModules = [];
+  let size = 0;
+  for (const [language, runtime] of Object.entries(spec.runtimes ?? {})) {
+    const source = join(dirname(require.resolve(`${runtime.package}/package.json`)), runtime.wasm);
+    const bytes = await readFile(source);
+    const target = join(outDir, runtime.file);
+    if (!existsSync(target) || sha256(await readFile(target)) !== sha256(bytes)) await writeFileAtomic(target, bytes);
+    hash.update(`\0${language}\0${runtime.file}\0`).update(bytes);
+    coreModules.push(runtime.file);
+    size += bytes.byteLength;
+  }
+  return { name: builtin.name, dir: `tools/${builtin.name}/`, coreModules, sha256: hash.digest("hex"), size, metadata: spec.metadata };
 }
 
 /** Finds tools/src/<dir>/index.ts and tools/fixtures/<dir>/index.ts; name = dir with '-' -> '_'. */

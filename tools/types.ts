@@ -23,6 +23,8 @@ export interface ToolMetadata {
   limits?: { memoryMb?: number; cpuMs?: number };
   /** Present when the tool backs an MCP resource (category "resource"). */
   resource?: { uri: string; mimeType: string };
+  /** JSON Schema of the structured output (built-in tools only, e.g. execute_code). */
+  outputSchema?: Record<string, unknown> & { type: "object" };
 }
 
 /** One entry of public/tools/manifest.json. Paths are relative to public/. */
@@ -110,9 +112,28 @@ export interface ToolImports {
   "mcp-sandbox:tool/host"?: HostFunctions;
 }
 
+/**
+ * A built-in tool (not a component): the sandbox host runs it itself (execute_code: an
+ * interpreter per language). Its metadata comes from src/shared/<name>.json.
+ */
+export interface BuiltinManifestEntry {
+  name: string;
+  /** Directory of its runtime files, relative to public/, with a trailing slash. */
+  dir: string;
+  /** Runtime files (in `dir`) the host compiles, e.g. QuickJS's core module. */
+  coreModules: string[];
+  /** Lowercase hex SHA-256 of the metadata and every runtime file: changes with either. */
+  sha256: string;
+  /** Bytes of the runtime files. */
+  size: number;
+  metadata: ToolMetadata;
+}
+
 export interface ToolManifest {
   version: 1;
   tools: ToolManifestEntry[];
+  /** Built-in tools (absent in manifests written before there were any). */
+  builtins?: BuiltinManifestEntry[];
 }
 
 /** Exports of an instantiated tool component (world `mcp-sandbox:tool/tool`). */

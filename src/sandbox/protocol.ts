@@ -3,8 +3,11 @@
  * anything to them: a worker can answer calls, never make them.
  */
 import type { SandboxErrorInfo } from '../shared/errors';
+import type { OutputLimits } from '../shared/execute-code';
 
-export interface WorkerJob {
+/** Runs one export of a tool component (jco glue + its core modules). */
+export interface ToolJob {
+  kind?: 'tool';
   /** Same-origin URL of the tool's jco glue (allowed by the worker's `script-src 'self'`). */
   glueUrl: string;
   /** Compiled by the host: the worker's CSP forbids compiling wasm itself. */
@@ -19,6 +22,30 @@ export interface WorkerJob {
    */
   capabilities?: MessagePort;
 }
+
+/**
+ * Runs one program of the built-in `execute_code` in the worker's QuickJS interpreter
+ * (src/sandbox/worker/javascript-runner.ts). Its output is the tool's JSON output text.
+ */
+export interface ScriptJob {
+  kind: 'javascript';
+  /** The QuickJS core module, compiled by the host with the call's memory cap written in. */
+  modules: Record<string, WebAssembly.Module>;
+  /** Names the module and cap: a warm interpreter is reused only for the same key. */
+  moduleKey: string;
+  /** The call's memory cap: the interpreter's whole linear memory, and its heap limit. */
+  memoryBytes: number;
+  source: string;
+  /** The agent's `input`, as JSON text. */
+  inputJson: string;
+  /** Interrupts the program this long after the job reached the worker. */
+  timeoutMs: number;
+  outputLimits: OutputLimits;
+  /** Where `sandbox.readFile` & co. are asked for: the same protocol as a tool's host imports. */
+  capabilities?: MessagePort;
+}
+
+export type WorkerJob = ToolJob | ScriptJob;
 
 export type WorkerOutcome = { ok: true; output: string; memoryBytes: number } | { ok: false; error: SandboxErrorInfo; memoryBytes: number };
 

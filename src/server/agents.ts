@@ -147,7 +147,7 @@ export class AgentDirectory {
       revokedAt: null,
     };
     const db = await this.handle.get();
-    const tx = db.transaction('agents', 'readwrite');
+    const tx = db.transaction('agents', 'readwrite', { durability: 'strict' });
     if (await tx.store.get(id)) {
       tx.abort();
       await tx.done.catch(() => undefined);
@@ -195,7 +195,7 @@ export class AgentDirectory {
 
   private async modify(id: string, edit: (agent: AgentRecord) => void): Promise<AgentRecord> {
     const db = await this.handle.get();
-    const tx = db.transaction('agents', 'readwrite');
+    const tx = db.transaction('agents', 'readwrite', { durability: 'strict' });
     const agent = await tx.store.get(id);
     if (!agent) {
       tx.abort();

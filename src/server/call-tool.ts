@@ -68,7 +68,7 @@ export interface AuditedRun {
  * - A tool that fails after one of its capabilities was denied ends `policy-denied` with that
  *   denial's facts, exactly like a call-level denial.
  */
-export async function runAudited(ctx: ServerContext, call: CallContext, tool: ToolRecord, args: unknown, kind: 'call' | 'resource'): Promise<AuditedRun> {
+export async function runAudited(ctx: ServerContext, call: CallContext, tool: ToolRecord, args: unknown, kind: 'call' | 'resource', signal?: AbortSignal): Promise<AuditedRun> {
   const { session, agent, policy } = call;
   const callId = crypto.randomUUID();
   const limits = effectiveLimits(policy, tool.limits);
@@ -91,7 +91,7 @@ export async function runAudited(ctx: ServerContext, call: CallContext, tool: To
   let result: ExecuteResult;
   let capabilities: CapabilitySession | null = null;
   try {
-    capabilities = capabilitiesFor(ctx, call, tool, callId, startedAt + limits.cpuMs, redactor);
+    capabilities = capabilitiesFor(ctx, call, tool, callId, startedAt + limits.cpuMs, redactor, signal);
     const ran = await ctx.executor.execute(
       {
         callId,
@@ -102,6 +102,7 @@ export async function runAudited(ctx: ServerContext, call: CallContext, tool: To
         limits,
       },
       capabilities.answer,
+      signal,
     );
     const denied = capabilities.denials.at(-1);
     if (ran.ok && typeof ran.output !== 'string') throw new TypeError(`the tool answered ${typeof ran.output}, not text`);
@@ -120,7 +121,7 @@ export async function runAudited(ctx: ServerContext, call: CallContext, tool: To
   await ctx.audit.append(
     {
       event: 'call.result',
-      outcome: result.ok ? 'ok' : result.error.code === 'policy-denied' ? 'denied' : 'error',
+      outcome: result.ok ? 'ok' : result.error.code === 'policy-denied' ? 'denied' : result.error.code === 'cancelled' ? 'cancelled' : 'error',
       ...who,
       durationMs: result.durationMs,
       memoryBytes: result.memoryBytes,
@@ -179,7 +180,7 @@ export function denialError(denial: Denial): SandboxError {
  * call with the agent's counters, and only then does anything run. Everything admission
  * counts comes back as one slot, released by `holding` on every path.
  */
-export async function callTool(ctx: ServerContext, sessionId: string, name: string, args: Record<string, unknown> | undefined): Promise<CallToolResult> {
+export async function callTool(ctx: ServerContext, sessionId: string, name: string, args: Record<string, unknown> | undefined, signal?: AbortSignal): Promise<CallToolResult> {
   const call = await readCall(ctx, sessionId, name);
   const { tool, policy, agent, session } = call;
   const measured = measureJson(args ?? {}, ARGUMENT_BOUNDS);
@@ -222,7 +223,7 @@ export async function callTool(ctx: ServerContext, sessionId: string, name: stri
     await refuse(ctx, call, name, args, error);
     return errorResult(error.toInfo());
   }
-  const run = await holding(admission.slot, () => runAudited(ctx, call, tool, args ?? {}, 'call'));
+  const run = await holding(admission.slot, () => runAudited(ctx, call, tool, args ?? {}, 'call', signal));
   const meta: Record<string, unknown> = { 'mcp-sandbox/call': { durationMs: run.result.durationMs, memoryBytes: run.result.memoryBytes } };
   if (run.sensitive) meta[SENSITIVE_META_KEY] = { ...run.sensitive, redactedForAgent: policy.data.redactForAgent };
   if (!run.ok) return { ...errorResult(run.error!), _meta: { ...meta, [ERROR_META_KEY]: run.error! } };

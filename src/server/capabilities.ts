@@ -48,7 +48,7 @@ export interface CapabilityDenialFacts {
  * `call.capability` audit entry committed before anything is done, and answered with a
  * message the tool can pass on and the agent can act on.
  */
-export function capabilitiesFor(ctx: ServerContext, call: CallContext, tool: ToolRecord, callId: string, deadline: number, redactor: Redactor): CapabilitySession {
+export function capabilitiesFor(ctx: ServerContext, call: CallContext, tool: ToolRecord, callId: string, deadline: number, redactor: Redactor, signal?: AbortSignal): CapabilitySession {
   const logs: { level: string; message: string }[] = [];
   const denials: CapabilityDenialFacts[] = [];
   const reads = new Map<CapabilityName, number>();
@@ -83,6 +83,8 @@ export function capabilitiesFor(ctx: ServerContext, call: CallContext, tool: Too
   const answer = async (request: CapabilityRequest): Promise<CapabilityReply> => {
     const { id, fn, args } = request;
     const fail = (error: string): CapabilityReply => ({ id, ok: false, error });
+    // Nothing is done for a call the agent cancelled, even if the request was already on its way.
+    if (signal?.aborted) return fail(`${String(fn)} refused: the call was cancelled`);
     try {
       if (fn === 'log') {
         if (logs.length < MAX_LOG_LINES) logs.push({ level: String(args['level']).slice(0, 16), message: String(args['message']).slice(0, MAX_LOG_CHARS) });
@@ -94,7 +96,7 @@ export function capabilitiesFor(ctx: ServerContext, call: CallContext, tool: Too
         await record(fn, args, decision);
         return fail(refusal(decision));
       }
-      if (fn === 'http-fetch') return await httpFetch(ctx, call, id, String(args['request']), deadline, record, refusal);
+      if (fn === 'http-fetch') return await httpFetch(ctx, call, id, String(args['request']), deadline, record, refusal, signal);
       return await fileOp(ctx, call, id, fn, args, record, refusal);
     } catch (error) {
       return fail(`${String(fn)} failed: ${(error as Error)?.message ?? String(error)}`);
@@ -169,7 +171,7 @@ interface HttpRequest {
   body?: string;
 }
 
-async function httpFetch(ctx: ServerContext, call: CallContext, id: number, requestJson: string, deadline: number, record: Recorder, refusal: Refusal): Promise<CapabilityReply> {
+async function httpFetch(ctx: ServerContext, call: CallContext, id: number, requestJson: string, deadline: number, record: Recorder, refusal: Refusal, signal?: AbortSignal): Promise<CapabilityReply> {
   let request: HttpRequest;
   try {
     request = JSON.parse(requestJson) as HttpRequest;
@@ -197,7 +199,7 @@ async function httpFetch(ctx: ServerContext, call: CallContext, id: number, requ
     redirect: 'error',
     credentials: 'omit',
     cache: 'no-store',
-    signal: AbortSignal.timeout(Math.max(1, deadline - ctx.clock())),
+    signal: signal ? AbortSignal.any([AbortSignal.timeout(Math.max(1, deadline - ctx.clock())), signal]) : AbortSignal.timeout(Math.max(1, deadline - ctx.clock())),
   });
   const bytes = new Uint8Array(await response.arrayBuffer());
   const truncated = bytes.length > MAX_RESPONSE_BYTES;

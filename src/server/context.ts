@@ -10,9 +10,12 @@ import type { CallCounters } from './counters';
 /** Answers a running call's use of a host capability (policy-checked and audited). */
 export type CapabilityHandler = (request: CapabilityRequest) => Promise<CapabilityReply>;
 
-/** Runs one call somewhere that can start workers. Never throws: failures are results. */
+/**
+ * Runs one call somewhere that can start workers. Never throws: failures are results. When
+ * `signal` aborts, the call is stopped where it runs and answers `cancelled` at once.
+ */
 export interface Executor {
-  execute(request: ExecuteRequest, capabilities?: CapabilityHandler): Promise<ExecuteResult>;
+  execute(request: ExecuteRequest, capabilities?: CapabilityHandler, signal?: AbortSignal): Promise<ExecuteResult>;
 }
 
 export interface ServerConfig {

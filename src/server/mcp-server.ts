@@ -51,7 +51,8 @@ export function createSessionServer(ctx: ServerContext, sessionId: string): Serv
     };
   });
 
-  server.setRequestHandler(CallToolRequestSchema, async (request) => callTool(ctx, sessionId, request.params.name, request.params.arguments));
+  // `extra.signal` aborts on the agent's notifications/cancelled: the call is stopped where it runs.
+  server.setRequestHandler(CallToolRequestSchema, async (request, extra) => callTool(ctx, sessionId, request.params.name, request.params.arguments, extra.signal));
 
   server.setRequestHandler(ListResourcesRequestSchema, async () => {
     await readCall(ctx, sessionId, null);

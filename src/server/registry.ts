@@ -2,7 +2,8 @@ import type { ToolRegistration, ToolVersions } from '../api/admin';
 import type { IDBPTransaction } from 'idb';
 import { validateToolMetadata, type FieldError, type ToolUploadErrorCode, type ValidToolMetadata } from '../shared/tool-metadata';
 import type { DbHandle } from '../store/db';
-import type { ToolManifest, ToolManifestEntry } from '../../tools/types';
+import type { BuiltinManifestEntry, ToolManifest, ToolManifestEntry } from '../../tools/types';
+import { CODE_RUNTIME_GLUE } from '../shared/execute-code';
 import type { SandboxDB, ToolFileRecord, ToolRecord, ToolVersionSnapshot } from '../store/schema';
 
 /** Where the service worker serves an uploaded tool's files (relative to the app root). */
@@ -25,7 +26,7 @@ export class ToolRegistryError extends Error {
 }
 
 // The bundled tools' manifest is written by `npm run build:tools`; its types live beside the build.
-export type { ToolManifest, ToolManifestEntry, ToolMetadata } from '../../tools/types';
+export type { BuiltinManifestEntry, ToolManifest, ToolManifestEntry, ToolMetadata } from '../../tools/types';
 
 /** Builds the registry record of a bundled tool; code URLs are relative to the app root. */
 export function recordFromManifest(tool: ToolManifestEntry, now: number): ToolRecord {
@@ -55,6 +56,38 @@ export function recordFromManifest(tool: ToolManifestEntry, now: number): ToolRe
   };
   if (m.resource) record.resource = m.resource;
   return record;
+}
+
+/**
+ * Builds the registry record of a built-in tool (execute_code). Its glue URL is a marker, not a
+ * file: the sandbox host runs it with its own interpreters; its core modules are the runtime
+ * files (QuickJS's wasm), compiled and capped by the host like any tool's.
+ */
+export function recordFromBuiltin(tool: BuiltinManifestEntry, now: number): ToolRecord {
+  const m = tool.metadata;
+  return {
+    name: tool.name,
+    description: m.description,
+    version: m.version,
+    author: m.author ?? 'unknown',
+    tags: m.tags ?? [],
+    categories: m.categories ?? [],
+    inputSchema: m.inputSchema,
+    permissions: m.permissions ?? [],
+    limits: m.limits ?? {},
+    code: {
+      hash: tool.sha256,
+      size: tool.size,
+      glueUrl: CODE_RUNTIME_GLUE,
+      coreModules: Object.fromEntries(tool.coreModules.map((file) => [file, tool.dir + file])),
+    },
+    source: 'bundled',
+    fixture: false,
+    enabled: true,
+    registeredAt: now,
+    versions: [{ version: m.version, hash: tool.sha256, size: tool.size, at: now }],
+    pinnedHash: null,
+  };
 }
 
 function snapshotOf(record: ToolRecord): ToolVersionSnapshot {
@@ -110,21 +143,23 @@ export class ToolRegistry {
   }
 
   /**
-   * Registers the bundled tools of a manifest (fixtures only when asked). A tool whose hash is
-   * unchanged is left as it is (enabled or not); a changed one is replaced.
+   * Registers the bundled tools of a manifest, its built-ins included (fixtures only when
+   * asked). A tool whose hash is unchanged is left as it is (enabled or not); a changed one is
+   * replaced.
    */
   async seed(manifest: ToolManifest, options: { fixtures: boolean; now: number }): Promise<string[]> {
     const db = await this.handle.get();
     const tx = db.transaction('tools', 'readwrite');
     const added: string[] = [];
     const writes: Promise<unknown>[] = [];
-    for (const tool of manifest.tools) {
-      if (tool.fixture && !options.fixtures) continue;
+    const bundled = [...manifest.tools.map((tool) => ({ tool, fixture: tool.fixture, build: () => recordFromManifest(tool, options.now) })), ...(manifest.builtins ?? []).map((tool) => ({ tool, fixture: false, build: () => recordFromBuiltin(tool, options.now) }))];
+    for (const { tool, fixture, build } of bundled) {
+      if (fixture && !options.fixtures) continue;
       const existing = await tx.store.get(tool.name);
       if (existing && existing.code.hash === tool.sha256) continue;
       // An uploaded tool keeps its name: a build does not silently replace it.
       if (existing && existing.source !== 'bundled') continue;
-      const record = recordFromManifest(tool, options.now);
+      const record = build();
       // A build's files replace the old ones, so a pin to an old bundled hash cannot hold.
       if (existing) record.versions = [...normalized(existing).versions, ...record.versions];
       writes.push(tx.store.put(record));

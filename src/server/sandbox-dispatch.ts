@@ -35,10 +35,11 @@ export class SandboxDispatcher implements Executor {
     this.hosts = Promise.resolve([record, ...hosts.filter((h) => h.clientId !== clientId)]);
   }
 
-  async execute(request: ExecuteRequest, capabilities?: CapabilityHandler): Promise<ExecuteResult> {
+  async execute(request: ExecuteRequest, capabilities?: CapabilityHandler, signal?: AbortSignal): Promise<ExecuteResult> {
+    if (signal?.aborted) return cancelled(signal, 0);
     const host = await this.pickHost();
     if (!host) return failure({ code: 'no-sandbox-host', message: 'no open window of the sandbox app can host tool workers; open the app and retry' });
-    return this.runOn(host, request, capabilities);
+    return this.runOn(host, request, capabilities, signal);
   }
 
   /**
@@ -84,22 +85,34 @@ export class SandboxDispatcher implements Executor {
     await (await this.db.get()).delete('hosts', clientId);
   }
 
-  private runOn(host: Client, request: ExecuteRequest, capabilities?: CapabilityHandler): Promise<ExecuteResult> {
+  private runOn(host: Client, request: ExecuteRequest, capabilities?: CapabilityHandler, signal?: AbortSignal): Promise<ExecuteResult> {
     const started = performance.now();
     const channel = new MessageChannel();
     return new Promise<ExecuteResult>((resolve) => {
+      let done = false;
+      const onAbort = () => {
+        // The host stops the worker; the call answers now, whatever the host does next.
+        channel.port1.postMessage({ kind: 'cancel', reason: String(signal?.reason ?? 'cancelled') } satisfies CallPortMessage);
+        finish(cancelled(signal!, elapsed()));
+      };
       const finish = (result: ExecuteResult) => {
+        if (done) return;
+        done = true;
         clearTimeout(deadline);
         clearInterval(poll);
+        signal?.removeEventListener('abort', onAbort);
         channel.port1.close();
         resolve(result);
       };
+      signal?.addEventListener('abort', onAbort, { once: true });
       const elapsed = () => performance.now() - started;
       channel.port1.onmessage = (event: MessageEvent<CallPortMessage>) => {
         const message = event.data;
         if (message?.kind === 'result') finish(message.result);
         else if (message?.kind === 'capability') {
           const { id } = message.request;
+          // A capability asked for after the call was cancelled or ended is refused, never done.
+          if (done) return;
           const answer = capabilities ? capabilities(message.request) : Promise.resolve<CapabilityReply>({ id, ok: false, error: 'no capabilities are available to this call' });
           // A failure of ours answering a capability is the tool's refusal, never a hang.
           void answer
@@ -121,6 +134,11 @@ export class SandboxDispatcher implements Executor {
       }
     });
   }
+}
+
+function cancelled(signal: AbortSignal, durationMs: number): ExecuteResult {
+  const reason = signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? '');
+  return failure({ code: 'cancelled', message: `the call was cancelled${reason ? `: ${reason}` : ''}; its worker was stopped` }, durationMs);
 }
 
 function failure(error: SandboxErrorInfo, durationMs = 0): ExecuteResult {

@@ -13,6 +13,7 @@ export async function writeSettings(handle: DbHandle, change: Partial<Omit<Setti
   if (change.globalConcurrentCalls !== undefined && !(Number.isInteger(change.globalConcurrentCalls) && change.globalConcurrentCalls >= 1 && change.globalConcurrentCalls <= 256)) errors.push('globalConcurrentCalls: must be an integer from 1 to 256');
   if (errors.length) throw Object.assign(new Error(errors.join('; ')), { code: 'invalid-input' });
   const next: SettingsRecord = { ...(await readSettings(handle)), ...change, key: 'settings' };
-  await (await handle.get()).put('settings', next);
+  const tx = (await handle.get()).transaction('settings', 'readwrite', { durability: 'strict' });
+  await Promise.all([tx.store.put(next), tx.done]);
   return next;
 }

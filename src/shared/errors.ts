@@ -54,7 +54,9 @@ export type SandboxErrorCode =
    */
   | 'internal-error'
   /** The audit log could not be written, so the call was not run (nothing runs unrecorded). */
-  | 'audit-unavailable';
+  | 'audit-unavailable'
+  /** The agent cancelled the call (`notifications/cancelled`); its worker was stopped. */
+  | 'cancelled';
 
 export interface SandboxErrorInfo {
   code: SandboxErrorCode;

@@ -121,7 +121,9 @@ export type CapabilityReply = { id: number; ok: true; value: unknown } | { id: n
 export type CallPortMessage =
   | { kind: 'capability'; request: CapabilityRequest }
   | { kind: 'capability-result'; reply: CapabilityReply }
-  | { kind: 'result'; result: ExecuteResult };
+  | { kind: 'result'; result: ExecuteResult }
+  /** SW → host: the agent cancelled the call; stop it (terminate its worker) and free its slot. */
+  | { kind: 'cancel'; reason: string };
 
 export type ExecuteResult =
   | { ok: true; output: string; durationMs: number; memoryBytes: number }

@@ -153,7 +153,9 @@ export class AuditLog {
     for (let attempt = 0; attempt < 5; attempt++) {
       const tail = this.tail ?? (await readTail(db));
       const entries = await this.chain(batch.map((b) => b.content), tail);
-      const tx = db.transaction(['audit', 'pending', 'sessions'], 'readwrite');
+      // Strict: Chromium's default has been "relaxed" since 121, which lets a power cut or an OS
+      // crash lose the newest entries; the write-ahead record must survive both.
+      const tx = db.transaction(['audit', 'pending', 'sessions'], 'readwrite', { durability: 'strict' });
       const audit = tx.objectStore('audit');
       const pending = tx.objectStore('pending');
       const writes: Promise<unknown>[] = [];

@@ -155,7 +155,7 @@ export type AuditEvent =
   | 'resource.read'
   | 'admin';
 
-export type AuditOutcome = 'pending' | 'ok' | 'error' | 'denied' | 'interrupted' | 'info';
+export type AuditOutcome = 'pending' | 'ok' | 'error' | 'denied' | 'interrupted' | 'cancelled' | 'info';
 
 /** Audit entry fields that can be sealed (encrypted at rest); the rest stay readable, so the trail stays usable. */
 export type SealableField = 'args' | 'details';

@@ -34,6 +34,13 @@ export class ServerSessionTransport implements Transport {
     this.lastReply = reply;
     if (!isRequest(message)) {
       this.onmessage?.(message);
+      // A cancelled request gets no response (MCP): stop holding its event open.
+      const cancelled = 'method' in message && message.method === 'notifications/cancelled' ? (message.params as { requestId?: RequestId } | undefined)?.requestId : undefined;
+      const waiting = cancelled === undefined ? undefined : this.waiting.get(cancelled);
+      if (waiting) {
+        this.waiting.delete(cancelled!);
+        waiting.done();
+      }
       return Promise.resolve();
     }
     if (this.waiting.has(message.id)) {

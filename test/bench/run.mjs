@@ -101,6 +101,18 @@ try {
       const call = () => client.callTool({ name: 'text_stats', arguments: { text } });
       const endToEnd = await time(N, call);
 
+      // execute_code with JavaScript (QuickJS in the tool worker: a fresh runtime and context per
+      // call in a warm instance), the same agent and the same words counted as text_stats counts.
+      const codeArgs = { language: 'javascript', code: 'input.text.split(/\\s+/).filter(Boolean).length', input: { text } };
+      const codeCall = async () => {
+        const r = await client.callTool({ name: 'execute_code', arguments: codeArgs });
+        if (r.isError || JSON.parse(r.content[0].text).result !== 36) throw new Error(JSON.stringify(r));
+      };
+      const executeCodeJs = await time(N, codeCall);
+      const codeTool = (await admin.request('tools.list')).find((t) => t.name === 'execute_code');
+      const codeRequest = (i) => ({ callId: `c${i}`, tool: 'execute_code', code: codeTool.code, entry: 'call', args: JSON.stringify(codeArgs), limits: { cpuMs: 5000, memoryBytes: 64 * 1024 * 1024 } });
+      const sandboxOnlyJs = await time(N, (i) => window.sandboxHost.execute(codeRequest(i)));
+
       // Throughput: CONCURRENCY calls in flight at all times.
       const total = N;
       let started = 0;
@@ -148,7 +160,7 @@ try {
 
       const verdict = await admin.request('audit.verify');
       return {
-        floorWorker, floorSw, sandboxOnly, endToEnd,
+        floorWorker, floorSw, sandboxOnly, endToEnd, executeCodeJs, sandboxOnlyJs,
         throughput: { calls: total, concurrency: CONCURRENCY, seconds, callsPerSecond: total / seconds },
         probeNone, probeOneRead,
         upload: { coldMs: coldUploadMs, warm: uploadMs.length ? stats(uploadMs) : null, firstCall: stats(firstCallMs), warmCall },
@@ -170,6 +182,13 @@ try {
     },
     sandboxOnlyMs: { p50: r2(results.sandboxOnly.p50), p99: r2(results.sandboxOnly.p99) },
     toolsCallMs: { p50: r2(results.endToEnd.p50), p99: r2(results.endToEnd.p99) },
+    executeCodeJs: {
+      // tools/call of execute_code (JavaScript) vs tools/call of text_stats (a tiny wasm tool), same run.
+      toolsCallMs: { p50: r2(results.executeCodeJs.p50), p99: r2(results.executeCodeJs.p99) },
+      sandboxOnlyMs: { p50: r2(results.sandboxOnlyJs.p50), p99: r2(results.sandboxOnlyJs.p99) },
+      toolsCallP50OverTextStatsP50: r2(results.executeCodeJs.p50 / results.endToEnd.p50),
+      sandboxOnlyP50OverTextStatsSandboxOnlyP50: r2(results.sandboxOnlyJs.p50 / results.sandboxOnly.p50),
+    },
     throughput: { ...results.throughput, seconds: r2(results.throughput.seconds), callsPerSecond: Math.round(results.throughput.callsPerSecond) },
     ratios: {
       // tools/call p50 over the two hops it cannot avoid (page→SW→page plus page→worker→page).

@@ -161,3 +161,36 @@ describe('a failed call keeps nothing it took', () => {
     expect(result).toMatchObject({ event: 'call.result', outcome: 'error', callId: request!.callId, error: { code: 'internal-error' } });
   });
 });
+
+describe('cancellation', () => {
+  it('stops a cancelled call where it runs, refuses its capabilities, audits it as cancelled and frees its slot', async () => {
+    const h = await harness();
+    const a = await h.connect({ agent: 'a' });
+    let seenSignal: AbortSignal | undefined;
+    let late: Promise<unknown> | undefined;
+    h.executor.next = (_r, capabilities, signal) =>
+      new Promise((resolve) => {
+        seenSignal = signal;
+        signal!.addEventListener('abort', () => {
+          // The tool asks for a file after the cancel: refused, nothing done.
+          late = capabilities!({ id: 1, fn: 'write-file', args: { path: './workspace/late.txt', contents: 'x' } });
+          resolve({ ok: false, error: { code: 'cancelled', message: 'stopped' }, durationMs: 1, memoryBytes: 0 });
+        });
+      });
+    const controller = new AbortController();
+    const call = a.callTool({ name: 'writer', arguments: { text: 'loop' } }, undefined, { signal: controller.signal });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(h.ctx.counters.globalLoad().running).toBe(1);
+    controller.abort('changed my mind');
+    await expect(call).rejects.toThrow();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(seenSignal?.aborted).toBe(true);
+    expect(await late).toMatchObject({ ok: false, error: expect.stringContaining('cancelled') });
+    await expectNothingHeld(h, ['a']);
+    expect(await (await h.ctx.db.get()).get('workspace', './workspace/late.txt')).toBeUndefined();
+    const result = (await readAudit(h.ctx.db)).filter((e) => e.event === 'call.result').at(-1);
+    expect(result).toMatchObject({ outcome: 'cancelled', error: { code: 'cancelled' } });
+    h.executor.next = null;
+    await expectServed([a]);
+  });
+});

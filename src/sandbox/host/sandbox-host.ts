@@ -7,6 +7,9 @@ import { capabilityChannel, relayCapabilities } from './capability-relay';
 import { MemoryLimitError } from '../memory-limit';
 import { ModuleCache } from './module-cache';
 import { WorkerPool } from './worker-pool';
+import type { CapabilityAnswer, CodeJob, CodeRuntime } from './code-runtime';
+import { JavaScriptRuntime } from './javascript-runtime';
+import { CODE_RUNTIME_GLUE, OUTPUT_LIMITS, parseCodeArgs, type CodeLanguage } from '../../shared/execute-code';
 import csp from '../../shared/csp.json';
 
 export interface SandboxHostOptions {
@@ -31,6 +34,8 @@ export class SandboxHost implements ToolImporter {
   readonly folders: FolderWatcher;
   private readonly modules: ModuleCache;
   private readonly container: ServiceWorkerContainer;
+  /** The interpreters of `execute_code`, by language (JavaScript built in; Python plugs in here). */
+  private readonly codeRuntimes = new Map<CodeLanguage, CodeRuntime>();
 
   constructor(options: SandboxHostOptions = {}, container: ServiceWorkerContainer = navigator.serviceWorker) {
     this.container = container;
@@ -42,6 +47,7 @@ export class SandboxHost implements ToolImporter {
       maxQueue: options.maxQueue ?? 64,
       memoryBudgetBytes: (options.memoryBudgetMb ?? 1024) * 1024 * 1024,
     });
+    this.registerCodeRuntime('javascript', new JavaScriptRuntime(this.modules, this.pool));
     this.folders = new FolderWatcher({
       admin: () => this.adminClient() as Promise<FolderAdmin>,
       importTool: (bytes, fileName, admin) => importTool(bytes, fileName, { admin, run: (request, sources) => this.execute(request, undefined, sources) }),
@@ -107,10 +113,24 @@ export class SandboxHost implements ToolImporter {
   }
 
   /**
+   * Makes `runtime` run `execute_code` programs in `language` (replacing any before it). Until
+   * a language has one, its calls answer `load-failed` with `details.reason: 'unsupported-language'`.
+   */
+  registerCodeRuntime(language: CodeLanguage, runtime: CodeRuntime): void {
+    this.codeRuntimes.set(language, runtime);
+  }
+
+  /** The languages `execute_code` can run in this window. */
+  get codeLanguages(): CodeLanguage[] {
+    return [...this.codeRuntimes.keys()];
+  }
+
+  /**
    * Runs one call. `capabilities`, when given, answers the tool's host-capability requests
    * (in the app: relayed to the service worker, which decides and audits each).
    */
   async execute(request: ExecuteRequest, capabilities?: (request: CapabilityRequest) => Promise<CapabilityReply>, sources?: Record<string, Uint8Array>): Promise<ExecuteResult> {
+    if (request.code.glueUrl === CODE_RUNTIME_GLUE) return this.executeCode(request, capabilities);
     const started = performance.now();
     let modules: Record<string, WebAssembly.Module>;
     try {
@@ -123,13 +143,51 @@ export class SandboxHost implements ToolImporter {
       return { ok: false, error: { code: 'load-failed', message: `tool ${request.tool} could not be compiled: ${(error as Error).message}` }, durationMs, memoryBytes: 0 };
     }
     const channel = capabilities ? capabilityChannel(capabilities) : null;
-    const outcome = await this.pool.run(
-      { glueUrl: request.code.glueUrl, modules, entry: request.entry, args: request.args, memoryBytes: request.limits.memoryBytes, ...(channel ? { capabilities: channel.workerPort } : {}) },
-      request.limits.cpuMs,
-    );
-    channel?.close();
+    let outcome: Awaited<ReturnType<WorkerPool['run']>>;
+    try {
+      outcome = await this.pool.run(
+        { glueUrl: request.code.glueUrl, modules, entry: request.entry, args: request.args, memoryBytes: request.limits.memoryBytes, ...(channel ? { capabilities: channel.workerPort } : {}) },
+        request.limits.cpuMs,
+      );
+    } finally {
+      channel?.close();
+    }
     return outcome.ok
       ? { ok: true, output: outcome.output, durationMs: outcome.durationMs, memoryBytes: outcome.memoryBytes }
       : { ok: false, error: outcome.error, durationMs: outcome.durationMs, memoryBytes: outcome.memoryBytes };
+  }
+
+  /** The built-in `execute_code`: handed to the runtime of the requested language. */
+  private async executeCode(request: ExecuteRequest, capabilities?: CapabilityAnswer): Promise<ExecuteResult> {
+    const started = performance.now();
+    const fail = (code: 'load-failed' | 'invalid-arguments' | 'internal-error', message: string, details?: Record<string, unknown>): ExecuteResult => ({
+      ok: false,
+      error: { code, message, ...(details ? { details } : {}) },
+      durationMs: performance.now() - started,
+      memoryBytes: 0,
+    });
+    if (request.entry !== 'call') return fail('load-failed', `${request.tool} is built in: it has no ${request.entry}`);
+    const parsed = parseCodeArgs(request.args);
+    if (!parsed.ok) return fail('invalid-arguments', `the arguments of ${request.tool}: ${parsed.message}`);
+    const { language, code, input, timeoutMs } = parsed.args;
+    const runtime = this.codeRuntimes.get(language);
+    if (!runtime) {
+      return fail('load-failed', `this sandbox cannot run ${JSON.stringify(language)} code (it runs ${this.codeLanguages.join(', ') || 'none'})`, { reason: 'unsupported-language', language, available: this.codeLanguages });
+    }
+    const job: CodeJob = {
+      callId: request.callId,
+      language,
+      code,
+      inputJson: JSON.stringify(input ?? null),
+      timeoutMs: Math.max(1, Math.min(timeoutMs ?? Infinity, request.limits.cpuMs)),
+      memoryBytes: request.limits.memoryBytes,
+      runtimeCode: request.code,
+      outputLimits: OUTPUT_LIMITS,
+    };
+    try {
+      return await runtime.run(job, capabilities);
+    } catch (error) {
+      return fail('internal-error', `the ${language} runtime failed: ${(error as Error)?.message ?? String(error)}`);
+    }
   }
 }

@@ -19,6 +19,7 @@ export type TimedOutcome = WorkerOutcome & { durationMs: number };
 interface Waiter {
   job: WorkerJob;
   cpuMs: number;
+  graceMs: number;
   resolve: (outcome: TimedOutcome) => void;
 }
 
@@ -45,7 +46,12 @@ export class WorkerPool {
     return { size: this.slots.length, idle: this.idle.length, queued: this.queue.length, memoryInUse: this.memoryInUse };
   }
 
-  run(job: WorkerJob, cpuMs: number): Promise<TimedOutcome> {
+  /**
+   * Runs a job on a worker of its own. At `cpuMs` (+ `graceMs`, for jobs that stop themselves at
+   * their deadline and only need this as a backstop) the call is answered `timeout` and the
+   * worker replaced.
+   */
+  run(job: WorkerJob, cpuMs: number, graceMs = 0): Promise<TimedOutcome> {
     if (job.memoryBytes > this.options.memoryBudgetBytes) {
       return Promise.resolve(refuse({ code: 'memory-limit', message: `the call's memory limit of ${formatBytes(job.memoryBytes)} exceeds the sandbox budget of ${formatBytes(this.options.memoryBudgetBytes)}`, details: { limitBytes: this.options.memoryBudgetBytes, requestedBytes: job.memoryBytes } }));
     }
@@ -55,7 +61,7 @@ export class WorkerPool {
         resolve(refuse({ code: 'busy', message: `the sandbox is busy (${this.options.size} running, ${this.queue.length} waiting); retry shortly`, details: { running: this.options.size - this.idle.length, queued: this.queue.length } }));
         return;
       }
-      this.queue.push({ job, cpuMs, resolve });
+      this.queue.push({ job, cpuMs, graceMs, resolve });
       this.pump();
     });
   }
@@ -70,11 +76,11 @@ export class WorkerPool {
     }
   }
 
-  private async execute(slot: WorkerSlot, { job, cpuMs, resolve }: Waiter): Promise<void> {
+  private async execute(slot: WorkerSlot, { job, cpuMs, graceMs, resolve }: Waiter): Promise<void> {
     this.memoryInUse += job.memoryBytes;
     const started = performance.now();
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const deadline = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), cpuMs)));
+    const deadline = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), cpuMs + graceMs)));
     let outcome: WorkerOutcome;
     try {
       // The capability port moves to the worker; nothing else of the host goes with it.

@@ -5,13 +5,18 @@ type HostResult<T> = { tag: 'ok'; val: T } | { tag: 'err'; val: string };
 /** Largest number of random bytes one call of `random-bytes` returns. */
 const MAX_RANDOM_BYTES = 65536;
 
-/**
- * The `mcp-sandbox:tool/host` import object for one call. Capabilities that reach beyond the
- * worker (files, HTTP, log) are requests on `port`, answered by the service worker after the
- * agent's policy decided and the use was audited; clock and random bytes are answered here,
- * as they reach nothing. With no port, every capability fails.
- */
-export function hostImports(port: MessagePort | undefined): { imports: Record<string, unknown>; close(): void } {
+/** Capability requests on a call's port: each answered once, by the host, by id. */
+export interface CapabilityClient {
+  /** Resolves with the host's reply; with no port every capability fails at once. */
+  ask(fn: CapabilityName, args: Record<string, string>): Promise<CapabilityReply>;
+  /** Fire and forget (log): no reply is sent. */
+  tell(fn: CapabilityName, args: Record<string, string>): void;
+  /** Requests sent and not yet answered. */
+  readonly waiting: number;
+  close(): void;
+}
+
+export function capabilityClient(port: MessagePort | undefined): CapabilityClient {
   let nextId = 1;
   const waiting = new Map<number, (reply: CapabilityReply) => void>();
   if (port) {
@@ -21,13 +26,39 @@ export function hostImports(port: MessagePort | undefined): { imports: Record<st
       waiting.delete(reply?.id);
     };
   }
-  const ask = <T>(fn: CapabilityName, args: Record<string, unknown>): Promise<HostResult<T>> => {
-    if (!port) return Promise.resolve({ tag: 'err', val: `${fn} is not available in this sandbox` });
-    const id = nextId++;
-    return new Promise((resolve) => {
-      waiting.set(id, (reply) => resolve(reply.ok ? { tag: 'ok', val: reply.value as T } : { tag: 'err', val: reply.error }));
-      port.postMessage({ id, fn, args });
-    });
+  return {
+    ask(fn, args) {
+      const id = nextId++;
+      if (!port) return Promise.resolve({ id, ok: false, error: `${fn} is not available in this sandbox` });
+      return new Promise((resolve) => {
+        waiting.set(id, resolve);
+        port.postMessage({ id, fn, args });
+      });
+    },
+    tell(fn, args) {
+      port?.postMessage({ id: 0, fn, args });
+    },
+    get waiting() {
+      return waiting.size;
+    },
+    close() {
+      port?.close();
+      waiting.clear();
+    },
+  };
+}
+
+/**
+ * The `mcp-sandbox:tool/host` import object for one call. Capabilities that reach beyond the
+ * worker (files, HTTP, log) are requests on `port`, answered by the service worker after the
+ * agent's policy decided and the use was audited; clock and random bytes are answered here,
+ * as they reach nothing. With no port, every capability fails.
+ */
+export function hostImports(port: MessagePort | undefined): { imports: Record<string, unknown>; close(): void } {
+  const client = capabilityClient(port);
+  const ask = async <T>(fn: CapabilityName, args: Record<string, string>): Promise<HostResult<T>> => {
+    const reply = await client.ask(fn, args);
+    return reply.ok ? { tag: 'ok', val: reply.value as T } : { tag: 'err', val: reply.error };
   };
   const host = {
     readFile: (path: string) => ask<string>('read-file', { path }),
@@ -35,17 +66,12 @@ export function hostImports(port: MessagePort | undefined): { imports: Record<st
     listDirectory: (path: string) => ask<string[]>('list-directory', { path }),
     stat: (path: string) => ask<string>('stat', { path }),
     httpFetch: (request: string) => ask<string>('http-fetch', { request }),
-    log: (level: string, message: string) => {
-      port?.postMessage({ id: 0, fn: 'log', args: { level, message } });
-    },
+    log: (level: string, message: string) => client.tell('log', { level, message }),
     nowMs: () => BigInt(Date.now()),
     randomBytes: (length: number) => crypto.getRandomValues(new Uint8Array(Math.min(length >>> 0, MAX_RANDOM_BYTES))),
   };
   return {
     imports: { 'mcp-sandbox:tool/host': host },
-    close() {
-      port?.close();
-      waiting.clear();
-    },
+    close: () => client.close(),
   };
 }

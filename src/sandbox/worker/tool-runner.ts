@@ -19,6 +19,11 @@ interface ToolGlue {
  */
 export const toolRunner: ToolWorkerApi = {
   async run(job: WorkerJob): Promise<WorkerOutcome> {
+    if (job.kind === 'javascript') {
+      // Loaded on first use: workers that only run components never load the interpreter.
+      const { runJavaScript } = await import('./javascript-runner');
+      return runJavaScript(job);
+    }
     const memories: WebAssembly.Memory[] = [];
     const used = () => memories.reduce((max, m) => Math.max(max, m.buffer.byteLength), 0);
     // Glue whose helper modules were lifted out (inline-modules.ts) asks for them here.

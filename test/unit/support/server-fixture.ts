@@ -53,10 +53,10 @@ export const MANIFEST: ToolManifest = {
 /** An executor that answers from a script and remembers what it was asked. */
 export class ScriptedExecutor implements Executor {
   readonly requests: ExecuteRequest[] = [];
-  next: ((request: ExecuteRequest, capabilities?: CapabilityHandler) => ExecuteResult | Promise<ExecuteResult>) | null = null;
-  async execute(request: ExecuteRequest, capabilities?: CapabilityHandler): Promise<ExecuteResult> {
+  next: ((request: ExecuteRequest, capabilities?: CapabilityHandler, signal?: AbortSignal) => ExecuteResult | Promise<ExecuteResult>) | null = null;
+  async execute(request: ExecuteRequest, capabilities?: CapabilityHandler, signal?: AbortSignal): Promise<ExecuteResult> {
     this.requests.push(request);
-    if (this.next) return this.next(request, capabilities);
+    if (this.next) return this.next(request, capabilities, signal);
     return { ok: true, output: `ran ${request.tool} with ${request.args}`, durationMs: 1.5, memoryBytes: 65536 };
   }
 }
