@@ -32,12 +32,22 @@ function wellFormed(data: unknown): CapabilityRequest | null {
   return { id: r.id, fn: r.fn as CapabilityRequest['fn'], args: r.args };
 }
 
-/** Answers capability requests by asking the service worker on the call's port. */
-export function relayCapabilities(port: MessagePort): (request: CapabilityRequest) => Promise<CapabilityReply> {
+/**
+ * Answers capability requests by asking the service worker on the call's port, and hears the
+ * service worker cancel the call on the same port (`onCancel`).
+ */
+export function relayCapabilities(port: MessagePort, onCancel?: (reason: string) => void): (request: CapabilityRequest) => Promise<CapabilityReply> {
   const waiting = new Map<number, (reply: CapabilityReply) => void>();
   let next = 1;
   port.onmessage = (event: MessageEvent<CallPortMessage>) => {
     const message = event.data;
+    if (message?.kind === 'cancel') {
+      onCancel?.(message.reason);
+      // Requests still waiting will get no answer from a cancelled call: refuse them now.
+      for (const [id, answer] of waiting) answer({ id, ok: false, error: 'refused: the call was cancelled' });
+      waiting.clear();
+      return;
+    }
     if (message?.kind !== 'capability-result') return;
     waiting.get(message.reply.id)?.(message.reply);
     waiting.delete(message.reply.id);

@@ -39,7 +39,8 @@ export interface CodeRuntime {
    * at `memoryBytes`, `tool-error` for the program's own uncaught error (message with its
    * stack; details.stdout/stderr hold what it printed), `trap` when the interpreter broke,
    * `load-failed` when it could not start. The runtime enforces both limits itself; with no
-   * `capabilities`, every `sandbox.*` request fails.
+   * `capabilities`, every `sandbox.*` request fails. When `signal` aborts, the run is stopped
+   * (its worker or frame ended) and answers `cancelled`.
    */
-  run(job: CodeJob, capabilities?: CapabilityAnswer): Promise<ExecuteResult>;
+  run(job: CodeJob, capabilities?: CapabilityAnswer, signal?: AbortSignal): Promise<ExecuteResult>;
 }

@@ -24,7 +24,7 @@ export class JavaScriptRuntime implements CodeRuntime {
     private readonly pool: WorkerPool,
   ) {}
 
-  async run(job: CodeJob, capabilities?: CapabilityAnswer): Promise<ExecuteResult> {
+  async run(job: CodeJob, capabilities?: CapabilityAnswer, signal?: AbortSignal): Promise<ExecuteResult> {
     const started = performance.now();
     let modules: Record<string, WebAssembly.Module>;
     try {
@@ -52,6 +52,7 @@ export class JavaScriptRuntime implements CodeRuntime {
         },
         job.timeoutMs,
         BACKSTOP_MS,
+        signal,
       );
       return outcome.ok
         ? { ok: true, output: outcome.output, durationMs: outcome.durationMs, memoryBytes: outcome.memoryBytes }

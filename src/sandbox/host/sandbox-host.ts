@@ -69,7 +69,8 @@ export class SandboxHost implements ToolImporter {
       if (!isEnvelope(data) || data.kind !== 'execute' || !port) return;
       // Whatever happens here, the service worker gets an answer on the call's port at once
       // rather than waiting out its deadline.
-      void this.execute(data.request, relayCapabilities(port))
+      const cancel = new AbortController();
+      void this.execute(data.request, relayCapabilities(port, (reason) => cancel.abort(reason)), undefined, cancel.signal)
         .catch((error: unknown): ExecuteResult => ({ ok: false, error: { code: 'internal-error', message: `the sandbox host failed: ${(error as Error)?.message ?? String(error)}` }, durationMs: 0, memoryBytes: 0 }))
         .then((result) => {
           port.postMessage({ kind: 'result', result } satisfies CallPortMessage);
@@ -129,8 +130,8 @@ export class SandboxHost implements ToolImporter {
    * Runs one call. `capabilities`, when given, answers the tool's host-capability requests
    * (in the app: relayed to the service worker, which decides and audits each).
    */
-  async execute(request: ExecuteRequest, capabilities?: (request: CapabilityRequest) => Promise<CapabilityReply>, sources?: Record<string, Uint8Array>): Promise<ExecuteResult> {
-    if (request.code.glueUrl === CODE_RUNTIME_GLUE) return this.executeCode(request, capabilities);
+  async execute(request: ExecuteRequest, capabilities?: (request: CapabilityRequest) => Promise<CapabilityReply>, sources?: Record<string, Uint8Array>, signal?: AbortSignal): Promise<ExecuteResult> {
+    if (request.code.glueUrl === CODE_RUNTIME_GLUE) return this.executeCode(request, capabilities, signal);
     const started = performance.now();
     let modules: Record<string, WebAssembly.Module>;
     try {
@@ -148,6 +149,8 @@ export class SandboxHost implements ToolImporter {
       outcome = await this.pool.run(
         { glueUrl: request.code.glueUrl, modules, entry: request.entry, args: request.args, memoryBytes: request.limits.memoryBytes, ...(channel ? { capabilities: channel.workerPort } : {}) },
         request.limits.cpuMs,
+        0,
+        signal,
       );
     } finally {
       channel?.close();
@@ -158,7 +161,7 @@ export class SandboxHost implements ToolImporter {
   }
 
   /** The built-in `execute_code`: handed to the runtime of the requested language. */
-  private async executeCode(request: ExecuteRequest, capabilities?: CapabilityAnswer): Promise<ExecuteResult> {
+  private async executeCode(request: ExecuteRequest, capabilities?: CapabilityAnswer, signal?: AbortSignal): Promise<ExecuteResult> {
     const started = performance.now();
     const fail = (code: 'load-failed' | 'invalid-arguments' | 'internal-error', message: string, details?: Record<string, unknown>): ExecuteResult => ({
       ok: false,
@@ -185,7 +188,7 @@ export class SandboxHost implements ToolImporter {
       outputLimits: OUTPUT_LIMITS,
     };
     try {
-      return await runtime.run(job, capabilities);
+      return await runtime.run(job, capabilities, signal);
     } catch (error) {
       return fail('internal-error', `the ${language} runtime failed: ${(error as Error)?.message ?? String(error)}`);
     }

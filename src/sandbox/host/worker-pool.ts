@@ -21,6 +21,7 @@ interface Waiter {
   cpuMs: number;
   graceMs: number;
   resolve: (outcome: TimedOutcome) => void;
+  signal?: AbortSignal;
 }
 
 /**
@@ -51,7 +52,8 @@ export class WorkerPool {
    * their deadline and only need this as a backstop) the call is answered `timeout` and the
    * worker replaced.
    */
-  run(job: WorkerJob, cpuMs: number, graceMs = 0): Promise<TimedOutcome> {
+  run(job: WorkerJob, cpuMs: number, graceMs = 0, signal?: AbortSignal): Promise<TimedOutcome> {
+    if (signal?.aborted) return Promise.resolve(refuse(CANCELLED));
     if (job.memoryBytes > this.options.memoryBudgetBytes) {
       return Promise.resolve(refuse({ code: 'memory-limit', message: `the call's memory limit of ${formatBytes(job.memoryBytes)} exceeds the sandbox budget of ${formatBytes(this.options.memoryBudgetBytes)}`, details: { limitBytes: this.options.memoryBudgetBytes, requestedBytes: job.memoryBytes } }));
     }
@@ -61,7 +63,19 @@ export class WorkerPool {
         resolve(refuse({ code: 'busy', message: `the sandbox is busy (${this.options.size} running, ${this.queue.length} waiting); retry shortly`, details: { running: this.options.size - this.idle.length, queued: this.queue.length } }));
         return;
       }
-      this.queue.push({ job, cpuMs, graceMs, resolve });
+      const waiter: Waiter = { job, cpuMs, graceMs, resolve, ...(signal ? { signal } : {}) };
+      // Cancelled while still queued: it leaves the queue and never starts.
+      signal?.addEventListener(
+        'abort',
+        () => {
+          const i = this.queue.indexOf(waiter);
+          if (i === -1) return;
+          this.queue.splice(i, 1);
+          resolve(refuse(CANCELLED));
+        },
+        { once: true },
+      );
+      this.queue.push(waiter);
       this.pump();
     });
   }
@@ -76,17 +90,26 @@ export class WorkerPool {
     }
   }
 
-  private async execute(slot: WorkerSlot, { job, cpuMs, graceMs, resolve }: Waiter): Promise<void> {
+  private async execute(slot: WorkerSlot, { job, cpuMs, graceMs, resolve, signal }: Waiter): Promise<void> {
     this.memoryInUse += job.memoryBytes;
     const started = performance.now();
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let onAbort: (() => void) | undefined;
     const deadline = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), cpuMs + graceMs)));
+    const cancelled = new Promise<'cancelled'>((r) => {
+      onAbort = () => r('cancelled');
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
     let outcome: WorkerOutcome;
     try {
       // The capability port moves to the worker; nothing else of the host goes with it.
       const sent = job.capabilities ? transfer(job, [job.capabilities]) : job;
-      const winner = await Promise.race([slot.api.run(sent), deadline, slot.crashed]);
-      if (winner === 'timeout') {
+      const winner = await Promise.race([slot.api.run(sent), deadline, cancelled, slot.crashed]);
+      if (winner === 'cancelled') {
+        // The only way to stop a running wasm call: end its worker (replaced at once).
+        slot.replace();
+        outcome = { ok: false, error: CANCELLED, memoryBytes: 0 };
+      } else if (winner === 'timeout') {
         slot.replace();
         outcome = { ok: false, error: { code: 'timeout', message: `the call ran past its CPU-time limit of ${cpuMs} ms and was stopped`, details: { limitMs: cpuMs } }, memoryBytes: 0 };
       } else {
@@ -97,6 +120,7 @@ export class WorkerPool {
       outcome = { ok: false, error: { code: 'load-failed', message: (error as Error).message }, memoryBytes: 0 };
     } finally {
       clearTimeout(timer);
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
     }
     this.memoryInUse -= job.memoryBytes;
     this.idle.push(slot);
@@ -108,6 +132,8 @@ export class WorkerPool {
     for (const slot of this.slots) slot.terminate();
   }
 }
+
+const CANCELLED: SandboxErrorInfo = { code: 'cancelled', message: 'the call was cancelled; its worker was stopped' };
 
 function refuse(error: SandboxErrorInfo): TimedOutcome {
   return { ok: false, error, memoryBytes: 0, durationMs: 0 };
