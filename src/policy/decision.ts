@@ -20,6 +20,8 @@ export type RuleId =
   | 'quiet-hours'
   /** `session.callsPerMinute` calls were granted in the last 60 s. */
   | 'rate.calls-per-minute'
+  /** `execute_code` was asked for a language outside `tools.codeLanguages`. */
+  | 'code.language-not-allowed'
   /** This agent already runs `limits.concurrentCalls` calls. */
   | 'concurrency.agent'
   /** The sandbox already runs its global number of concurrent calls. */

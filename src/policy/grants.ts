@@ -40,7 +40,7 @@ function change(policy: EffectivePolicy, target: Grant, edit: typeof open): Effe
   switch (target.kind) {
     case 'tool': {
       const { allowed, blocked } = edit(policy.tools, target.name, exact);
-      return { ...next, tools: { allowed, blocked } };
+      return { ...next, tools: { ...next.tools, allowed, blocked } };
     }
     case 'domain': {
       const pair = { allowed: policy.network.allowedDomains, blocked: policy.network.blockedDomains };

@@ -27,7 +27,7 @@
  * Each concern lives in its own file; the comment at the top of each says why it decides
  * the way it does (session timeout, glob, URL and redaction semantics).
  */
-export { ANY, TRUST_LEVELS } from './types';
+export { ANY, CODE_LANGUAGE_NAMES, TRUST_LEVELS } from './types';
 export type {
   CallState,
   DataRules,
@@ -63,7 +63,7 @@ export { policyDocumentSchema, grantSchema } from './schema';
 export { resolvePolicy } from './resolve';
 export { applyGrant, applyRevoke, parseGrant } from './grants';
 export { decideToolCall } from './tool-call';
-export { filterTools, isToolAllowed } from './tools';
+export { decideCodeLanguage, filterTools, isToolAllowed } from './tools';
 export { effectiveLimits } from './limits';
 export { decideNetwork } from './network';
 export { parseUrl, type ParsedUrl } from './url';

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { domainPatternProblem } from './domains';
 import { filePatternProblem } from './glob';
 import { parseHhMm } from './quiet-hours';
-import { ANY, TRUST_LEVELS } from './types';
+import { ANY, CODE_LANGUAGE_NAMES, TRUST_LEVELS } from './types';
 import { isValidTimeZone } from './wall-clock';
 import { sensitivePatternProblem } from './words';
 
@@ -50,7 +50,8 @@ const timeZone = checkedString('a time zone', (zone) =>
 // Shapes are kept as plain objects so their key lists also define the serialised order
 // and name the known fields in "unknown field" errors.
 const quietHoursShape = { start: clockTime, end: clockTime, timeZone };
-const toolsShape = { allowed: list(toolName), blocked: list(toolName) };
+const codeLanguage = checkedString('a language', (name) => (name === ANY || (CODE_LANGUAGE_NAMES as readonly string[]).includes(name) ? null : `must be one of ${CODE_LANGUAGE_NAMES.join(', ')} or "*"`));
+const toolsShape = { allowed: list(toolName), blocked: list(toolName), codeLanguages: list(codeLanguage) };
 const limitsShape = {
   memoryMb: integer(1, 4096), // wasm32 memories stop at 4 GiB
   cpuSeconds: integer(1, 86_400),

@@ -11,7 +11,7 @@ export const PURE_TOOLS = ['text_stats', 'json_query'] as const;
 
 const untrusted: EffectivePolicy = {
   trustLevel: 'Untrusted',
-  tools: { allowed: [...PURE_TOOLS, 'read_file', 'list_directory'], blocked: [] },
+  tools: { allowed: [...PURE_TOOLS, 'read_file', 'list_directory'], blocked: [], codeLanguages: [] },
   limits: { memoryMb: 32, cpuSeconds: 10, concurrentCalls: 1, queueWaitMs: 1_000 },
   network: {
     allowedDomains: [],
@@ -29,7 +29,7 @@ const untrusted: EffectivePolicy = {
 
 const limited: EffectivePolicy = {
   trustLevel: 'Limited',
-  tools: { allowed: [...PURE_TOOLS, 'read_file', 'write_file', 'execute_code', 'list_directory'], blocked: [] },
+  tools: { allowed: [...PURE_TOOLS, 'read_file', 'write_file', 'execute_code', 'list_directory'], blocked: [], codeLanguages: ['javascript'] },
   limits: { memoryMb: 128, cpuSeconds: 60, concurrentCalls: 3, queueWaitMs: 2_000 },
   network: {
     allowedDomains: ['api.openai.com', 'httpbin.org'],
@@ -52,7 +52,7 @@ const limited: EffectivePolicy = {
 
 const trusted: EffectivePolicy = {
   trustLevel: 'Trusted',
-  tools: { allowed: [...PURE_TOOLS, 'read_file', 'write_file', 'execute_code', 'fetch_url', 'system_command'], blocked: [] },
+  tools: { allowed: [...PURE_TOOLS, 'read_file', 'write_file', 'execute_code', 'fetch_url', 'system_command'], blocked: [], codeLanguages: ['javascript', 'python'] },
   limits: { memoryMb: 512, cpuSeconds: 300, concurrentCalls: 10, queueWaitMs: 5_000 },
   network: {
     allowedDomains: ['*'],
@@ -73,7 +73,7 @@ const trusted: EffectivePolicy = {
 
 const fullyTrusted: EffectivePolicy = {
   trustLevel: 'FullyTrusted',
-  tools: { allowed: ['*'], blocked: [] },
+  tools: { allowed: ['*'], blocked: [], codeLanguages: ['*'] },
   limits: { memoryMb: 2048, cpuSeconds: 3600, concurrentCalls: 50, queueWaitMs: 10_000 },
   network: {
     allowedDomains: ['*'],

@@ -2,6 +2,7 @@
 // names are); `"*"` is the only wildcard. A blocked entry wins over an allowed one.
 import type { EffectivePolicy } from './types';
 import { ANY } from './types';
+import { ALLOW, deny, type Decision } from './decision';
 
 export function listNames(list: readonly string[], name: string): boolean {
   return list.includes(ANY) || list.includes(name);
@@ -18,4 +19,13 @@ export function isToolAllowed(policy: EffectivePolicy, tool: string): boolean {
 /** The tools to show in tools/list: only those the agent could call. */
 export function filterTools<T extends { name: string }>(policy: EffectivePolicy, tools: readonly T[]): T[] {
   return tools.filter((tool) => isToolAllowed(policy, tool.name));
+}
+
+/** May `execute_code` run `language` for this agent (`tools.codeLanguages`)? */
+export function decideCodeLanguage(policy: EffectivePolicy, language: string): Decision {
+  if (listNames(policy.tools.codeLanguages, language)) return ALLOW;
+  return deny('code.language-not-allowed', `execute_code may not run '${language}' for this agent (tools.codeLanguages); ${policy.tools.codeLanguages.length ? `use ${policy.tools.codeLanguages.join(' or ')}, or ` : ''}ask an admin to allow it.`, {
+    limit: [...policy.tools.codeLanguages],
+    observed: language,
+  });
 }

@@ -30,7 +30,12 @@ export interface ToolRules {
   readonly allowed: readonly string[];
   /** Tool names denied even when `allowed` matches; `"*"` = all. */
   readonly blocked: readonly string[];
+  /** Languages `execute_code` may run for this agent (`javascript`, `python`); `"*"` = any. */
+  readonly codeLanguages: readonly string[];
 }
+
+/** The languages `execute_code` knows (the policy names them; the sandbox runs them). */
+export const CODE_LANGUAGE_NAMES = ['javascript', 'python'] as const;
 
 export interface Limits {
   /** Linear-memory cap per call. */

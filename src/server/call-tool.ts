@@ -1,6 +1,7 @@
 import { McpError, ErrorCode, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { CfWorkerJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/cfworker';
-import { decideToolCall, effectiveLimits, isToolAllowed, redactValue, Redactor, type Denial, type EffectivePolicy } from '../policy';
+import { decideCodeLanguage, decideToolCall, effectiveLimits, isToolAllowed, redactValue, Redactor, type Denial, type EffectivePolicy } from '../policy';
+import { EXECUTE_CODE_TOOL } from '../shared/execute-code';
 import { ERROR_META_KEY, SandboxError, type SandboxErrorInfo } from '../shared/errors';
 import type { ExecuteResult } from '../shared/wire';
 import type { AgentRecord, SessionRecord, ToolRecord } from '../store/schema';
@@ -54,6 +55,8 @@ export interface AuditedRun {
   error: SandboxErrorInfo | null;
   result: ExecuteResult;
   sensitive: { matchedPatterns: string[]; redactions: number } | null;
+  /** The output parsed, for a tool that declares an `outputSchema` (redacted like `output`). */
+  structured?: Record<string, unknown>;
 }
 
 /**
@@ -139,7 +142,25 @@ export async function runAudited(ctx: ServerContext, call: CallContext, tool: To
   // What the agent receives: redacted too where its policy says so.
   const hide = policy.data.redactForAgent;
   const agentError = error && !hide && !result.ok ? result.error : error;
-  return { ok: result.ok, output: result.ok ? (hide ? output! : result.output) : '', error: agentError, result, sensitive };
+  const run: AuditedRun = { ok: result.ok, output: result.ok ? (hide ? output! : result.output) : '', error: agentError, result, sensitive };
+  if (result.ok && tool.outputSchema) {
+    // Structured content is redacted as a value (masking inside JSON text could break it).
+    const parsed = parseObject(result.output);
+    run.structured = (hide ? redactor.value(parsed) : parsed) as Record<string, unknown>;
+    run.output = JSON.stringify(run.structured);
+  }
+  return run;
+}
+
+/** A tool's JSON output as an object; anything else is wrapped, so structured content always exists. */
+function parseObject(text: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(text);
+    if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+  } catch {
+    // not JSON: wrapped below
+  }
+  return { result: text };
 }
 
 /** The error of a tool that failed after a capability was denied: the denial, with its facts. */
@@ -207,6 +228,15 @@ export async function callTool(ctx: ServerContext, sessionId: string, name: stri
     await refuse(ctx, call, name, args, error);
     return errorResult(error.toInfo());
   }
+  if (name === EXECUTE_CODE_TOOL) {
+    // Which languages this agent's code may be written in is policy too (tools.codeLanguages).
+    const language = decideCodeLanguage(policy, String((args as { language?: unknown }).language));
+    if (!language.allow) {
+      const error = denialError(language);
+      await refuse(ctx, call, name, args, error);
+      return errorResult(error.toInfo());
+    }
+  }
   const now = ctx.clock();
   await ctx.counters.load(agent.id, now);
   const admission = await ctx.counters.admit({
@@ -227,7 +257,7 @@ export async function callTool(ctx: ServerContext, sessionId: string, name: stri
   const meta: Record<string, unknown> = { 'mcp-sandbox/call': { durationMs: run.result.durationMs, memoryBytes: run.result.memoryBytes } };
   if (run.sensitive) meta[SENSITIVE_META_KEY] = { ...run.sensitive, redactedForAgent: policy.data.redactForAgent };
   if (!run.ok) return { ...errorResult(run.error!), _meta: { ...meta, [ERROR_META_KEY]: run.error! } };
-  return { content: [{ type: 'text', text: run.output }], _meta: meta };
+  return { content: [{ type: 'text', text: run.output }], ...(run.structured ? { structuredContent: run.structured } : {}), _meta: meta };
 }
 
 /** A call that waited its policy's time in the queue for a global slot and got none. */

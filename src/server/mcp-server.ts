@@ -44,6 +44,7 @@ export function createSessionServer(ctx: ServerContext, sessionId: string): Serv
           name: t.name,
           description: t.description,
           inputSchema: t.inputSchema as Tool['inputSchema'],
+          ...(t.outputSchema ? { outputSchema: t.outputSchema as Tool['outputSchema'] } : {}),
           annotations: { title: t.name, readOnlyHint: !t.permissions.some((p) => p.startsWith('files:write')), openWorldHint: t.permissions.some((p) => p.startsWith('network')) },
           _meta: { 'mcp-sandbox/tool': { version: t.version, author: t.author, tags: t.tags, categories: t.categories, hash: t.code.hash, permissions: t.permissions } },
         }),

@@ -73,6 +73,7 @@ export function recordFromBuiltin(tool: BuiltinManifestEntry, now: number): Tool
     tags: m.tags ?? [],
     categories: m.categories ?? [],
     inputSchema: m.inputSchema,
+    ...(m.outputSchema ? { outputSchema: m.outputSchema } : {}),
     permissions: m.permissions ?? [],
     limits: m.limits ?? {},
     code: {
@@ -91,8 +92,8 @@ export function recordFromBuiltin(tool: BuiltinManifestEntry, now: number): Tool
 }
 
 function snapshotOf(record: ToolRecord): ToolVersionSnapshot {
-  const { description, version, author, tags, categories, inputSchema, permissions, limits, resource, code } = record;
-  return { description, version, author, tags, categories, inputSchema, permissions, limits, code, ...(resource ? { resource } : {}) };
+  const { description, version, author, tags, categories, inputSchema, outputSchema, permissions, limits, resource, code } = record;
+  return { description, version, author, tags, categories, inputSchema, permissions, limits, code, ...(outputSchema ? { outputSchema } : {}), ...(resource ? { resource } : {}) };
 }
 
 /** Records from before schema v5 (or written by hand) get their history and pin. */

@@ -18,7 +18,7 @@ export interface ToolVersion {
    */
   snapshot?: ToolVersionSnapshot;
 }
-export type ToolVersionSnapshot = Pick<ToolRecord, 'description' | 'version' | 'author' | 'tags' | 'categories' | 'inputSchema' | 'permissions' | 'limits' | 'resource' | 'code'>;
+export type ToolVersionSnapshot = Pick<ToolRecord, 'description' | 'version' | 'author' | 'tags' | 'categories' | 'inputSchema' | 'outputSchema' | 'permissions' | 'limits' | 'resource' | 'code'>;
 
 /**
  * A tool as the registry knows it. Bytes live at `code` URLs: bundled tools under `tools/<name>/`
@@ -32,6 +32,8 @@ export interface ToolRecord {
   tags: string[];
   categories: string[];
   inputSchema: Record<string, unknown>;
+  /** JSON Schema of the structured content a successful call returns (MCP `outputSchema`), if the tool declares one. */
+  outputSchema?: Record<string, unknown>;
   permissions: string[];
   /** The tool's own ceilings; the effective limit is the smaller of these and the policy's. */
   limits: { memoryMb?: number; cpuMs?: number };

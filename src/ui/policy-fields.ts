@@ -16,6 +16,7 @@ export const SECTIONS: readonly { id: string; title: string; fields: readonly Fi
     fields: [
       { path: 'tools.allowed', label: 'allowed tools' },
       { path: 'tools.blocked', label: 'blocked tools' },
+      { path: 'tools.codeLanguages', label: 'execute_code languages' },
     ],
   },
   {

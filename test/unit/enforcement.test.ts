@@ -317,3 +317,35 @@ describe('the seed\'s custom methods', () => {
     expect(await h.ctx.agents.list()).toHaveLength(1);
   });
 });
+
+describe('execute_code under policy', () => {
+  async function withExecuteCode() {
+    const h = await startHarness();
+    const { EXECUTE_CODE_METADATA } = await import('../../src/shared/execute-code');
+    await h.ctx.registry.seed({ version: 1, tools: [], builtins: [{ name: 'execute_code', dir: 'tools/execute_code/', coreModules: ['quickjs.wasm'], sha256: 'e'.repeat(64), size: 1, metadata: EXECUTE_CODE_METADATA as never }] }, { fixtures: false, now: Date.now() });
+    return h;
+  }
+
+  it('refuses a language outside tools.codeLanguages before anything runs, and runs an allowed one', async () => {
+    const h = await withExecuteCode();
+    await h.agent('js-only', 'Limited', { version: 1, session: { quietHours: null } });
+    const client = await h.connect({ agent: 'js-only' });
+    const denied = await client.callTool({ name: 'execute_code', arguments: { language: 'python', code: 'print(1)' } });
+    expect(errorOf(denied)).toMatchObject({ code: 'policy-denied', details: { rule: 'code.language-not-allowed', limit: ['javascript'], observed: 'python' } });
+    expect(h.executor.requests).toHaveLength(0);
+    h.executor.next = () => ({ ok: true, output: JSON.stringify({ result: 2, stdout: '', stderr: '', durationMs: 1, memoryBytes: 1 }), durationMs: 1, memoryBytes: 1 });
+    const ran = await client.callTool({ name: 'execute_code', arguments: { language: 'javascript', code: '1 + 1' } });
+    expect(ran.isError).toBeFalsy();
+  });
+
+  it('declares its outputSchema in tools/list and answers with structuredContent the SDK Client validates', async () => {
+    const h = await withExecuteCode();
+    const client = await h.connect({ agent: 'full' });
+    const listed = (await client.listTools()).tools.find((t) => t.name === 'execute_code')!;
+    expect(listed.outputSchema).toMatchObject({ type: 'object' });
+    h.executor.next = () => ({ ok: true, output: JSON.stringify({ result: { sum: 3 }, stdout: 'hi\n', stderr: '', durationMs: 1, memoryBytes: 1 }), durationMs: 1, memoryBytes: 1 });
+    const ran = await client.callTool({ name: 'execute_code', arguments: { language: 'javascript', code: '({sum: 1 + 2})' } });
+    expect(ran.structuredContent).toMatchObject({ result: { sum: 3 }, stdout: 'hi\n' });
+    expect(JSON.parse((ran.content as { text: string }[])[0]!.text)).toEqual(ran.structuredContent);
+  });
+});

@@ -40,14 +40,14 @@ describe('tool grants and revokes', () => {
     const p = applyRevoke(resolvePolicy('FullyTrusted'), { kind: 'tool', name: 'system_command' });
     expect(tool(p, 'system_command')).toBe('tool.blocked');
     expect(tool(p, 'read_file')).toBe('allow');
-    expect(p.tools).toEqual({ allowed: ['*'], blocked: ['system_command'] });
+    expect(p.tools).toEqual({ allowed: ['*'], blocked: ['system_command'], codeLanguages: ['*'] });
   });
 
   test('revoking removes the name from the allow list too, and a later grant restores it', () => {
     const revoked = applyRevoke(base, { kind: 'tool', name: 'read_file' });
-    expect(revoked.tools).toEqual({ allowed: [...PURE_TOOLS, 'list_directory'], blocked: ['read_file'] });
+    expect(revoked.tools).toEqual({ allowed: [...PURE_TOOLS, 'list_directory'], blocked: ['read_file'], codeLanguages: [] });
     const granted = applyGrant(revoked, { kind: 'tool', name: 'read_file' });
-    expect(granted.tools).toEqual({ allowed: [...PURE_TOOLS, 'list_directory', 'read_file'], blocked: [] });
+    expect(granted.tools).toEqual({ allowed: [...PURE_TOOLS, 'list_directory', 'read_file'], blocked: [], codeLanguages: [] });
   });
 
   test('grants and revokes are idempotent and pure', () => {

@@ -4,6 +4,7 @@
 // policy without a case here.
 import { describe, expect, test } from 'vitest';
 import {
+  decideCodeLanguage,
   decideFile,
   decideNetwork,
   decideToolCall,
@@ -81,6 +82,10 @@ const cases: Record<string, Case> = {
   'network.blockedDomains': (() => {
     const p = only('network', { blockedDomains: ['bad.example'] });
     return { rule: 'network.domain-blocked', denied: () => fetchAt(p, 'https://bad.example/'), allowed: () => fetchAt(p, 'https://ok.example/') };
+  })(),
+  'tools.codeLanguages': (() => {
+    const p = only('tools', { allowed: ['*'], codeLanguages: ['javascript'] });
+    return { rule: 'code.language-not-allowed', denied: () => verdict(decideCodeLanguage(p, 'python')), allowed: () => verdict(decideCodeLanguage(p, 'javascript')) };
   })(),
   'network.blockPrivateNetworks': (() => {
     const p = only('network', { blockPrivateNetworks: true });

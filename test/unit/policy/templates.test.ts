@@ -92,3 +92,11 @@ describe('resolvePolicy', () => {
     expect(resolvePolicy('Limited').files.allowedPatterns).toEqual(['./workspace/*', './temp/*']);
   });
 });
+
+describe('execute_code languages', () => {
+  test('the policy names exactly the languages the sandbox knows', async () => {
+    const { CODE_LANGUAGE_NAMES } = await import('../../../src/policy');
+    const { CODE_LANGUAGES } = await import('../../../src/shared/execute-code');
+    expect([...CODE_LANGUAGE_NAMES]).toEqual([...CODE_LANGUAGES]);
+  });
+});
