@@ -8,7 +8,7 @@ import type { AgentRecord, SessionRecord, ToolRecord } from '../store/schema';
 import { sealIf } from './at-rest';
 import { ANONYMOUS, policyOf } from './agents';
 import type { ServerContext } from './context';
-import { DEFAULT_SETTINGS } from './settings';
+import { readSettings } from './settings';
 import { capabilitiesFor, type CapabilityDenialFacts, type CapabilitySession } from './capabilities';
 import { holding } from './fair-queue';
 import { ARGUMENT_BOUNDS, describeBound, measureJson } from '../shared/json-bounds';
@@ -24,18 +24,17 @@ export interface CallContext {
   globalConcurrentCalls: number;
 }
 
-/** Reads what a call needs in one transaction, in parallel (session, settings, tool); the agent comes from the directory's cache. */
+/**
+ * What a call needs: session, tool, settings and agent, each kept in memory for this
+ * service-worker lifetime once read (only this service worker changes them, and each store
+ * updates its copy when it does), so a warm call reads nothing from IndexedDB.
+ */
 export async function readCall(ctx: ServerContext, sessionId: string, toolName: string | null): Promise<CallContext & { tool: ToolRecord | undefined }> {
-  const tx = (await ctx.db.get()).transaction(['sessions', 'tools', 'settings']);
-  const [session, tool, settings] = await Promise.all([
-    tx.objectStore('sessions').get(sessionId),
-    toolName === null ? undefined : tx.objectStore('tools').get(toolName),
-    tx.objectStore('settings').get('settings'),
-  ]);
+  const [session, tool, settings] = await Promise.all([ctx.sessions.get(sessionId), toolName === null ? undefined : ctx.registry.get(toolName), readSettings(ctx.db)]);
   if (!session) throw new McpError(ErrorCode.InvalidRequest, `session ${sessionId} no longer exists`);
   const agent = session.agentId === ANONYMOUS.id ? ANONYMOUS : await ctx.agents.get(session.agentId);
   if (!agent || agent.revokedAt !== null) throw new McpError(-32003, 'this agent is not allowed to connect', { code: 'unauthenticated' });
-  return { session, tool, agent, policy: policyOf(agent), globalConcurrentCalls: (settings ?? DEFAULT_SETTINGS).globalConcurrentCalls };
+  return { session, tool, agent, policy: policyOf(agent), globalConcurrentCalls: settings.globalConcurrentCalls };
 }
 
 /** Validators compiled once per tool version for this service-worker lifetime. */
@@ -82,19 +81,29 @@ export async function runAudited(ctx: ServerContext, call: CallContext, tool: To
   const redactor = new Redactor(policy.data.sensitivePatterns);
   const argsSeen = redactor.value(args);
   const argsMatched = [...redactor.matchedPatterns];
-  try {
-    await ctx.audit.append(
+  // The tool starts while its request entry commits; nothing it does leaves the sandbox before
+  // the commit lands: each capability use waits for it, and so does the reply (below). If the
+  // entry cannot be written, the run is stopped and the agent gets `audit-unavailable`.
+  const stop = new AbortController();
+  let commitError: unknown = null;
+  const durable = ctx.audit
+    .append(
       { event: 'call.request', outcome: 'pending', ...who, args: argsSeen, ...sealIf(policy, ['args']), details: { kind, limits, toolHash: tool.code.hash, ...(argsMatched.length ? { sensitiveArgs: argsMatched } : {}) } },
       { openPending: { callId, incarnation: ctx.incarnation, sessionId: session.id, agentId: agent.id, tool: tool.name, startedAt }, putSession: touched(ctx, session, startedAt) },
+    )
+    .then(
+      () => true,
+      (error: unknown) => {
+        commitError = error;
+        stop.abort('the audit entry could not be written');
+        return false;
+      },
     );
-  } catch (error) {
-    const info = new SandboxError('audit-unavailable', `the call was not run because its audit entry could not be written: ${(error as Error).message}`).toInfo();
-    return { ok: false, output: '', error: info, result: { ok: false, error: info, durationMs: 0, memoryBytes: 0 }, sensitive: null };
-  }
+  const runSignal = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
   let result: ExecuteResult;
   let capabilities: CapabilitySession | null = null;
   try {
-    capabilities = capabilitiesFor(ctx, call, tool, callId, startedAt + limits.cpuMs, redactor, signal);
+    capabilities = capabilitiesFor(ctx, call, tool, callId, startedAt + limits.cpuMs, redactor, runSignal, durable);
     const ran = await ctx.executor.execute(
       {
         callId,
@@ -105,7 +114,7 @@ export async function runAudited(ctx: ServerContext, call: CallContext, tool: To
         limits,
       },
       capabilities.answer,
-      signal,
+      runSignal,
     );
     const denied = capabilities.denials.at(-1);
     if (ran.ok && typeof ran.output !== 'string') throw new TypeError(`the tool answered ${typeof ran.output}, not text`);
@@ -114,6 +123,10 @@ export async function runAudited(ctx: ServerContext, call: CallContext, tool: To
     // A failure of ours after the request committed: recorded as such, never left pending.
     const info = new SandboxError('internal-error', `the sandbox failed while handling the call: ${(thrown as Error)?.message ?? String(thrown)}`).toInfo();
     result = { ok: false, error: info, durationMs: ctx.clock() - startedAt, memoryBytes: 0 };
+  }
+  if (!(await durable)) {
+    const info = new SandboxError('audit-unavailable', `the call was stopped because its audit entry could not be written: ${(commitError as Error)?.message ?? String(commitError)}`).toInfo();
+    return { ok: false, output: '', error: info, result: { ok: false, error: info, durationMs: result.durationMs, memoryBytes: 0 }, sensitive: null };
   }
   // What the audit keeps: everything the tool produced, redacted with what the call taught.
   const output = result.ok ? redactor.text(result.output) : undefined;
@@ -175,7 +188,9 @@ function capabilityDenial(denial: CapabilityDenialFacts, toolError: SandboxError
 
 /** The session after activity at `at`, with the call count this lifetime knows. */
 function touched(ctx: ServerContext, session: SessionRecord, at: number): SessionRecord {
-  return { ...session, lastActivityAt: at, callCount: ctx.counters.sessionCount(session.id, session.callCount) };
+  const next = { ...session, lastActivityAt: at, callCount: ctx.counters.sessionCount(session.id, session.callCount) };
+  ctx.sessions.remember(next);
+  return next;
 }
 
 /** Records a refused call and turns the refusal into what the agent receives. */

@@ -48,7 +48,17 @@ export interface CapabilityDenialFacts {
  * `call.capability` audit entry committed before anything is done, and answered with a
  * message the tool can pass on and the agent can act on.
  */
-export function capabilitiesFor(ctx: ServerContext, call: CallContext, tool: ToolRecord, callId: string, deadline: number, redactor: Redactor, signal?: AbortSignal): CapabilitySession {
+export function capabilitiesFor(
+  ctx: ServerContext,
+  call: CallContext,
+  tool: ToolRecord,
+  callId: string,
+  deadline: number,
+  redactor: Redactor,
+  signal?: AbortSignal,
+  /** Resolves when the call's request entry has committed (false: it could not be written). */
+  durable: Promise<boolean> = Promise.resolve(true),
+): CapabilitySession {
   const logs: { level: string; message: string }[] = [];
   const denials: CapabilityDenialFacts[] = [];
   const reads = new Map<CapabilityName, number>();
@@ -83,6 +93,8 @@ export function capabilitiesFor(ctx: ServerContext, call: CallContext, tool: Too
   const answer = async (request: CapabilityRequest): Promise<CapabilityReply> => {
     const { id, fn, args } = request;
     const fail = (error: string): CapabilityReply => ({ id, ok: false, error });
+    // Write-ahead: nothing leaves the sandbox before the call's request entry is durable.
+    if (!(await durable)) return fail(`${String(fn)} refused: the call's audit entry could not be written`);
     // Nothing is done for a call the agent cancelled, even if the request was already on its way.
     if (signal?.aborted) return fail(`${String(fn)} refused: the call was cancelled`);
     try {

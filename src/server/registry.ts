@@ -121,13 +121,37 @@ function checkFiles(hash: string, files: Record<string, ArrayBuffer | Uint8Array
   }
 }
 
-/** The tool registry, read from IndexedDB on every question: the service worker keeps no copy. */
+/**
+ * Tool records this service-worker lifetime has read, per database. Every change to the tools
+ * store goes through `ToolRegistry` or `ToolUploads`, in this service worker, and bumps the
+ * generation when it commits; a read that raced a change is not kept (its generation moved).
+ * A woken service worker starts empty, so nothing outlives a stop.
+ */
+const toolCache = new WeakMap<DbHandle, { generation: number; records: Map<string, ToolRecord | undefined> }>();
+function cacheOf(handle: DbHandle) {
+  let c = toolCache.get(handle);
+  if (!c) toolCache.set(handle, (c = { generation: 0, records: new Map() }));
+  return c;
+}
+/** Call after a write to the tools store has committed (or failed: a cache miss is harmless). */
+function toolsChanged(handle: DbHandle): void {
+  const c = cacheOf(handle);
+  c.generation++;
+  c.records.clear();
+}
+
+/** The tool registry. `get` (the call path's question) is answered from memory once read. */
 export class ToolRegistry {
   constructor(private readonly handle: DbHandle) {}
 
   async get(name: string): Promise<ToolRecord | undefined> {
-    const record = await (await this.handle.get()).get('tools', name);
-    return record && normalized(record);
+    const cache = cacheOf(this.handle);
+    if (cache.records.has(name)) return cache.records.get(name);
+    const generation = cache.generation;
+    const stored = await (await this.handle.get()).get('tools', name);
+    const record = stored && normalized(stored);
+    if (cache.generation === generation) cache.records.set(name, record);
+    return record;
   }
 
   async list(): Promise<ToolRecord[]> {
@@ -166,7 +190,11 @@ export class ToolRegistry {
       writes.push(tx.store.put(record));
       added.push(tool.name);
     }
-    await Promise.all([...writes, tx.done]);
+    try {
+      await Promise.all([...writes, tx.done]);
+    } finally {
+      toolsChanged(this.handle);
+    }
     return added;
   }
 }
@@ -310,7 +338,7 @@ export class ToolUploads {
     if (m.resource) record.resource = m.resource;
     record.versions = [...record.versions, { version: m.version, hash, size, at: now, snapshot: snapshotOf(record) }];
     void tx.objectStore('tools').put(record);
-    await tx.done;
+    await tx.done.finally(() => toolsChanged(this.handle));
     return record;
   }
 
@@ -358,7 +386,7 @@ export class ToolUploads {
       for (const key of await files.index('by-hash').getAllKeys(hash)) void files.delete(key);
     }
     void tx.objectStore('tools').delete(name);
-    await tx.done;
+    await tx.done.finally(() => toolsChanged(this.handle));
     return { removed: name };
   }
 
@@ -380,7 +408,7 @@ export class ToolUploads {
       throw error;
     }
     void tx.store.put(next);
-    await tx.done;
+    await tx.done.finally(() => toolsChanged(this.handle));
     return next;
   }
 }

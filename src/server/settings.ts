@@ -3,8 +3,18 @@ import type { SettingsRecord } from '../store/schema';
 
 export const DEFAULT_SETTINGS: SettingsRecord = { key: 'settings', unauthenticated: 'refuse', globalConcurrentCalls: 16 };
 
+/**
+ * The settings as this service-worker lifetime last read or wrote them, per database: they
+ * change only through `writeSettings` (the admin API, in this service worker).
+ */
+const known = new WeakMap<DbHandle, SettingsRecord>();
+
 export async function readSettings(handle: DbHandle): Promise<SettingsRecord> {
-  return (await (await handle.get()).get('settings', 'settings')) ?? DEFAULT_SETTINGS;
+  const cached = known.get(handle);
+  if (cached) return cached;
+  const stored = (await (await handle.get()).get('settings', 'settings')) ?? DEFAULT_SETTINGS;
+  if (!known.has(handle)) known.set(handle, stored);
+  return known.get(handle)!;
 }
 
 export async function writeSettings(handle: DbHandle, change: Partial<Omit<SettingsRecord, 'key'>>): Promise<SettingsRecord> {
@@ -14,6 +24,12 @@ export async function writeSettings(handle: DbHandle, change: Partial<Omit<Setti
   if (errors.length) throw Object.assign(new Error(errors.join('; ')), { code: 'invalid-input' });
   const next: SettingsRecord = { ...(await readSettings(handle)), ...change, key: 'settings' };
   const tx = (await handle.get()).transaction('settings', 'readwrite', { durability: 'strict' });
-  await Promise.all([tx.store.put(next), tx.done]);
+  try {
+    await Promise.all([tx.store.put(next), tx.done]);
+  } catch (error) {
+    known.delete(handle);
+    throw error;
+  }
+  known.set(handle, next);
   return next;
 }

@@ -3,7 +3,7 @@ import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { ERROR_META_KEY } from '../../src/shared/errors';
 import { readAudit, verifyChain } from '../../src/store/audit';
 import { recoverInterrupted } from '../../src/server/recovery';
-import { MANIFEST, startHarness, swappableEndpoint } from './support/server-fixture';
+import { MANIFEST, manifestTool, startHarness, swappableEndpoint } from './support/server-fixture';
 
 const MB = 1024 * 1024;
 
@@ -35,17 +35,50 @@ describe('the MCP server handlers', () => {
     expect((await h.ctx.sessions.get(client.transport!.sessionId!))!.callCount).toBe(1);
   });
 
-  it('commits the request entry before the sandbox is asked', async () => {
+  it('lets nothing leave the sandbox before the request entry is durable: the tool starts early, its capability use and the reply wait for the commit', async () => {
     const h = await startHarness();
+    await h.ctx.registry.seed({ version: 1, tools: [manifestTool('writer', { permissions: ['files:write'] })] }, { fixtures: false, now: Date.now() });
     const client = await h.connect();
-    let seenAtExecution: string[] = [];
-    h.executor.next = async (r) => {
-      seenAtExecution = (await readAudit(h.ctx.db)).map((e) => e.event);
-      expect(await (await h.ctx.db.get()).get('pending', r.callId)).toBeDefined();
+    const events: string[] = [];
+    // The request entry takes 50 ms to commit.
+    const real = h.ctx.audit.append.bind(h.ctx.audit);
+    h.ctx.audit.append = async (draft, effect) => {
+      if (draft.event === 'call.request') await new Promise((r) => setTimeout(r, 50));
+      const entry = await real(draft, effect);
+      if (draft.event === 'call.request') events.push('request committed');
+      return entry;
+    };
+    h.executor.next = async (r, capabilities) => {
+      events.push('tool started');
+      expect(await (await h.ctx.db.get()).get('pending', r.callId)).toBeUndefined();
+      const reply = await capabilities!({ id: 1, fn: 'write-file', args: { path: './workspace/w.txt', contents: 'x' } });
+      events.push(`capability answered ${reply.ok}`);
       return { ok: true, output: 'x', durationMs: 1, memoryBytes: 0 };
     };
-    await client.callTool({ name: 'echo', arguments: { text: 'a' } });
-    expect(seenAtExecution).toEqual(['session.open', 'call.request']);
+    await client.callTool({ name: 'writer', arguments: { text: 'a' } });
+    events.push('reply received');
+    expect(events).toEqual(['tool started', 'request committed', 'capability answered true', 'reply received']);
+  });
+
+  it('stops the run and answers audit-unavailable when the request entry cannot be written; the capability is refused', async () => {
+    const h = await startHarness();
+    await h.ctx.registry.seed({ version: 1, tools: [manifestTool('writer', { permissions: ['files:write'] })] }, { fixtures: false, now: Date.now() });
+    const client = await h.connect();
+    const real = h.ctx.audit.append.bind(h.ctx.audit);
+    h.ctx.audit.append = (draft, effect) => (draft.event === 'call.request' ? new Promise((_, reject) => setTimeout(() => reject(new Error('disk full')), 20)) : real(draft, effect));
+    let stopped = false;
+    let reply: { ok: boolean } | undefined;
+    h.executor.next = async (_r, capabilities, signal) => {
+      signal!.addEventListener('abort', () => (stopped = true));
+      reply = await capabilities!({ id: 1, fn: 'write-file', args: { path: './workspace/never.txt', contents: 'x' } });
+      return { ok: true, output: 'x', durationMs: 1, memoryBytes: 0 };
+    };
+    const result = await client.callTool({ name: 'writer', arguments: { text: 'a' } });
+    expect((result._meta!['mcp-sandbox/error'] as { code: string }).code).toBe('audit-unavailable');
+    expect(stopped).toBe(true);
+    expect(reply).toMatchObject({ ok: false });
+    expect(await (await h.ctx.db.get()).get('workspace', './workspace/never.txt')).toBeUndefined();
+    expect((await readAudit(h.ctx.db)).map((e) => e.event)).toEqual(['session.open']);
   });
 
   it('rejects arguments that do not match the input schema without touching a sandbox', async () => {
