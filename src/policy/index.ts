@@ -62,7 +62,7 @@ export type { PolicyError } from './errors';
 export { policyDocumentSchema, grantSchema } from './schema';
 export { resolvePolicy } from './resolve';
 export { applyGrant, applyRevoke, parseGrant } from './grants';
-export { decideToolCall } from './tool-call';
+export { decideToolAccess, decideToolCall } from './tool-call';
 export { decideCodeLanguage, filterTools, isToolAllowed } from './tools';
 export { effectiveLimits } from './limits';
 export { decideNetwork } from './network';

@@ -29,6 +29,14 @@ export function decideToolCall(policy: EffectivePolicy, call: ToolCall, state: C
   );
 }
 
+/**
+ * May this agent call `tool` at all (tools.allowed / tools.blocked), whatever its counters say?
+ * The first check of `decideToolCall`, on its own for refusing before anything is counted.
+ */
+export function decideToolAccess(policy: EffectivePolicy, tool: string): Decision {
+  return checkTool(policy, tool) ?? ALLOW;
+}
+
 function checkTool(policy: EffectivePolicy, tool: string): Decision | null {
   if (isToolBlocked(policy, tool)) {
     return deny('tool.blocked', `Tool '${tool}' is blocked for this agent (tools.blocked); an admin must grant it to unblock it.`, {

@@ -1,7 +1,7 @@
 import { decideFile, decideNetwork, normalisePath, type Decision, type FileOp, type Redactor } from '../policy';
 import type { CapabilityName, CapabilityReply, CapabilityRequest } from '../shared/wire';
 import type { ToolRecord } from '../store/schema';
-import type { CallContext } from './call-tool';
+import type { CallContext } from './call-context';
 import { sealIf } from './at-rest';
 import { readWorkspaceFile, writeWorkspaceFile } from '../store/workspace';
 import type { ServerContext } from './context';

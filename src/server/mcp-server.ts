@@ -11,7 +11,8 @@ import {
 import { z } from 'zod';
 import { filterTools } from '../policy';
 import { RpcCode } from '../shared/errors';
-import { callTool, readCall } from './call-tool';
+import { callTool } from './call-tool';
+import { readCall } from './call-context';
 import type { ServerContext } from './context';
 import { agentMetrics } from './metrics';
 import { readResource } from './resources';

@@ -1,0 +1,33 @@
+import { McpError, ErrorCode } from '@modelcontextprotocol/sdk/types.js';
+import type { EffectivePolicy } from '../policy';
+import type { AgentRecord, SessionRecord, ToolRecord } from '../store/schema';
+import { ANONYMOUS, policyOf } from './agents';
+import type { ServerContext } from './context';
+import { readSettings } from './settings';
+
+export interface CallContext {
+  session: SessionRecord;
+  agent: AgentRecord;
+  policy: EffectivePolicy;
+  globalConcurrentCalls: number;
+}
+
+/**
+ * What a call needs: session, tool, settings and agent, each kept in memory for this
+ * service-worker lifetime once read (only this service worker changes them, and each store
+ * updates its copy when it does), so a warm call reads nothing from IndexedDB.
+ */
+export async function readCall(ctx: ServerContext, sessionId: string, toolName: string | null): Promise<CallContext & { tool: ToolRecord | undefined }> {
+  const [session, tool, settings] = await Promise.all([ctx.sessions.get(sessionId), toolName === null ? undefined : ctx.registry.get(toolName), readSettings(ctx.db)]);
+  if (!session) throw new McpError(ErrorCode.InvalidRequest, `session ${sessionId} no longer exists`);
+  const agent = session.agentId === ANONYMOUS.id ? ANONYMOUS : await ctx.agents.get(session.agentId);
+  if (!agent || agent.revokedAt !== null) throw new McpError(-32003, 'this agent is not allowed to connect', { code: 'unauthenticated' });
+  return { session, tool, agent, policy: policyOf(agent), globalConcurrentCalls: settings.globalConcurrentCalls };
+}
+
+/** The session after activity at `at`, with the call count this lifetime knows. */
+export function touched(ctx: ServerContext, session: SessionRecord, at: number): SessionRecord {
+  const next = { ...session, lastActivityAt: at, callCount: ctx.counters.sessionCount(session.id, session.callCount) };
+  ctx.sessions.remember(next);
+  return next;
+}
