@@ -1,6 +1,7 @@
 import { ErrorCode, McpError, type ReadResourceResult } from '@modelcontextprotocol/sdk/types.js';
 import type { ServerContext } from './context';
-import { readCall, runAudited } from './call-tool';
+import { readCall } from './call-context';
+import { runAudited } from './audited-run';
 
 /**
  * Resources are produced by wasm modules too: the producer gets the host's facts as arguments
