@@ -41,7 +41,6 @@ export type {
   NetworkRules,
   QuietHours,
   Revoke,
-  RunLimits,
   SessionRules,
   ToolCall,
   ToolLimits,

@@ -168,7 +168,4 @@ export interface ToolLimits {
   readonly cpuMs?: number;
 }
 
-export interface RunLimits {
-  readonly memoryBytes: number;
-  readonly cpuMs: number;
-}
+
