@@ -145,7 +145,12 @@ export interface AdminMethods {
   'audit.list': { params: { sessionId?: string; agentId?: string } | undefined; result: OpenedEntry[] };
   'audit.tail': { params: { limit?: number } | undefined; result: OpenedEntry[] };
   /** With `from` (a head verified before), checks only what came after it. */
-  'audit.verify': { params: { from?: Tail } | undefined; result: ChainVerdict };
+  /**
+   * Verifies at most `limit` entries (default 2,000) after `from` (default: the genesis), on a
+   * read transaction of their own, so a long verification never holds up a call. `newestSeq`
+   * is the log's newest entry at the time; `complete` says the slice reached it.
+   */
+  'audit.verify': { params: { from?: Tail; limit?: number } | undefined; result: ChainVerdict & { newestSeq: number; complete: boolean } };
   'audit.export': { params: undefined; result: string };
 
   'agents.list': { params: undefined; result: AgentView[] };

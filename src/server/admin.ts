@@ -117,9 +117,17 @@ const HANDLERS: { [M in keyof AdminMethods]: Handler<M> } = {
   },
   'audit.tail': async (ctx, params) => opened(ctx, await readAuditTail(ctx.db, Math.min(1000, Math.max(1, Number(params?.limit ?? 200))))),
   'audit.verify': async (ctx, params) => {
-    // From a head the caller verified before (incremental), or from the genesis.
+    // From a head the caller verified before (incremental), or from the genesis; one bounded
+    // slice per request, so the caller yields between slices and calls run in between.
     const from: Tail | undefined = params?.from;
-    return from ? verifyChain(await readAudit(ctx.db, from.seq), from) : verifyChain(await readAudit(ctx.db));
+    const limit = Math.min(20_000, Math.max(1, Math.floor(Number(params?.limit ?? 2_000)) || 2_000));
+    const db = await ctx.db.get();
+    const tx = db.transaction('audit');
+    const [records, newest] = await Promise.all([tx.store.getAll(IDBKeyRange.lowerBound(from?.seq ?? 0, true), limit), tx.store.openCursor(null, 'prev')]);
+    const newestSeq = newest ? Number(newest.key) : 0;
+    const verdict = await (from ? verifyChain(records, from) : verifyChain(records));
+    const reached = verdict.ok ? verdict.headSeq : 0;
+    return { ...verdict, newestSeq, complete: verdict.ok ? reached >= newestSeq : true };
   },
   'audit.export': async (ctx) => toJsonLines(await readAudit(ctx.db)),
 

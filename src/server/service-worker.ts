@@ -13,6 +13,7 @@ import { dropOldCaches, precache, respond } from './offline';
 import { LiveSessions } from './live-sessions';
 import { UPLOADED_PREFIX } from './registry';
 import { serveToolFile } from './tool-files';
+import { AUDIT_EXPORT_PATH, streamAuditExport } from './audit-export';
 import type { ToolRecord } from '../store/schema';
 
 /**
@@ -26,6 +27,7 @@ export function startServiceWorker(scope: ServiceWorkerGlobalScope): void {
   const live = new LiveSessions();
   const router = new SessionRouter(createSessionOpener(ctx, live));
   const uploadedPath = new URL(UPLOADED_PREFIX, scope.registration.scope).pathname;
+  const exportPath = new URL(AUDIT_EXPORT_PATH, scope.registration.scope).pathname;
   const manifestUrl = new URL('tools/manifest.json', scope.registration.scope).href;
 
   // Once per wake: close calls cut off by a stop, and make sure the bundled tools are known.
@@ -85,6 +87,7 @@ export function startServiceWorker(scope: ServiceWorkerGlobalScope): void {
     if (request.method !== 'GET' || url.origin !== scope.location.origin) return;
     // Uploaded tools' glue and core modules live in IndexedDB, not on the server.
     if (url.pathname.startsWith(uploadedPath)) event.respondWith(serveToolFile(db, url.pathname.slice(uploadedPath.length)));
+    else if (url.pathname === exportPath && request.mode !== 'no-cors') event.respondWith(streamAuditExport(db));
     else event.respondWith(respond(request, scope.registration.scope));
   });
 }

@@ -2,6 +2,7 @@ import type { DbHandle } from './db';
 import type { AuditEntry, AuditEntryBody, PendingCall, SealableField, SessionRecord } from './schema';
 import { canonicalize, sha256Hex, type Canonical } from './hash';
 import { isSealed, Sealer } from './sealing';
+import { foldCommitted } from './aggregates';
 
 /** prevHash of the first entry. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -75,6 +76,8 @@ export async function hashEntry(body: AuditEntryBody): Promise<string> {
  *   ciphertext), then the entry is structured-cloned, as IndexedDB will clone it, and the clone
  *   is hashed (canonical form 2) and stored. A value with no canonical form (a Blob) or that
  *   cannot be cloned rejects its own entry, and only it.
+ * - The aggregates (aggregates.ts) are folded in the same transaction as the entries: a
+ *   re-chained batch is folded again, an aborted one changes nothing.
  */
 export class AuditLog {
   private queue: Queued[] = [];
@@ -155,7 +158,7 @@ export class AuditLog {
       const entries = await this.chain(batch.map((b) => b.content), tail);
       // Strict: Chromium's default has been "relaxed" since 121, which lets a power cut or an OS
       // crash lose the newest entries; the write-ahead record must survive both.
-      const tx = db.transaction(['audit', 'pending', 'sessions'], 'readwrite', { durability: 'strict' });
+      const tx = db.transaction(['audit', 'pending', 'sessions', 'aggregates'], 'readwrite', { durability: 'strict' });
       const audit = tx.objectStore('audit');
       const pending = tx.objectStore('pending');
       const writes: Promise<unknown>[] = [];
@@ -167,6 +170,9 @@ export class AuditLog {
         if (effect?.closePending) writes.push(pending.delete(effect.closePending));
         if (effect?.putSession) writes.push(tx.objectStore('sessions').put(effect.putSession));
       }
+      // The aggregates (per tool, per agent) change with the entries that change them, in this
+      // transaction: read, folded, written back with IndexedDB requests only (aggregates.ts).
+      writes.push(foldCommitted(tx.objectStore('aggregates'), entries));
       try {
         // Must reject if any write rejects, and must not leave a write's rejection unhandled.
         await Promise.all([...writes, tx.done]);
@@ -215,6 +221,8 @@ async function readTail(db: Awaited<ReturnType<DbHandle['get']>>): Promise<Tail>
 export type ChainVerdict =
   | { ok: true; count: number; head: string; headSeq: number }
   | { ok: false; count: number; seq: number; reason: 'hash-mismatch' | 'broken-link' | 'gap' }
+  /** The log ends before an entry a verifier saw earlier (its checkpoint): entries were removed from the end. */
+  | { ok: false; count: number; seq: number; reason: 'truncated'; detail: string }
   /**
    * A record that is not an entry (not an object, no valid `seq`), or an entry with no
    * canonical form (so no hash can vouch for it). `seq` is its own, or where an entry was

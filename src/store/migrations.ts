@@ -56,6 +56,12 @@ export const MIGRATIONS: readonly Migration[] = [
   (db) => {
     db.createObjectStore('keys', { keyPath: 'id' });
   },
+  // v8: aggregates of the audit log (per tool, per agent, global), updated in the transaction of
+  // the entries that change them. A log written before is folded in by a rebuild on first use
+  // (aggregates.ts), not here: an upgrade must stay short.
+  (db) => {
+    db.createObjectStore('aggregates', { keyPath: 'key' });
+  },
 ];
 
 export const DB_VERSION = MIGRATIONS.length;

@@ -206,6 +206,88 @@ export interface PendingCall {
   startedAt: number;
 }
 
+/**
+ * Durations as a fixed log-scale histogram (aggregates.ts): bucket `i` holds durations in
+ * [2^(i/32), 2^((i+1)/32)) ms, 32 buckets an octave; bucket -321 holds those under 2^-10 ms
+ * (and any below zero). Only non-empty buckets are kept. `count` and `sumMs` are exact, so the
+ * mean is; a percentile read from the buckets is within 1.1 % of the exact one.
+ */
+export interface DurationHistogram {
+  count: number;
+  sumMs: number;
+  minMs: number | null;
+  maxMs: number | null;
+  buckets: Record<string, number>;
+}
+
+/** Keys of the `aggregates` store: one global record, one per tool, one per agent. */
+export type AggregateKey = ['global'] | ['tool', string] | ['agent', string];
+
+/** What the aggregates have folded in: every audit entry up to `seq`, and how many there were. */
+export interface GlobalAggregate {
+  key: ['global'];
+  kind: 'global';
+  /** The folding rules' version (aggregates.ts `AGGREGATE_FORMAT`); another one means rebuild. */
+  format: number;
+  /** The last audit `seq` folded in; a rebuild or the next commit continues from there. */
+  seq: number;
+  /** Audit records folded in. */
+  entries: number;
+}
+
+/** One tool's figures, from its `call.request`, `call.result` and `call.interrupted` entries. */
+export interface ToolAggregate {
+  key: ['tool', string];
+  kind: 'tool';
+  name: string;
+  /** The first and the last entry folded into this record. */
+  firstSeq: number;
+  seq: number;
+  /** `call.request` entries. */
+  invocations: number;
+  /** `call.result` entries: ok + errors + denied + cancelled. */
+  results: number;
+  ok: number;
+  /** Results with outcome `error` (or any outcome other than ok, denied, cancelled). */
+  errors: number;
+  denied: number;
+  cancelled: number;
+  /** `call.interrupted` entries (the service worker stopped mid-call). */
+  interrupted: number;
+  /** `durationMs` of the results that have one. */
+  durations: DurationHistogram;
+  peakMemoryBytes: number | null;
+  /** Newest `ts` of a `call.request`. */
+  lastUsedAt: number | null;
+}
+
+/** One agent's figures, from every entry naming it. */
+export interface AgentAggregate {
+  key: ['agent', string];
+  kind: 'agent';
+  agentId: string;
+  firstSeq: number;
+  seq: number;
+  /** `call.request` entries. */
+  calls: number;
+  ok: number;
+  /** Results with outcome `error` (or any outcome other than ok, denied, cancelled). */
+  errors: number;
+  /** `call.rejected` entries and results with outcome `denied`. */
+  denied: number;
+  /** Of `denied`, the `call.rejected` entries. */
+  rejected: number;
+  cancelled: number;
+  interrupted: number;
+  /** Over every `call.result` (a missing duration counts as 0, as metrics always did). */
+  durationSumMs: number;
+  durationCount: number;
+  /** Newest `ts` of a `call.request`. */
+  lastCallAt: number | null;
+}
+
+export type AggregateRecord = GlobalAggregate | ToolAggregate | AgentAggregate;
+
 /** One `.wasm` file of a watched folder as the last scan found it, and what became of it. */
 export interface WatchedFileRecord {
   /** File name at the folder's top level. */
@@ -250,4 +332,5 @@ export interface SandboxDB extends DBSchema {
   toolFiles: { key: string; value: ToolFileRecord; indexes: { 'by-hash': string } };
   folders: { key: string; value: WatchedFolderRecord };
   keys: { key: string; value: SealingKeyRecord };
+  aggregates: { key: AggregateKey; value: AggregateRecord };
 }

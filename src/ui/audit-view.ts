@@ -1,6 +1,6 @@
 import { LitElement, css, html, type PropertyValues } from 'lit';
 import type { AuditEntry } from '../store/schema';
-import { adminClient, describeError, download } from './admin';
+import { adminClient, describeError } from './admin';
 import type { ChainVerifier } from './chain-verifier';
 import { bytes, ms, time } from './format';
 import { base } from './styles';
@@ -155,12 +155,15 @@ export class AuditView extends LitElement {
     }
   }
 
-  private async exportAudit(): Promise<void> {
-    try {
-      download(`audit-${new Date().toISOString()}.jsonl`, await (await adminClient()).request('audit.export'), 'application/jsonl');
-    } catch (error) {
-      this.failure = describeError(error);
-    }
+  /**
+   * Downloads the whole log as the service worker streams it (audit/export.jsonl): the file is
+   * written as it is read, so memory stays bounded whatever the log's size.
+   */
+  private exportAudit(): void {
+    const link = document.createElement('a');
+    link.href = new URL('audit/export.jsonl', new URL(import.meta.env.BASE_URL, location.origin)).href;
+    link.download = `audit-${new Date().toISOString()}.jsonl`;
+    link.click();
   }
 
   private passes(e: AuditEntry, only?: readonly Filter[]): boolean {
@@ -191,7 +194,7 @@ export class AuditView extends LitElement {
         <chain-badge .verifier=${this.verifier}></chain-badge>
         <span class="spacer"></span>
         <button @click=${() => void this.verifyWhole()} data-testid="verify-whole" title="re-hash every entry from the first">Verify whole chain</button>
-        <button @click=${() => void this.exportAudit()}>Export JSON Lines</button>
+        <button @click=${() => this.exportAudit()} data-testid="export-audit">Export JSON Lines</button>
       </div>
       ${this.failure ? html`<p class="notice error">${this.failure}</p>` : ''}
       <audit-charts .entries=${this.entries.filter((e) => this.passes(e, ['agent', 'tool']))} .now=${this.now}></audit-charts>

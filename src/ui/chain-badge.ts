@@ -30,10 +30,16 @@ export class ChainBadge extends LitElement {
 
   override render() {
     const v = this.verifier?.verdict;
+    const p = this.verifier?.progress;
+    if (p) {
+      const share = p.newestSeq > 0 ? Math.floor((100 * p.seq) / p.newestSeq) : 0;
+      return html`<span class="badge" data-testid="chain" role="status">${p.whole ? 'verifying whole chain' : 'verifying new entries'} · #${p.seq} of #${p.newestSeq} (${share} %)</span>
+        <button class="link" data-testid="chain-cancel" @click=${() => this.verifier?.cancel()}>cancel</button>`;
+    }
     if (!v) return html`<span class="badge" data-testid="chain">chain: checking…</span>`;
     const when = this.verifier?.checkedAt ? new Date(this.verifier.checkedAt).toLocaleTimeString() : '';
     return v.ok
-      ? html`<span class="badge ok" data-testid="chain" title="every entry's hash and link checked; last check ${when}">✓ chain verified · ${v.count} entries</span>`
+      ? html`<span class="badge ok" data-testid="chain" title="every entry's hash and link checked up to #${v.headSeq}; last check ${when}">✓ chain verified · intact through #${v.headSeq} · ${v.count} entries</span>`
       : html`<span class="badge error" data-testid="chain" title="last check ${when}">✗ chain BROKEN at #${v.seq}: ${v.reason}${'detail' in v && v.detail ? ` (${v.detail})` : ''}</span>`;
   }
 }

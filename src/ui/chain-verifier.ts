@@ -1,22 +1,45 @@
 /**
- * The audit chain's state as the UI knows it: each check verifies only the entries after the
- * head verified before (incremental), or the whole chain when asked. One instance per app,
- * so switching views does not start over. Fires `change` after every check.
+ * The audit chain's state as the UI knows it.
+ *
+ * - Incremental: a verified checkpoint (seq, hash, count) is kept in this origin's
+ *   localStorage, so opening the app checks only what was appended since the last check,
+ *   whatever the log's size.
+ * - In slices: each request verifies a bounded slice on its own read transaction and the
+ *   verifier yields between slices, so a long check never holds up an agent's call.
+ * - A whole re-verification is an explicit action, with progress, and can be cancelled.
+ * - A broken chain stays broken (and the checkpoint stays where it was) until a whole check
+ *   says otherwise.
+ *
+ * One instance per app, so switching views does not start over. Fires `change` after every
+ * slice.
  */
 import type { AdminClient } from '../client/admin';
-import type { ChainVerdict } from '../store/audit';
+import type { ChainVerdict, Tail } from '../store/audit';
+
+const CHECKPOINT_KEY = 'mcp-sandbox.audit-checkpoint';
+/** Entries per request: small enough that a slice never delays a call noticeably. */
+const SLICE = 2_000;
+
+interface Checkpoint extends Tail {
+  count: number;
+}
 
 export class ChainVerifier extends EventTarget {
   verdict: ChainVerdict | null = null;
   checkedAt: number | null = null;
-  private verified: { seq: number; hash: string; count: number } | null = null;
+  /** While a check runs: how far it has got, and the newest entry it is heading for. */
+  progress: { seq: number; newestSeq: number; whole: boolean } | null = null;
   private running: Promise<void> | null = null;
+  private cancelled = false;
 
-  constructor(private readonly admin: () => Promise<AdminClient>) {
+  constructor(
+    private readonly admin: () => Promise<AdminClient>,
+    private readonly storage: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'> | null = typeof localStorage === 'undefined' ? null : localStorage,
+  ) {
     super();
   }
 
-  /** Incremental unless `whole`; a broken chain stays broken until a whole check says otherwise. */
+  /** Incremental unless `whole`. A whole check waits for a running incremental one, then starts from the genesis. */
   check(whole = false): Promise<void> {
     if (this.running && !whole) return this.running;
     const after = this.running ?? Promise.resolve();
@@ -30,19 +53,69 @@ export class ChainVerifier extends EventTarget {
     return run;
   }
 
+  /** Stops a running check after its current slice; the checkpoint keeps what was verified. */
+  cancel(): void {
+    if (this.running) this.cancelled = true;
+  }
+
   private async run(whole: boolean): Promise<void> {
-    if (whole) this.verified = null;
-    else if (this.verdict && !this.verdict.ok) return;
-    const from = this.verified ? { seq: this.verified.seq, hash: this.verified.hash } : undefined;
-    const verdict = await (await this.admin()).request('audit.verify', from ? { from } : undefined);
-    if (verdict.ok) {
-      const count = (this.verified?.count ?? 0) + verdict.count;
-      this.verified = { seq: verdict.headSeq, hash: verdict.head, count };
-      this.verdict = { ...verdict, count };
-    } else {
-      this.verdict = verdict;
+    this.cancelled = false;
+    if (!whole && this.verdict && !this.verdict.ok) return;
+    let at: Checkpoint | null = whole ? null : this.checkpoint();
+    const admin = await this.admin();
+    try {
+      for (;;) {
+        const slice = await admin.request('audit.verify', { ...(at ? { from: { seq: at.seq, hash: at.hash } } : {}), limit: SLICE });
+        this.checkedAt = Date.now();
+        if (at && slice.newestSeq < at.seq) {
+          // The chain alone cannot show a cut tail; the checkpoint can.
+          this.verdict = { ok: false, count: at.count, seq: slice.newestSeq + 1, reason: 'truncated', detail: `the log ends at #${slice.newestSeq}, but #${at.seq} was verified before` };
+          this.progress = null;
+          this.dispatchEvent(new Event('change'));
+          return;
+        }
+        if (!slice.ok) {
+          this.verdict = { ...slice, count: (at?.count ?? 0) + slice.count };
+          this.progress = null;
+          this.dispatchEvent(new Event('change'));
+          return;
+        }
+        at = { seq: slice.headSeq, hash: slice.head, count: (at?.count ?? 0) + slice.count };
+        this.save(at);
+        this.verdict = { ok: true, count: at.count, head: at.hash, headSeq: at.seq };
+        this.progress = slice.complete ? null : { seq: at.seq, newestSeq: slice.newestSeq, whole };
+        this.dispatchEvent(new Event('change'));
+        if (slice.complete) return;
+        if (this.cancelled) {
+          this.progress = null;
+          this.dispatchEvent(new Event('change'));
+          return;
+        }
+        // Yield: the page stays responsive, and the service worker serves calls in between.
+        await new Promise((r) => setTimeout(r, 0));
+      }
+    } catch (error) {
+      this.progress = null;
+      this.dispatchEvent(new Event('change'));
+      throw error;
     }
-    this.checkedAt = Date.now();
-    this.dispatchEvent(new Event('change'));
+  }
+
+  private checkpoint(): Checkpoint | null {
+    try {
+      const saved = JSON.parse(this.storage?.getItem(CHECKPOINT_KEY) ?? 'null') as Checkpoint | null;
+      if (saved && Number.isSafeInteger(saved.seq) && typeof saved.hash === 'string' && Number.isSafeInteger(saved.count)) return saved;
+    } catch {
+      // unreadable: verify from the genesis
+    }
+    return null;
+  }
+
+  private save(at: Checkpoint): void {
+    try {
+      this.storage?.setItem(CHECKPOINT_KEY, JSON.stringify(at));
+    } catch {
+      // storage full or blocked: the next check starts further back, nothing else
+    }
   }
 }

@@ -10,7 +10,7 @@ describe('store migrations', () => {
   it('creates every store and index at the current version', async () => {
     const db = await openStore(freshDbName());
     expect(db.version).toBe(DB_VERSION);
-    expect([...db.objectStoreNames].sort()).toEqual(['agents', 'audit', 'folders', 'hosts', 'keys', 'pending', 'sessions', 'settings', 'toolFiles', 'tools', 'workspace']);
+    expect([...db.objectStoreNames].sort()).toEqual(['agents', 'aggregates', 'audit', 'folders', 'hosts', 'keys', 'pending', 'sessions', 'settings', 'toolFiles', 'tools', 'workspace']);
     expect([...db.transaction('audit').store.indexNames].sort()).toEqual(['by-agent', 'by-agent-ts', 'by-call', 'by-session']);
     db.close();
   });
@@ -39,7 +39,7 @@ describe('store migrations', () => {
     await v6.put('audit', entry);
     v6.close();
     const current = await openStore(name);
-    expect(current.version).toBe(7);
+    expect(current.version).toBe(DB_VERSION);
     expect(await current.get('workspace', './workspace/a.txt')).toMatchObject({ contents: 'kept' });
     expect(await current.get('audit', 1)).toEqual(entry);
     expect(await current.count('keys')).toBe(0);

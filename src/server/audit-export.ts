@@ -1,0 +1,41 @@
+import { toJsonLines } from '../store/audit';
+import type { DbHandle } from '../store/db';
+
+/** Where the app downloads the whole audit log (relative to the app root). */
+export const AUDIT_EXPORT_PATH = 'audit/export.jsonl';
+/** Entries read per step: memory stays bounded whatever the log's size. */
+const STEP = 1_000;
+
+/**
+ * The whole audit log as JSON Lines, streamed: each pull reads the next `STEP` entries on a
+ * read transaction of its own and hands them on, so the file is written as it is read (never
+ * one string of the whole log, which at ~700k entries would pass V8's longest string) and no
+ * transaction is held while the browser writes. Sealed fields stay sealed. Served by the
+ * service worker to the app's own pages (same origin: inside the trust boundary).
+ */
+export function streamAuditExport(handle: DbHandle): Response {
+  let after = 0;
+  const encoder = new TextEncoder();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const db = await handle.get();
+      const records = await db.getAll('audit', IDBKeyRange.lowerBound(after, true), STEP);
+      if (records.length === 0) {
+        controller.close();
+        return;
+      }
+      after = records[records.length - 1]!.seq;
+      controller.enqueue(encoder.encode(toJsonLines(records)));
+    },
+  });
+  return new Response(body, {
+    headers: {
+      'Content-Type': 'application/jsonl; charset=utf-8',
+      'Content-Disposition': `attachment; filename="audit-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl"`,
+      'Cache-Control': 'no-store',
+      'X-Content-Type-Options': 'nosniff',
+      // The log is for the app's own pages: never framed by another site.
+      'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
+    },
+  });
+}

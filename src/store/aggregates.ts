@@ -1,0 +1,318 @@
+import type { DbHandle } from './db';
+import type { AgentAggregate, AggregateKey, AggregateRecord, AuditEntry, DurationHistogram, GlobalAggregate, ToolAggregate } from './schema';
+
+/**
+ * Aggregates of the audit log, kept beside it in the `aggregates` store so that tool statistics
+ * and agent metrics are read, not scanned for: one global record (what has been folded in), one
+ * record per tool and one per agent.
+ *
+ * Invariants:
+ * - They change only in the transaction that commits the entries they fold in (`foldCommitted`,
+ *   called by `AuditLog.commit`): they commit or abort with those entries, never apart.
+ * - That transaction reads the records it changes with IndexedDB requests and writes them back
+ *   (read-modify-write). IndexedDB runs read-write transactions whose scopes overlap one at a
+ *   time, so another writer (another context's AuditLog, a rebuild) never interleaves: each
+ *   starts from what the last one committed, and nothing is lost or counted twice.
+ * - The global record names the last `seq` folded in. A commit folds its entries only if they
+ *   continue from it; otherwise (no aggregates yet: a log written before they existed; or
+ *   aggregates of another format) it leaves them to a rebuild, which readers start on first use.
+ * - Only fields that are never sealed are read (event, outcome, tool, agentId, durationMs,
+ *   memoryBytes, ts), so sealed entries count like any other.
+ */
+
+/** The folding rules' version. Change it with the rules: stored aggregates of another are rebuilt. */
+export const AGGREGATE_FORMAT = 1;
+
+/** Histogram buckets per doubling of the duration. */
+export const BUCKETS_PER_OCTAVE = 32;
+/** Durations below this (1/1024 ms, under a microsecond) share one bucket. */
+export const HISTOGRAM_FLOOR_MS = 2 ** -10;
+/** The bucket of durations under the floor (and of any below zero). */
+export const UNDERFLOW_BUCKET = Math.log2(HISTOGRAM_FLOOR_MS) * BUCKETS_PER_OCTAVE - 1;
+/**
+ * A percentile read from the histogram is within this fraction of the exact (nearest-rank)
+ * value, about 1.09 %: the value lies in the bucket found, and the bucket's geometric middle is
+ * returned. Below the floor, within HISTOGRAM_FLOOR_MS instead.
+ */
+export const PERCENTILE_RELATIVE_ERROR = 2 ** (1 / (2 * BUCKETS_PER_OCTAVE)) - 1;
+
+/** Audit records read per slice by a rebuild, each slice in a short transaction of its own. */
+export const REBUILD_SLICE = 5_000;
+
+export const GLOBAL_KEY: ['global'] = ['global'];
+
+/** Every tool record: keys ['tool', name]; an array sorts after every string. */
+const toolRange = () => IDBKeyRange.bound(['tool'], ['tool', []]);
+const agentRange = () => IDBKeyRange.bound(['agent'], ['agent', []]);
+
+export function emptyHistogram(): DurationHistogram {
+  return { count: 0, sumMs: 0, minMs: null, maxMs: null, buckets: {} };
+}
+
+export function bucketOf(ms: number): number {
+  return ms >= HISTOGRAM_FLOOR_MS ? Math.floor(Math.log2(ms) * BUCKETS_PER_OCTAVE) : UNDERFLOW_BUCKET;
+}
+
+export function addDuration(h: DurationHistogram, ms: number): void {
+  h.count++;
+  h.sumMs += ms;
+  h.minMs = h.minMs === null ? ms : Math.min(h.minMs, ms);
+  h.maxMs = h.maxMs === null ? ms : Math.max(h.maxMs, ms);
+  const b = bucketOf(ms);
+  h.buckets[b] = (h.buckets[b] ?? 0) + 1;
+}
+
+/**
+ * The `q` quantile (0 < q ≤ 1) by nearest rank, as `statsFromAudit` takes it from the sorted
+ * durations (rank ⌈q·n⌉), within PERCENTILE_RELATIVE_ERROR; null when there are none.
+ */
+export function percentileMs(h: DurationHistogram, q: number): number | null {
+  if (h.count <= 0 || h.minMs === null || h.maxMs === null) return null;
+  const rank = Math.min(h.count, Math.max(1, Math.ceil(q * h.count)));
+  const buckets = Object.keys(h.buckets)
+    .map(Number)
+    .sort((a, b) => a - b);
+  let seen = 0;
+  for (const b of buckets) {
+    seen += h.buckets[b] ?? 0;
+    if (seen >= rank) {
+      const middle = b === UNDERFLOW_BUCKET ? 0 : 2 ** ((b + 0.5) / BUCKETS_PER_OCTAVE);
+      // The exact value lies in [min, max]: clamping only brings the estimate closer.
+      return Math.min(h.maxMs, Math.max(h.minMs, middle));
+    }
+  }
+  return h.maxMs;
+}
+
+export function emptyGlobal(): GlobalAggregate {
+  return { key: ['global'], kind: 'global', format: AGGREGATE_FORMAT, seq: 0, entries: 0 };
+}
+
+/** A global record this code can continue from. */
+export function isCurrent(global: unknown): global is GlobalAggregate {
+  const g = global as Partial<GlobalAggregate> | null | undefined;
+  return typeof g === 'object' && g !== null && g.kind === 'global' && g.format === AGGREGATE_FORMAT && Number.isSafeInteger(g.seq) && typeof g.entries === 'number';
+}
+
+const TOOL_EVENTS = new Set<unknown>(['call.request', 'call.result', 'call.interrupted']);
+
+/** The tool an audit record counts for, if any. Records are taken as unknown (storage anyone with the origin can write). */
+function toolOf(r: Record<string, unknown>): string | null {
+  return typeof r['tool'] === 'string' && r['tool'] !== '' && TOOL_EVENTS.has(r['event']) ? r['tool'] : null;
+}
+
+function agentOf(r: Record<string, unknown>): string | null {
+  return typeof r['agentId'] === 'string' && r['agentId'] !== '' ? r['agentId'] : null;
+}
+
+const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/**
+ * Folds audit records, in `seq` order, into aggregates: the same rules for a commit (starting
+ * from the stored records it changes) and for a rebuild (starting from nothing), so the two agree
+ * exactly. Mirrors what `statsFromAudit` (tool-stats.ts) and `metricsFromAudit` (metrics.ts)
+ * compute from a scan.
+ */
+export class AggregateFold {
+  readonly tools = new Map<string, ToolAggregate>();
+  readonly agents = new Map<string, AgentAggregate>();
+  private readonly changed = new Set<ToolAggregate | AgentAggregate>();
+
+  constructor(readonly global: GlobalAggregate) {}
+
+  /** A stored record the next entries continue. */
+  adopt(record: AggregateRecord): void {
+    if (record.kind === 'tool') this.tools.set(record.name, record);
+    else if (record.kind === 'agent') this.agents.set(record.agentId, record);
+  }
+
+  fold(seq: number, record: unknown): void {
+    this.global.seq = seq;
+    this.global.entries++;
+    if (typeof record !== 'object' || record === null) return;
+    const r = record as Record<string, unknown>;
+    const { event, outcome, ts, durationMs, memoryBytes } = r;
+    const name = toolOf(r);
+    if (name !== null) {
+      const t = this.tool(name, seq);
+      if (event === 'call.request') {
+        t.invocations++;
+        if (typeof ts === 'number') t.lastUsedAt = Math.max(t.lastUsedAt ?? 0, ts);
+      } else if (event === 'call.result') {
+        t.results++;
+        if (outcome === 'ok') t.ok++;
+        else if (outcome === 'denied') t.denied++;
+        else if (outcome === 'cancelled') t.cancelled++;
+        else t.errors++;
+        if (finite(durationMs)) addDuration(t.durations, durationMs);
+        if (finite(memoryBytes)) t.peakMemoryBytes = Math.max(t.peakMemoryBytes ?? 0, memoryBytes);
+      } else t.interrupted++;
+    }
+    const agentId = agentOf(r);
+    if (agentId !== null) {
+      const a = this.agent(agentId, seq);
+      if (event === 'call.request') {
+        a.calls++;
+        if (typeof ts === 'number') a.lastCallAt = Math.max(a.lastCallAt ?? 0, ts);
+      } else if (event === 'call.result') {
+        // A call whose tool was refused a capability ends `denied`: counted with the denials.
+        if (outcome === 'ok') a.ok++;
+        else if (outcome === 'denied') a.denied++;
+        else if (outcome === 'cancelled') a.cancelled++;
+        else a.errors++;
+        a.durationSumMs += finite(durationMs) ? durationMs : 0;
+        a.durationCount++;
+      } else if (event === 'call.rejected') {
+        a.denied++;
+        a.rejected++;
+      } else if (event === 'call.interrupted') a.interrupted++;
+    }
+  }
+
+  /** The records changed since the fold started (the global one first). */
+  changedRecords(): AggregateRecord[] {
+    return [this.global, ...this.changed];
+  }
+
+  /** Every record: what a rebuild stores. */
+  allRecords(): AggregateRecord[] {
+    return [this.global, ...this.tools.values(), ...this.agents.values()];
+  }
+
+  private tool(name: string, seq: number): ToolAggregate {
+    let t = this.tools.get(name);
+    if (!t) {
+      t = { key: ['tool', name], kind: 'tool', name, firstSeq: seq, seq, invocations: 0, results: 0, ok: 0, errors: 0, denied: 0, cancelled: 0, interrupted: 0, durations: emptyHistogram(), peakMemoryBytes: null, lastUsedAt: null };
+      this.tools.set(name, t);
+    }
+    t.seq = seq;
+    this.changed.add(t);
+    return t;
+  }
+
+  private agent(agentId: string, seq: number): AgentAggregate {
+    let a = this.agents.get(agentId);
+    if (!a) {
+      a = { key: ['agent', agentId], kind: 'agent', agentId, firstSeq: seq, seq, calls: 0, ok: 0, errors: 0, denied: 0, rejected: 0, cancelled: 0, interrupted: 0, durationSumMs: 0, durationCount: 0, lastCallAt: null };
+      this.agents.set(agentId, a);
+    }
+    a.seq = seq;
+    this.changed.add(a);
+    return a;
+  }
+}
+
+/** The `aggregates` store of a read-write transaction: only IndexedDB requests are made on it. */
+export interface AggregateStore {
+  get(key: AggregateKey): Promise<AggregateRecord | undefined>;
+  put(value: AggregateRecord): Promise<unknown>;
+  delete(key: AggregateKey): Promise<unknown>;
+  clear(): Promise<unknown>;
+}
+
+/**
+ * Folds entries being committed into the aggregates, inside their transaction (AuditLog.commit).
+ * Awaits nothing but IndexedDB requests: reads the global record and the records of the batch's
+ * tools and agents (in parallel), folds, writes back what changed.
+ *
+ * Entries that do not continue the global record's `seq` are not folded: with no aggregates yet
+ * (a log from before they existed, or a rebuild under way) they are left as they are, and stale
+ * ones (another format, a gap) lose their global record; either way the next reader rebuilds.
+ * A fold that throws (a stored record someone damaged) does the same rather than fail the
+ * commit: the audit entry matters, the figures can be recomputed.
+ */
+export async function foldCommitted(store: AggregateStore, entries: readonly AuditEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  const tools = [...new Set(entries.map((e) => toolOf(e as unknown as Record<string, unknown>)).filter((n): n is string => n !== null))];
+  const agents = [...new Set(entries.map((e) => agentOf(e as unknown as Record<string, unknown>)).filter((n): n is string => n !== null))];
+  const [global, ...found] = await Promise.all([store.get(GLOBAL_KEY), ...tools.map((n) => store.get(['tool', n])), ...agents.map((id) => store.get(['agent', id]))]);
+  const first = entries[0]!.seq;
+  let fold: AggregateFold;
+  if (isCurrent(global) && global.seq === first - 1) {
+    fold = new AggregateFold(global);
+    for (const record of found) if (record) fold.adopt(record);
+  } else if (global === undefined && first === 1) {
+    // A new log: the aggregates start with it (and nothing left from an earlier one counts).
+    await store.clear();
+    fold = new AggregateFold(emptyGlobal());
+  } else {
+    if (global !== undefined) await store.delete(GLOBAL_KEY);
+    return;
+  }
+  try {
+    for (const entry of entries) fold.fold(entry.seq, entry);
+  } catch {
+    await store.delete(GLOBAL_KEY);
+    return;
+  }
+  await Promise.all(fold.changedRecords().map((r) => store.put(r)));
+}
+
+/** Reads the audit records after `after` (at most one slice), folds them; how many there were. */
+async function foldSlice(
+  store: { getAll(query: IDBKeyRange, count: number): Promise<unknown[]>; getAllKeys(query: IDBKeyRange, count: number): Promise<IDBValidKey[]> },
+  fold: AggregateFold,
+  after: number,
+): Promise<number> {
+  // Numeric keys only: the audit is keyed by `seq`; a store re-created without its key path (as
+  // devtools can) may hold other keys, which are no entries' and are not counted.
+  const range = IDBKeyRange.bound(after, Infinity, true, false);
+  const [values, keys] = await Promise.all([store.getAll(range, REBUILD_SLICE), store.getAllKeys(range, REBUILD_SLICE)]);
+  keys.forEach((key, i) => fold.fold(key as number, values[i]));
+  return keys.length;
+}
+
+/**
+ * Recomputes the aggregates from the audit log and stores them in place of what was there.
+ * Walks the log in slices of REBUILD_SLICE (each a short read transaction of its own, so calls
+ * go on meanwhile), then, in one read-write transaction over the log and the aggregates, folds
+ * what was appended during the walk and replaces the stored records. Commits serialize with that
+ * transaction: those before it are in what it read, those after it continue from its records.
+ */
+export async function rebuildAggregates(handle: DbHandle): Promise<GlobalAggregate> {
+  const db = await handle.get();
+  const fold = new AggregateFold(emptyGlobal());
+  let read: number;
+  do read = await foldSlice(db.transaction('audit').store, fold, fold.global.seq);
+  while (read === REBUILD_SLICE);
+  const tx = db.transaction(['audit', 'aggregates'], 'readwrite');
+  const audit = tx.objectStore('audit');
+  do read = await foldSlice(audit, fold, fold.global.seq);
+  while (read === REBUILD_SLICE);
+  const store = tx.objectStore('aggregates');
+  await Promise.all([store.clear(), ...fold.allRecords().map((r) => store.put(r)), tx.done]);
+  return fold.global;
+}
+
+const building = new WeakMap<DbHandle, Promise<GlobalAggregate>>();
+
+/** One rebuild at a time per handle: readers arriving during one wait for it. */
+function buildOnce(handle: DbHandle): Promise<GlobalAggregate> {
+  let p = building.get(handle);
+  if (!p) {
+    p = rebuildAggregates(handle).finally(() => building.delete(handle));
+    building.set(handle, p);
+  }
+  return p;
+}
+
+/**
+ * Reads aggregates (never the audit log), after rebuilding them once if there are none yet (a
+ * log from before they existed) or they are of another format.
+ */
+async function readAggregates<T extends AggregateRecord>(handle: DbHandle, kind: 'tool' | 'agent', id: string | undefined): Promise<T[]> {
+  for (let attempt = 0; ; attempt++) {
+    const db = await handle.get();
+    const tx = db.transaction('aggregates');
+    const [global, records] = await Promise.all([tx.store.get(GLOBAL_KEY), id === undefined ? tx.store.getAll(kind === 'tool' ? toolRange() : agentRange()) : tx.store.get([kind, id] as AggregateKey).then((r) => (r ? [r] : []))]);
+    // After one rebuild, whatever is there is the answer: a reader never loops on rebuilds.
+    if (isCurrent(global) || attempt > 0) return records.filter((r): r is T => r.kind === kind);
+    await buildOnce(handle);
+  }
+}
+
+/** Every tool's aggregate, or the named tool's (none if it never ran). */
+export const readToolAggregates = (handle: DbHandle, name?: string): Promise<ToolAggregate[]> => readAggregates<ToolAggregate>(handle, 'tool', name);
+
+/** Every agent's aggregate, or the named agent's (none if no entry names it). */
+export const readAgentAggregates = (handle: DbHandle, agentId?: string): Promise<AgentAggregate[]> => readAggregates<AgentAggregate>(handle, 'agent', agentId);

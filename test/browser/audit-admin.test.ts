@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { admin, connectAgent, launchBrowser, openApp } from './harness';
+
+// Admin work at any size: verification in bounded slices from a kept checkpoint (a cut tail is
+// caught by it), and the whole log exported as a stream the service worker writes as it reads.
+
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+
+async function calls(n: number): Promise<void> {
+  await page.evaluate(async (n) => {
+    const c = (window as unknown as { agents: Record<string, { callTool(p: unknown): Promise<unknown> }> }).agents['a']!;
+    for (let i = 0; i < n; i += 10) await Promise.all(Array.from({ length: 10 }, (_, j) => c.callTool({ name: 'text_stats', arguments: { text: `call ${i + j}` } })));
+  }, n);
+}
+
+const newest = () => admin<{ seq: number }[]>(page, 'audit.tail', { limit: 1 }).then((t) => t[0]!.seq);
+
+beforeAll(async () => {
+  browser = await launchBrowser();
+  ({ context, page } = await openApp(browser));
+  await connectAgent(page, 'a', { agent: 'admin-scale' });
+  await calls(200);
+});
+afterAll(async () => {
+  await context?.close();
+  await browser?.close();
+});
+
+describe('export', () => {
+  it('streams the whole log as JSON Lines, one entry per line in order, sealed fields still sealed', async () => {
+    const head = await newest();
+    const exported = await page.evaluate(async () => {
+      const response = await fetch('/audit/export.jsonl');
+      const reader = response.body!.getReader();
+      let chunks = 0;
+      let text = '';
+      const decoder = new TextDecoder();
+      for (let r = await reader.read(); !r.done; r = await reader.read()) {
+        chunks++;
+        text += decoder.decode(r.value, { stream: true });
+      }
+      return { chunks, lines: text.trim().split('\n').map((l) => JSON.parse(l) as { seq: number }), type: response.headers.get('content-type') };
+    });
+    expect(exported.type).toContain('application/jsonl');
+    expect(exported.lines.map((l) => l.seq)).toEqual(Array.from({ length: exported.lines.length }, (_, i) => i + 1));
+    expect(exported.lines.at(-1)!.seq).toBeGreaterThanOrEqual(head - 6);
+    // Streamed in steps of 1,000 entries, not one string.
+    expect(exported.chunks).toBeGreaterThanOrEqual(Math.floor(exported.lines.length / 1000));
+  });
+});
+
+describe('audit verification in slices, from a checkpoint', () => {
+  it('verifies a bounded slice per request and says how far the log goes', async () => {
+    const head = await newest();
+    const first = await admin<{ ok: boolean; headSeq: number; count: number; newestSeq: number; complete: boolean; head: string }>(page, 'audit.verify', { limit: 100 });
+    expect(first).toMatchObject({ ok: true, headSeq: 100, count: 100, complete: false });
+    expect(first.newestSeq).toBeGreaterThanOrEqual(head);
+    const rest = await admin<{ ok: boolean; headSeq: number; complete: boolean }>(page, 'audit.verify', { from: { seq: first.headSeq, hash: first.head }, limit: 20_000 });
+    expect(rest).toMatchObject({ ok: true, complete: true });
+    expect(rest.headSeq).toBeGreaterThanOrEqual(head);
+  });
+
+  it('keeps a verified checkpoint across reloads, checks only what is new, and catches a cut tail', async () => {
+    await page.goto(new URL('/#audit', page.url()).href);
+    await page.waitForFunction(() => 'sandboxHost' in window);
+    await expect.poll(async () => (await page.getByTestId('chain').first().innerText()), { timeout: 20_000 }).toMatch(/intact through #\d+/);
+    const checkpoint = await page.evaluate(() => JSON.parse(localStorage.getItem('mcp-sandbox.audit-checkpoint') ?? 'null') as { seq: number; count: number } | null);
+    expect(checkpoint!.seq).toBeGreaterThanOrEqual(400);
+    expect(checkpoint!.count).toBe(checkpoint!.seq);
+
+    // Remove the newest entries behind the app's back: the chain alone cannot show it.
+    await page.evaluate(async (keep) => {
+      const db = await new Promise<IDBDatabase>((resolve, reject) => {
+        const r = indexedDB.open('mcp-sandbox');
+        r.onsuccess = () => resolve(r.result);
+        r.onerror = () => reject(r.error);
+      });
+      await new Promise<void>((resolve, reject) => {
+        const tx = db.transaction('audit', 'readwrite');
+        tx.objectStore('audit').delete(IDBKeyRange.lowerBound(keep, true));
+        tx.oncomplete = () => resolve();
+        tx.onerror = () => reject(tx.error);
+      });
+      db.close();
+    }, checkpoint!.seq - 5);
+    await page.reload();
+    await page.waitForFunction(() => 'sandboxHost' in window);
+    await expect.poll(async () => page.getByTestId('chain').first().innerText(), { timeout: 20_000 }).toMatch(/BROKEN at #\d+: truncated/);
+  });
+});
