@@ -1,8 +1,11 @@
-import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { SandboxServer } from './sandbox-server';
 import { CfWorkerJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/cfworker';
 import {
   CallToolRequestSchema,
+  ErrorCode,
   ListResourcesRequestSchema,
+  ListResourceTemplatesRequestSchema,
   ListToolsRequestSchema,
   McpError,
   ReadResourceRequestSchema,
@@ -28,7 +31,7 @@ const RegisterAgentRequest = z.object({ method: z.literal('register_agent'), par
  * server rebuilt after the service worker was stopped answers exactly as the old one would.
  */
 export function createSessionServer(ctx: ServerContext, sessionId: string): Server {
-  const server = new Server(ctx.config.serverInfo, {
+  const server = new SandboxServer(ctx.config.serverInfo, {
     // Declared truthfully: a tool registered while the sandbox runs is announced to every
     // session this service-worker lifetime serves (src/server/live-sessions.ts).
     capabilities: { tools: { listChanged: true }, resources: {} },
@@ -36,7 +39,8 @@ export function createSessionServer(ctx: ServerContext, sessionId: string): Serv
     instructions: 'Tools run as WebAssembly in locked-down browser workers under your policy; every call is audited.',
   });
 
-  server.setRequestHandler(ListToolsRequestSchema, async () => {
+  server.setRequestHandler(ListToolsRequestSchema, async (request) => {
+    noCursor(request.params?.cursor);
     const { policy } = await readCall(ctx, sessionId, null);
     const tools = filterTools(policy, await ctx.registry.callable());
     return {
@@ -56,7 +60,15 @@ export function createSessionServer(ctx: ServerContext, sessionId: string): Serv
   // `extra.signal` aborts on the agent's notifications/cancelled: the call is stopped where it runs.
   server.setRequestHandler(CallToolRequestSchema, async (request, extra) => callTool(ctx, sessionId, request.params.name, request.params.arguments, extra.signal));
 
-  server.setRequestHandler(ListResourcesRequestSchema, async () => {
+  // Declared with `resources`, so answered: there are no templates (every resource is fixed).
+  server.setRequestHandler(ListResourceTemplatesRequestSchema, async (request) => {
+    noCursor(request.params?.cursor);
+    await readCall(ctx, sessionId, null);
+    return { resourceTemplates: [] };
+  });
+
+  server.setRequestHandler(ListResourcesRequestSchema, async (request) => {
+    noCursor(request.params?.cursor);
     await readCall(ctx, sessionId, null);
     const producers = await ctx.registry.resources();
     return { resources: producers.map((t) => ({ uri: t.resource!.uri, name: t.name, description: t.description, mimeType: t.resource!.mimeType })) };
@@ -82,4 +94,9 @@ export function createSessionServer(ctx: ServerContext, sessionId: string): Serv
   });
 
   return server;
+}
+
+/** Lists here fit in one page, so no cursor was ever handed out: any cursor is unknown. */
+function noCursor(cursor: unknown): void {
+  if (cursor !== undefined) throw new McpError(ErrorCode.InvalidParams, `unknown cursor ${JSON.stringify(cursor)}: this list has one page`);
 }

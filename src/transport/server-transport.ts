@@ -70,6 +70,13 @@ export class ServerSessionTransport implements Transport {
   }
 
   private frame(message: JSONRPCMessage): McpEnvelope {
+    // The SDK's McpError puts "MCP error <code>: " in front of its message, and a client's
+    // McpError adds it again: the wire carries the message alone (the code is beside it).
+    const error = (message as { error?: { code?: unknown; message?: unknown } }).error;
+    if (error && typeof error.message === 'string') {
+      const prefix = `MCP error ${String(error.code)}: `;
+      if (error.message.startsWith(prefix)) message = { ...message, error: { ...error, message: error.message.slice(prefix.length) } } as JSONRPCMessage;
+    }
     return envelope<McpEnvelope>({ kind: 'mcp', session: this.sessionId, message });
   }
 }

@@ -104,3 +104,43 @@ describe('the postMessage transport over its in-memory twin', () => {
     expect(settled).toBe(true);
   });
 });
+
+describe('protocol edges (conformance found these by hand)', () => {
+  async function session(h: Awaited<ReturnType<typeof startHarness>>) {
+    const client = await h.connect({ agent: 'edges' });
+    return { client, id: (client as unknown as { transport: { sessionId: string } }).transport.sessionId };
+  }
+
+  it('answers malformed params with -32602 naming the field, not -32603', async () => {
+    const h = await startHarness();
+    const { id } = await session(h);
+    const [callReply] = await raw(h, id, { jsonrpc: '2.0', id: 11, method: 'tools/call', params: {} });
+    expect(callReply!.message.error).toMatchObject({ code: RpcCode.InvalidParams, message: expect.stringContaining('name') });
+    const [listReply] = await raw(h, id, { jsonrpc: '2.0', id: 12, method: 'tools/list', params: { cursor: 5 } });
+    expect(listReply!.message.error!.code).toBe(RpcCode.InvalidParams);
+  });
+
+  it('refuses an unknown pagination cursor with -32602', async () => {
+    const h = await startHarness();
+    const { id } = await session(h);
+    for (const method of ['tools/list', 'resources/list', 'resources/templates/list']) {
+      const [reply] = await raw(h, id, { jsonrpc: '2.0', id: 13, method, params: { cursor: 'never-issued' } });
+      expect(reply!.message.error!.code).toBe(RpcCode.InvalidParams);
+    }
+  });
+
+  it('lists resource templates (none) since resources are declared', async () => {
+    const h = await startHarness();
+    const { client } = await session(h);
+    expect(await client.listResourceTemplates()).toMatchObject({ resourceTemplates: [] });
+  });
+
+  it('sends error messages without the SDK\'s "MCP error <code>:" prefix, so a client shows it once', async () => {
+    const h = await startHarness();
+    const { client, id } = await session(h);
+    const [reply] = await raw(h, id, { jsonrpc: '2.0', id: 14, method: 'register_agent', params: {} });
+    expect(reply!.message.error!.message).not.toMatch(/^MCP error/);
+    const thrown = await client.request({ method: 'register_agent', params: {} } as never, {} as never).catch((e: Error) => e.message);
+    expect(String(thrown).match(/MCP error -32004/g)).toHaveLength(1);
+  });
+});
