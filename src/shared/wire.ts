@@ -37,6 +37,14 @@ export interface ConnectorReadyEnvelope extends Base {
   kind: 'connector-ready';
 }
 
+/** The connector cannot relay for its embedder, and says why at once (instead of a silent timeout). */
+export interface ConnectorErrorEnvelope extends Base {
+  kind: 'connector-error';
+  /** `cross-site`: embedded by another site, so the browser gives it partitioned, empty storage. `no-service-worker`: it could not start the sandbox. */
+  code: 'cross-site' | 'no-service-worker';
+  message: string;
+}
+
 /** A window announces that it can host tool workers. */
 export interface HostHelloEnvelope extends Base {
   kind: 'host-hello';
@@ -73,7 +81,7 @@ export interface ImportToolEnvelope extends Base {
 }
 export type ImportToolResult = { ok: true; record: unknown } | { ok: false; error: { code: string; message: string; details?: unknown } };
 
-export type Envelope = McpEnvelope | HostHelloEnvelope | AdminRequestEnvelope | AdminResponseEnvelope | ExecuteEnvelope | ConnectorReadyEnvelope | ImportToolEnvelope;
+export type Envelope = McpEnvelope | HostHelloEnvelope | AdminRequestEnvelope | AdminResponseEnvelope | ExecuteEnvelope | ConnectorReadyEnvelope | ConnectorErrorEnvelope | ImportToolEnvelope;
 
 /** Path of the connector page, relative to the app root. */
 export const CONNECTOR_PATH: string = csp.connectorPath;

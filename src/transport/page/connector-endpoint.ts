@@ -20,10 +20,16 @@ export async function connectorEndpoint(sandboxUrl: string, timeoutMs = 15_000, 
       reject(new Error(`the sandbox connector at ${frame.src} did not answer within ${timeoutMs} ms`));
     }, timeoutMs);
     const onReady = (event: MessageEvent) => {
-      if (event.source !== frame.contentWindow || event.origin !== origin || !isEnvelope(event.data) || event.data.kind !== 'connector-ready') return;
+      if (event.source !== frame.contentWindow || event.origin !== origin || !isEnvelope(event.data)) return;
+      const data = event.data;
+      if (data.kind !== 'connector-ready' && data.kind !== 'connector-error') return;
       clearTimeout(timer);
       win.removeEventListener('message', onReady);
-      resolve();
+      if (data.kind === 'connector-ready') resolve();
+      else {
+        frame.remove();
+        reject(Object.assign(new Error(`the sandbox connector cannot serve this page (${data.code}): ${data.message}`), { code: data.code }));
+      }
     };
     win.addEventListener('message', onReady);
   });

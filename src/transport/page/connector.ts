@@ -1,4 +1,4 @@
-import { envelope, isEnvelope, type ConnectorReadyEnvelope, type McpEnvelope } from '../../shared/wire';
+import { envelope, isEnvelope, type ConnectorErrorEnvelope, type ConnectorReadyEnvelope, type McpEnvelope } from '../../shared/wire';
 import { isValidSessionId } from '../envelope';
 
 /**
@@ -32,4 +32,26 @@ export function startConnector(registration: ServiceWorkerRegistration, win: Win
 
   // Nothing secret in "ready": any parent may learn that the connector loaded.
   win.parent.postMessage(envelope<ConnectorReadyEnvelope>({ kind: 'connector-ready' }), '*');
+}
+
+/**
+ * Why this connector cannot serve its embedder, if it is embedded by another site: browsers
+ * partition a third-party frame's storage and service worker by the top-level site, so it
+ * would see an empty sandbox (no agents, no tools) — never the sandbox the person set up.
+ */
+export async function crossSiteProblem(doc: Document): Promise<string | null> {
+  const win = doc.defaultView;
+  if (!win || win.parent === win) return null;
+  const partitioned = typeof doc.hasStorageAccess === 'function' ? !(await doc.hasStorageAccess().catch(() => false)) : false;
+  if (!partitioned) return null;
+  return (
+    'this agent page is on another site than the sandbox, so the browser gives the embedded connector partitioned, empty storage. ' +
+    'Serve the agent page from the sandbox\'s site (another port or sub-domain of it works), or open it from the sandbox app (docs/security.md, "Cross-site embedding").'
+  );
+}
+
+/** Tells the embedder at once that this connector cannot relay, and why. */
+export function connectorFailure(code: ConnectorErrorEnvelope['code'], message: string, win: Window = window): void {
+  // Nothing secret: any parent may learn why the connector cannot serve it.
+  win.parent.postMessage(envelope<ConnectorErrorEnvelope>({ kind: 'connector-error', code, message }), '*');
 }
