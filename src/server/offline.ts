@@ -38,3 +38,11 @@ export async function respond(request: Request, scopeUrl: string): Promise<Respo
   headers.set('Content-Security-Policy', csp);
   return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
 }
+
+/** Whether this build's files are in Cache Storage, so the app works offline (and how many). */
+export async function offlineStatus(): Promise<{ precached: boolean; files: number }> {
+  if (typeof caches === 'undefined' || !(await caches.has(CACHE))) return { precached: false, files: 0 };
+  const files = (await (await caches.open(CACHE)).keys()).length;
+  // cache.addAll adds every file or none.
+  return { precached: files > 0, files };
+}

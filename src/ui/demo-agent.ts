@@ -5,11 +5,22 @@ import { ERROR_META_KEY, connect } from '../client/index';
 import { DEMO_AGENTS, demoTokens } from './demo-agents';
 import { duration, pretty, time } from './format';
 import { base } from './styles';
+import './code-runner';
+
+/** The built-in tool the code runner calls. */
+const EXECUTE_CODE = 'execute_code';
+
+/** What the demo page shows of system://env (written by the system_env wasm module). */
+interface Environment {
+  summary: string[];
+  executeCode?: { languages?: { allowed?: string[] } };
+}
 
 const EXAMPLES: Record<string, unknown> = {
   text_stats: { text: 'The quick brown fox jumps over the lazy dog. The dog sleeps.' },
   json_query: { json: '{"user":{"name":"Ada","langs":["en","fr"]}}', path: '$.user.langs[1]' },
   fetch_url: { url: 'https://httpbin.org/get' },
+  execute_code: { language: 'javascript', code: 'input.xs.map((x) => x * 2)', input: { xs: [1, 2, 3] } },
 };
 
 /** The no-credentials choice: connects without a token (allowed only if the sandbox's settings say so). */
@@ -78,6 +89,10 @@ export class DemoAgent extends LitElement {
       .succeeded pre, .failed pre { background: #fff; margin-top: 6px; }
       .history { margin-top: 14px; }
       .actions { margin-top: 8px; }
+      .env, .runner { margin-top: 14px; }
+      .runner h2 { margin-bottom: 4px; }
+      .env summary { cursor: pointer; font-weight: 600; }
+      .env ul { margin: 8px 0 0; padding-left: 20px; }
     `,
   ];
   static override properties = {
@@ -90,6 +105,7 @@ export class DemoAgent extends LitElement {
     busy: { state: true },
     outcome: { state: true },
     history: { state: true },
+    environment: { state: true },
   };
   agentId = '';
   tools: Tool[] = [];
@@ -100,6 +116,8 @@ export class DemoAgent extends LitElement {
   busy = false;
   outcome: Outcome | null = null;
   history: Outcome[] = [];
+  /** system://env as this agent reads it; null until read (or when it could not be). */
+  environment: Environment | null = null;
   private client: Client | null = null;
   private readonly tokens = demoTokens();
 
@@ -123,6 +141,7 @@ export class DemoAgent extends LitElement {
     this.connected = false;
     this.tools = [];
     this.outcome = null;
+    this.environment = null;
     this.agentId = id;
     history.replaceState(null, '', id ? `#${encodeURIComponent(id)}` : location.pathname);
     this.status = `connecting as ${id || 'an unauthenticated agent'}…`;
@@ -130,6 +149,7 @@ export class DemoAgent extends LitElement {
       const clientInfo = { name: 'demo-agent', version: '0.2.0' };
       this.client = await connect(id ? { agent: id, token: this.tokens[id]!, clientInfo } : { clientInfo });
       this.tools = (await this.client.listTools()).tools;
+      this.environment = await this.readEnvironment(this.client);
       this.connected = true;
       this.pick(this.tools.some((t) => t.name === this.selected) ? this.selected : (this.tools[0]?.name ?? ''));
       this.status = `connected as ${id || 'an unauthenticated agent'} · ${this.tools.length} tool${this.tools.length === 1 ? '' : 's'} visible`;
@@ -138,6 +158,17 @@ export class DemoAgent extends LitElement {
       this.status = `could not connect: ${e.message ?? String(error)}`;
     } finally {
       this.busy = false;
+    }
+  }
+
+  /** Every agent may read system://env; a page without it (an older sandbox) just shows less. */
+  private async readEnvironment(client: Client): Promise<Environment | null> {
+    try {
+      const read = await client.readResource({ uri: 'system://env' });
+      const first = read.contents[0];
+      return first && 'text' in first && typeof first.text === 'string' ? (JSON.parse(first.text) as Environment) : null;
+    } catch {
+      return null;
     }
   }
 
@@ -229,6 +260,21 @@ export class DemoAgent extends LitElement {
                 : html`<p class="muted">Pick a tool.</p>`}
             </div>
           </div>`
+        : ''}
+      ${this.connected && this.tools.some((t) => t.name === EXECUTE_CODE)
+        ? html`<section class="card runner" aria-labelledby="runner-title">
+            <h2 id="runner-title">Run code <span class="muted small">(execute_code)</span></h2>
+            <p class="muted small">A short program in an isolated interpreter, under this agent's policy and audited like any call.</p>
+            <code-runner data-testid="code-runner" .client=${this.client} .allowedLanguages=${this.environment?.executeCode?.languages?.allowed ?? null}></code-runner>
+          </section>`
+        : ''}
+      ${this.connected && this.environment?.summary?.length
+        ? html`<details class="card env" data-testid="demo-env">
+            <summary>What this agent may do <span class="muted small">(the <code>system://env</code> resource)</span></summary>
+            <ul>
+              ${this.environment.summary.map((line) => html`<li>${line}</li>`)}
+            </ul>
+          </details>`
         : ''}
       ${this.history.length > 1
         ? html`<div class="history table-wrap">

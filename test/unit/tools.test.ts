@@ -15,7 +15,7 @@ import { OUT_DIR, buildTools, componentImports, validateMetadata } from "../../t
 import type { ToolGlueModule, ToolImports, ToolInstance, ToolManifest, ToolManifestEntry } from "../../tools/types";
 
 const PUBLIC_DIR = dirname(OUT_DIR);
-const TOOL_NAMES = ["fetch_url", "json_query", "list_directory", "read_file", "system_info", "text_stats", "workspace_files", "write_file"];
+const TOOL_NAMES = ["fetch_url", "json_query", "list_directory", "read_file", "system_env", "system_info", "text_stats", "workspace_files", "write_file"];
 const FIXTURE_NAMES = ["host_probe", "loop_forever", "memory_hog", "trap"];
 const HOST = "mcp-sandbox:tool/host@0.1.0";
 /** Host functions each host-importing tool imports (all others import nothing). */
@@ -215,6 +215,16 @@ describe("describe()", () => {
       categories: ["resource"],
       resource: { uri: "system://info", mimeType: "application/json" },
     });
+  });
+
+  it("system_env declares the system://env resource", () => {
+    expect(entry("system_env").metadata).toMatchObject({
+      categories: ["resource"],
+      resource: { uri: "system://env", mimeType: "application/json" },
+      permissions: [],
+    });
+    // Resources are produced for every agent: the producer needs no capability at all.
+    expect(entry("system_env").imports).toEqual([]);
   });
 
   it("validateMetadata rejects malformed metadata", () => {
@@ -533,6 +543,101 @@ describe("system_info", () => {
   it("requires a JSON object", async () => {
     expect(await callError("system_info", [1])).toBe("invalid arguments: expected a JSON object of host facts");
     expect(await callError("system_info", "{")).toMatch(/^invalid arguments: not valid JSON \(at offset 1: /);
+  });
+});
+
+describe("system_env", () => {
+  // The facts the service worker passes (src/server/resources.ts), for a Limited agent.
+  const HOST = {
+    server: { name: "browser-mcp-sandbox", version: "0.1.0" },
+    agent: { id: "demo-limited", trustLevel: "Limited" },
+    session: { protocolVersion: "2025-06-18" },
+    tools: { visible: 6, names: ["execute_code", "json_query", "list_directory", "read_file", "text_stats", "write_file"] },
+    executeCode: {
+      visible: true,
+      languages: { allowed: ["javascript"], runnable: { javascript: "always", python: "depends on the app window" } },
+      limits: { memoryMb: 128, timeoutMs: 30000 },
+    },
+    permissions: {
+      "files:read": { allowed: true, reason: "paths matching ./workspace/*" },
+      "files:write": { allowed: true, reason: "paths matching ./workspace/*, files up to 10 MiB" },
+      network: { allowed: false, reason: "network.requestsPerMinute is 0" },
+    },
+    limits: { memoryMb: 128, cpuSeconds: 60, concurrentCalls: 3, queueWaitMs: 2000, globalConcurrentCalls: 16 },
+    rate: { callsPerMinute: 20, maxCallsPerSession: 50, sessionTimeoutMinutes: 60, quietHours: { start: "22:00", end: "06:00", timeZone: "UTC" } },
+    workerCsp: "default-src 'none'; script-src 'self'",
+    offline: { precached: true, files: 42 },
+    now: "2025-01-01T00:00:00.000Z",
+  };
+  type Doc = {
+    uri: string;
+    summary: string[];
+    capabilities: { name: string; wit: string; permission: string | null; allowed: boolean; reason: string }[];
+    sandbox: Record<string, unknown>;
+  } & Record<string, unknown>;
+
+  it("lists every host capability of the WIT world with this agent's verdict", async () => {
+    const doc = (await callJson("system_env", HOST)) as Doc;
+    expect(doc.uri).toBe("system://env");
+    const wit = await readFile(join(dirname(OUT_DIR), "..", "tools", "wit", "tool.wit"), "utf8");
+    const witNames = [...wit.matchAll(/^\s*([a-z][a-z-]*): func/gm)].map((m) => m[1]);
+    expect(doc.capabilities.map((c) => c.name)).toEqual(witNames);
+    for (const c of doc.capabilities) expect(wit).toContain(c.wit);
+    const byName = Object.fromEntries(doc.capabilities.map((c) => [c.name, c]));
+    expect(byName["read-file"]).toMatchObject({ permission: "files:read", allowed: true, reason: "paths matching ./workspace/*" });
+    expect(byName["stat"]).toMatchObject({ permission: "files:read", allowed: true });
+    expect(byName["write-file"]).toMatchObject({ permission: "files:write", allowed: true });
+    expect(byName["http-fetch"]).toMatchObject({ permission: "network", allowed: false, reason: "network.requestsPerMinute is 0" });
+    for (const free of ["log", "now-ms", "random-bytes"]) expect(byName[free]).toMatchObject({ permission: null, allowed: true });
+  });
+
+  it("echoes the host's facts in their order, writes a summary and observes itself", async () => {
+    const ascVersion = (createRequire(import.meta.url)("assemblyscript/package.json") as { version: string }).version;
+    const doc = (await callJson("system_env", HOST)) as Doc;
+    const { permissions: _verdicts, ...echoed } = HOST;
+    for (const [key, value] of Object.entries(echoed)) expect(doc[key], key).toEqual(value);
+    // The verdicts become the capability list, where they stood.
+    expect(Object.keys(doc)).toEqual(["uri", "summary", "server", "agent", "session", "tools", "executeCode", "capabilities", "limits", "rate", "workerCsp", "offline", "now", "sandbox"]);
+    expect(doc.summary).toEqual([
+      "Agent demo-limited (Limited), MCP protocol 2025-06-18, 6 tools visible.",
+      "execute_code may run javascript: always. Each run: up to 128 MiB and 30000 ms.",
+      "Host capabilities this agent's policy allows: read-file, write-file, list-directory, stat, log, now-ms, random-bytes. Refused: http-fetch (network.requestsPerMinute is 0). A tool must also declare the permission a capability needs; each use is decided and audited when it happens.",
+      "Limits per call: 128 MiB memory, 60 s; 3 calls at once, waiting at most 2000 ms for a free slot; 20 calls a minute, 50 a session; no calls from 22:00 to 06:00 (UTC).",
+      "Works offline: yes (42 files precached).",
+    ]);
+    expect(doc.sandbox).toEqual({
+      wasmPageSizeBytes: 65536,
+      memoryPages: expect.any(Number),
+      memoryBytes: expect.any(Number),
+      pointerBits: 32,
+      hostImports: [],
+      runtime: `AssemblyScript ${ascVersion}`,
+      module: "system_env 0.1.0",
+    });
+    expect(doc.sandbox["memoryBytes"]).toBe((doc.sandbox["memoryPages"] as number) * 65536);
+  });
+
+  it("says when execute_code is out of reach, and when the host gave no verdict", async () => {
+    const untrusted = {
+      agent: { id: "u", trustLevel: "Untrusted" },
+      executeCode: { visible: false, languages: { allowed: [], runnable: {} } },
+      offline: { precached: false, files: 0 },
+    };
+    const doc = (await callJson("system_env", untrusted)) as Doc;
+    expect(doc.summary[0]).toBe("Agent u (Untrusted).");
+    expect(doc.summary[1]).toBe("execute_code is not available to this agent (not among the tools its policy allows).");
+    expect(doc.summary).toContain("Works offline: no (the app's files are not precached).");
+    expect(doc.capabilities.find((c) => c.name === "read-file")).toMatchObject({ allowed: false, reason: "unknown: the host gave no verdict for files:read" });
+    // Keys the module writes itself are not taken from the host.
+    const spoof = (await callJson("system_env", { uri: "x://y", capabilities: [], sandbox: 1, summary: "no" })) as Doc;
+    expect(spoof.uri).toBe("system://env");
+    expect(spoof.capabilities).toHaveLength(8);
+    expect(Array.isArray(spoof.summary)).toBe(true);
+  });
+
+  it("requires a JSON object", async () => {
+    expect(await callError("system_env", [1])).toBe("invalid arguments: expected a JSON object of host facts");
+    expect(await callError("system_env", "{\"a\":")).toMatch(/^invalid arguments: not valid JSON \(at offset 5: /);
   });
 });
 
