@@ -15,6 +15,7 @@ import { UPLOADED_PREFIX } from './registry';
 import { serveToolFile } from './tool-files';
 import { AUDIT_EXPORT_PATH, streamAuditExport } from './audit-export';
 import type { ToolRecord } from '../store/schema';
+import { installBenchRelay } from './bench-relay';
 
 /**
  * Wires the service worker's events to the server. Everything built here is rebuilt on every
@@ -24,6 +25,8 @@ export function startServiceWorker(scope: ServiceWorkerGlobalScope): void {
   const db = new DbHandle();
   const dispatcher = new SandboxDispatcher(scope, db);
   const ctx: ServerContext = createServerContext({ db, executor: dispatcher });
+  // The benchmark's floors (test/bench/): a port relay and IndexedDB commits in its own database.
+  installBenchRelay(scope);
   const live = new LiveSessions();
   const router = new SessionRouter(createSessionOpener(ctx, live));
   const uploadedPath = new URL(UPLOADED_PREFIX, scope.registration.scope).pathname;

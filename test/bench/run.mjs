@@ -1,225 +1,188 @@
-// `npm run bench`: end-to-end figures in headless Chromium, each beside the floor measured in
-// the same run, because this machine is shared and noisy: ratios travel, milliseconds do not.
+// `npm run bench`: the call path in headless Chromium, each figure beside floors measured in the
+// same browser and the same run (this machine is shared and noisy: ratios travel, milliseconds
+// do not). Prints a table and writes bench-results.json. A missed target is reported; an error
+// (a failed or timed-out call, a broken audit chain) fails the run — after printing and writing
+// what was measured up to it, marked incomplete.
+//
+//   BENCH_N            sequential samples per latency measure, after a warm-up (default 1000)
+//   BENCH_CONCURRENCY  agents calling at once for throughput and the soak (default 8)
+//   BENCH_SOAK         calls of the soak (default 100000; e.g. 4000 for a quick run)
+//   BENCH_UPLOADS      components uploaded for "first call of a just-registered tool" (20)
+//   BENCH_ISOLATED     0: serve without COOP/COEP (the clock is then 100 µs, see server.mjs)
+//   BENCH_OUT          where to write the JSON report (default bench-results.json)
+//   CHROMIUM_PATH      the browser (default /usr/bin/chromium)
 import { chromium } from 'playwright-core';
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { startServer } from '../../scripts/serve.mjs';
+import { benchComponent, extismEchoPlugin } from './component.mjs';
+import { buildBenchPage } from './page-build.mjs';
+import { startBenchServer } from './server.mjs';
+import { markdown, round, stats, table } from './report.mjs';
+import { rowsOf, summaryOf, TARGETS } from './rows.mjs';
 
 const ARGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const N = Number(process.env.BENCH_N ?? 1000);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
-/** Uploads measured for "first call of a just-registered tool" (each a new version). */
-const UPLOADS = Number(process.env.BENCH_UPLOADS ?? 20);
+const int = (name, fallback, min = 1) => {
+  const value = Number(process.env[name] ?? fallback);
+  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer ≥ ${min}`);
+  return value;
+};
+const N = int('BENCH_N', 1000);
+const CONCURRENCY = int('BENCH_CONCURRENCY', 8);
+const SOAK = int('BENCH_SOAK', 100_000, 4);
+const UPLOADS = int('BENCH_UPLOADS', 20, 2);
+const ISOLATED = process.env.BENCH_ISOLATED !== '0';
+const OUT = process.env.BENCH_OUT ?? fileURLToPath(new URL('../../bench-results.json', import.meta.url));
+/** The soak's two measured windows: its first and its last calls, 1,000 each at full size. */
+const SOAK_WINDOW = Math.min(1000, Math.floor(SOAK / 4));
+const SOAK_CHUNK = 5000;
+/** Limits no run reaches (policy schema: callsPerMinute ≤ 100,000, maxCalls ≤ 10,000,000), so the policy is evaluated on every call and allows all of them. */
+const POLICY = { version: 1, session: { callsPerMinute: 100_000, maxCalls: 10_000_000 } };
+const TEXT = 'The quick brown fox jumps over the lazy dog. '.repeat(4);
 
-/**
- * A minimal tool component (tools/README.md ABI) built from WAT, as test/browser/upload.test.ts
- * does: each version returns its own output, so each upload is a new component (new hash).
- */
-async function benchComponent(version) {
-  const { parse, componentEmbed, componentNew } = await import('@bytecodealliance/jco');
-  const hex = (text) => [...new TextEncoder().encode(text)].map((b) => `\\${b.toString(16).padStart(2, '0')}`).join('');
-  const meta = JSON.stringify({ name: 'bench_uploaded', description: 'Benchmark: a tool uploaded while the sandbox runs.', version, author: 'bench', inputSchema: { type: 'object' }, permissions: [], limits: { memoryMb: 16, cpuMs: 1000 } });
-  const output = JSON.stringify({ version });
-  const len = (text) => new TextEncoder().encode(text).length;
-  const wat = `(module
-    (memory (export "memory") 1)
-    (global $heap (mut i32) (i32.const 8192))
-    (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) (local $p i32)
-      global.get $heap local.set $p global.get $heap local.get 3 i32.add global.set $heap local.get $p)
-    (data (i32.const 1024) "${hex(meta)}")
-    (data (i32.const 4096) "${hex(output)}")
-    (func (export "describe") (result i32)
-      i32.const 0 i32.const 1024 i32.store i32.const 4 i32.const ${len(meta)} i32.store i32.const 0)
-    (func (export "call") (param i32 i32) (result i32)
-      i32.const 8 i32.const 0 i32.store8 i32.const 12 i32.const 4096 i32.store i32.const 16 i32.const ${len(output)} i32.store i32.const 8))`;
-  const embedded = await componentEmbed({ binary: await parse(wat), witPath: fileURLToPath(new URL('../../tools/wit', import.meta.url)), world: 'tool', stringEncoding: 'utf8' });
-  return [...(await componentNew(embedded))];
-}
-const uploads = [];
-for (let i = 0; i < UPLOADS; i++) uploads.push(await benchComponent(`1.0.${i}`));
+const log = (text) => console.error(`[bench] ${text}`);
+/** What was measured: the commit, and whether the work tree differed from it (others may be editing). */
+const git = (...args) => {
+  try {
+    return execFileSync('git', args, { cwd: fileURLToPath(new URL('../..', import.meta.url)), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return null;
+  }
+};
+const source = { commit: git('rev-parse', '--short', 'HEAD'), uncommittedChanges: (git('status', '--porcelain', '--', 'src', 'tools', 'vite.config.ts') ?? '') !== '' };
+const config = { samples: N, concurrency: CONCURRENCY, soakCalls: SOAK, soakWindow: SOAK_WINDOW, uploads: UPLOADS, crossOriginIsolated: ISOLATED, policy: POLICY };
 
-const { server, url } = await startServer({ root: fileURLToPath(new URL('../../dist/', import.meta.url)), port: 0 });
+log(`building the page code; N=${N}, ${CONCURRENCY} agents, soak ${SOAK} calls, ${UPLOADS} uploads`);
+const benchDir = await buildBenchPage();
+const components = [];
+for (let i = 0; i < UPLOADS; i++) components.push(await benchComponent(`1.0.${i}`));
+const extismPlugin = await extismEchoPlugin();
+
+const { server, url } = await startBenchServer(benchDir, { isolated: ISOLATED });
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ARGS });
+const started = Date.now();
+const load = { start: loadavg()[0], end: null };
+/** Everything measured, filled in as the run goes; what an error leaves is still reported. */
+const m = {};
+let failure = null;
 try {
-  const page = await (await browser.newContext()).newPage();
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.on('pageerror', (error) => log(`page error: ${error.message}`));
   await page.goto(url);
   await page.waitForFunction(() => 'sandboxHost' in window);
-  await page.evaluate(`Promise.all([import('/client.js'), import('/admin.js')]).then(([c, a]) => { window.lib = { ...c, ...a }; })`);
+  await page.evaluate(() => import('/bench/harness.js'));
+  const { isolated: pageIsolated } = await page.evaluate(() => window.bench.setup());
+  /** Runs `window.bench[name](...args)` (or `window.peers[…]` on `on`) in the page, and logs how long it took. */
+  const measure = async (what, name, args, on = page, api = 'bench') => {
+    const t0 = Date.now();
+    const result = await on.evaluate(([api, name, args]) => window[api][name](...args), [api, name, args]);
+    if (what) log(`${what} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    return result;
+  };
 
-  const results = await page.evaluate(
-    async ({ N, CONCURRENCY, uploads }) => {
-      const stats = (samples) => {
-        const s = [...samples].sort((a, b) => a - b);
-        const at = (q) => s[Math.min(s.length - 1, Math.floor(q * s.length))];
-        return { n: s.length, p50: at(0.5), p99: at(0.99), mean: s.reduce((a, b) => a + b, 0) / s.length };
-      };
-      const time = async (n, fn) => {
-        for (let i = 0; i < Math.min(50, n); i++) await fn(i); // warm-up
-        const samples = [];
-        for (let i = 0; i < n; i++) {
-          const t0 = performance.now();
-          await fn(i);
-          samples.push(performance.now() - t0);
-        }
-        return stats(samples);
-      };
+  const single = 'bench';
+  const crowd = Array.from({ length: CONCURRENCY }, (_, i) => `bench-${i}`);
+  const soakers = Array.from({ length: CONCURRENCY }, (_, i) => `bench-soak-${i}`);
+  await measure(null, 'registerAgents', [[single, ...crowd, ...soakers], POLICY]);
 
-      // Floor 1: page ⇄ tool worker, one Comlink message (a property read of the exposed API).
-      const worker = new Worker('/tool-worker.js', { type: 'module' });
-      let nextId = 0;
-      const workerHop = () =>
-        new Promise((resolve) => {
-          const id = `bench-${nextId++}`;
-          const onMessage = (e) => {
-            if (e.data?.id !== id) return;
-            worker.removeEventListener('message', onMessage);
-            resolve(e.data);
-          };
-          worker.addEventListener('message', onMessage);
-          worker.postMessage({ id, type: 'GET', path: ['run', 'length'] });
-        });
-      const floorWorker = await time(N, workerHop);
-      worker.terminate();
+  // Floors, each alone, nothing else running.
+  m.floorSdk = stats(await measure('floor (a): SDK Client ⇄ Server', 'floorSdk', [N]));
+  m.floorRelay = stats(await measure('floor (b): page → SW → worker → SW → page', 'floorRelay', [N]));
+  const strict = await measure('floor (c): strict IndexedDB commits in the SW', 'idbCommits', ['strict', N]);
+  m.idbStrict = stats(strict.samples);
+  m.idbRelaxed = stats((await measure('relaxed IndexedDB commits in the SW', 'idbCommits', ['relaxed', N])).samples);
+  m.clocks = { page: pageIsolated ? '5 µs' : '100 µs', serviceWorker: strict.isolated ? '5 µs' : '100 µs' };
+  log(`clock resolution: page ${m.clocks.page}, service worker ${m.clocks.serviceWorker}`);
+  m.comlink = stats(await measure('page ⇄ tool worker (Comlink)', 'floorComlink', [N]));
+  m.swPing = stats(await measure('page → SW → page (admin ping)', 'floorSwPing', [N]));
 
-      // Floor 2: page → service worker → page, answered without storage.
-      const admin = await window.lib.createAdminClient();
-      const floorSw = await time(N, () => admin.request('ping'));
+  // Peers, on their own page of the same origin, one at a time.
+  const { listing, answer } = await measure(null, 'realAnswer', []);
+  const peersPage = await context.newPage();
+  peersPage.on('pageerror', (error) => log(`peers page error: ${error.message}`));
+  await peersPage.goto(`${url}bench/peers.html`);
+  await peersPage.waitForFunction(() => 'peers' in window);
+  m.mcpB = stats(await measure('peer: MCP-B Tab transports + SDK', 'mcpB', [N, listing, answer], peersPage, 'peers'));
+  const extism = await measure('peer: Extism runInWorker', 'extism', [N, extismPlugin, TEXT], peersPage, 'peers');
+  if (extism.samples) m.extism = stats(extism.samples);
+  else log(`peer: Extism skipped: ${(m.extismSkipped = extism.skipped)}`);
+  await peersPage.close();
 
-      // The sandbox alone: host → module cache → worker → wasm, no service worker or audit.
-      const tool = (await admin.request('tools.list')).find((t) => t.name === 'text_stats');
-      const text = 'The quick brown fox jumps over the lazy dog. '.repeat(4);
-      const request = (i) => ({ callId: `b${i}`, tool: 'text_stats', code: tool.code, entry: 'call', args: JSON.stringify({ text }), limits: { cpuMs: 5000, memoryBytes: 64 * 1024 * 1024 } });
-      const sandboxOnly = await time(N, (i) => window.sandboxHost.execute(request(i)));
+  // The product.
+  m.sandboxWasm = stats(await measure('sandbox alone, text_stats', 'sandboxOnly', [N, 'text_stats']));
+  m.call = stats(await measure('tools/call text_stats, one agent', 'toolsCall', [N, single]));
+  m.code = stats(await measure('tools/call execute_code (JavaScript)', 'executeCode', [N, single]));
+  m.sandboxJs = stats(await measure('sandbox alone, execute_code', 'sandboxOnly', [N, 'execute_code']));
+  const tp = await measure(`throughput, ${CONCURRENCY} agents`, 'concurrent', [N, crowd]);
+  m.throughput = { calls: N, agents: CONCURRENCY, seconds: tp.ms / 1000, callsPerSecond: N / (tp.ms / 1000), latency: stats(tp.samples) };
+  const cap = await measure('host capability (host_probe)', 'hostCapability', [N, single]);
+  m.probeNone = stats(cap.none);
+  m.probeRead = stats(cap.oneRead);
+  const up = await measure('uploads and first calls', 'uploads', [components, Math.min(N, 200), single]);
+  m.upload = { firstMs: up.uploadMs[0], warm: stats(up.uploadMs.slice(1)), firstCall: stats(up.firstCallMs), warmCall: stats(up.warm) };
 
-      // The whole path: SDK Client → postMessage → SW (session, validation, write-ahead audit)
-      // → sandbox host → worker → wasm → SW (result audit) → Client.
-      // A FullyTrusted agent whose rate limits the run cannot reach: the policy is evaluated on
-      // every call, and allows all of them.
-      const policy = { version: 1, session: { callsPerMinute: 100000, maxCalls: 10000000 } };
-      const { token } = await admin.request('agents.register', { id: 'bench', name: 'bench', trustLevel: 'FullyTrusted', origins: [location.origin], policy });
-      const client = await window.lib.connect({ agent: 'bench', token });
-      const call = () => client.callTool({ name: 'text_stats', arguments: { text } });
-      const endToEnd = await time(N, call);
+  // The soak: its first and last windows are sequential calls of one agent (latency comparable
+  // with the warm tools/call); the calls between are made by CONCURRENCY agents at once, which
+  // grows the audit log, the rate windows and the counters quickly, as a busy sandbox would.
+  log(`soak: ${SOAK} calls (windows of ${SOAK_WINDOW} sequential calls at each end, ${CONCURRENCY} agents between)`);
+  const soakStarted = Date.now();
+  m.soak = { calls: 0, seconds: 0, first: null, last: null, profile: [] };
+  const soakStep = (label, s, extra = {}) => {
+    m.soak.seconds = (Date.now() - soakStarted) / 1000;
+    m.soak.profile.push({ calls: m.soak.calls, phase: label, p50: round(s.p50), p99: round(s.p99), max: round(s.max), ...extra });
+  };
+  m.soak.first = stats(await measure(null, 'toolsCall', [SOAK_WINDOW, soakers[0], 0]));
+  m.soak.calls = SOAK_WINDOW;
+  soakStep('first window, 1 agent', m.soak.first);
+  const endOfMiddle = SOAK - SOAK_WINDOW;
+  while (m.soak.calls < endOfMiddle) {
+    const n = Math.min(SOAK_CHUNK, endOfMiddle - m.soak.calls);
+    const chunk = await measure(null, 'concurrent', [n, soakers]);
+    m.soak.calls += n;
+    const s = stats(chunk.samples);
+    const rate = Math.round(n / (chunk.ms / 1000));
+    soakStep(`${CONCURRENCY} agents`, s, { callsPerSecond: rate });
+    log(`soak: ${m.soak.calls.toLocaleString('en')} / ${SOAK.toLocaleString('en')} calls, ${rate} calls/s, latency p50 ${s.p50.toFixed(1)} / p99 ${s.p99.toFixed(0)} / max ${s.max.toFixed(0)} ms (${CONCURRENCY} in flight), ${Math.round(m.soak.seconds)} s`);
+  }
+  m.soak.last = stats(await measure(null, 'toolsCall', [SOAK_WINDOW, soakers[0], 0]));
+  m.soak.calls += SOAK_WINDOW;
+  soakStep('last window, 1 agent', m.soak.last);
 
-      // execute_code with JavaScript (QuickJS in the tool worker: a fresh runtime and context per
-      // call in a warm instance), the same agent and the same words counted as text_stats counts.
-      const codeArgs = { language: 'javascript', code: 'input.text.split(/\\s+/).filter(Boolean).length', input: { text } };
-      const codeCall = async () => {
-        const r = await client.callTool({ name: 'execute_code', arguments: codeArgs });
-        if (r.isError || JSON.parse(r.content[0].text).result !== 36) throw new Error(JSON.stringify(r));
-      };
-      const executeCodeJs = await time(N, codeCall);
-      const codeTool = (await admin.request('tools.list')).find((t) => t.name === 'execute_code');
-      const codeRequest = (i) => ({ callId: `c${i}`, tool: 'execute_code', code: codeTool.code, entry: 'call', args: JSON.stringify(codeArgs), limits: { cpuMs: 5000, memoryBytes: 64 * 1024 * 1024 } });
-      const sandboxOnlyJs = await time(N, (i) => window.sandboxHost.execute(codeRequest(i)));
-
-      // Throughput: CONCURRENCY calls in flight at all times.
-      const total = N;
-      let started = 0;
-      const t0 = performance.now();
-      await Promise.all(
-        Array.from({ length: CONCURRENCY }, async () => {
-          while (started < total) {
-            started++;
-            const r = await call();
-            if (r.isError) throw new Error(JSON.stringify(r));
-          }
-        }),
-      );
-      const seconds = (performance.now() - t0) / 1000;
-
-      // One host capability call: host_probe with one read-file vs. with none, same agent. The
-      // difference is what one use costs (tool → host → SW policy + audit + IndexedDB → back).
-      await admin.request('tools.seed', { fixtures: true });
-      const probe = (calls) => client.callTool({ name: 'host_probe', arguments: { calls } });
-      const written = await probe([{ fn: 'write-file', path: './workspace/bench.txt', contents: 'benchmark' }]);
-      if (written.isError) throw new Error(JSON.stringify(written));
-      const probeNone = await time(N, () => probe([]));
-      const probeOneRead = await time(N, async () => {
-        const r = await probe([{ fn: 'read-file', path: './workspace/bench.txt' }]);
-        if (r.isError || !r.content[0].text.includes('benchmark')) throw new Error(JSON.stringify(r));
-      });
-
-      // First call of a just-registered tool: upload (check, transpile, describe, store) and
-      // then the call, which pays fetching and compiling its modules and importing its glue.
-      const uploadMs = [];
-      const firstCallMs = [];
-      let coldUploadMs = null;
-      for (const [i, bytes] of uploads.entries()) {
-        const t1 = performance.now();
-        await window.sandboxHost.importTool(new Uint8Array(bytes), `bench-${i}.wasm`);
-        const t2 = performance.now();
-        const r = await client.callTool({ name: 'bench_uploaded', arguments: {} });
-        const t3 = performance.now();
-        if (r.isError || !r.content[0].text.includes(`1.0.${i}`)) throw new Error(JSON.stringify(r));
-        if (i === 0) coldUploadMs = t2 - t1; // loads the transpiler
-        else uploadMs.push(t2 - t1);
-        firstCallMs.push(t3 - t2);
-      }
-      const warmCall = await time(Math.min(N, 200), () => client.callTool({ name: 'bench_uploaded', arguments: {} }));
-
-      const verdict = await admin.request('audit.verify');
-      return {
-        floorWorker, floorSw, sandboxOnly, endToEnd, executeCodeJs, sandboxOnlyJs,
-        throughput: { calls: total, concurrency: CONCURRENCY, seconds, callsPerSecond: total / seconds },
-        probeNone, probeOneRead,
-        upload: { coldMs: coldUploadMs, warm: uploadMs.length ? stats(uploadMs) : null, firstCall: stats(firstCallMs), warmCall },
-        auditEntries: verdict.count, chainOk: verdict.ok,
-      };
-    },
-    { N, CONCURRENCY, uploads },
-  );
-
-  const r2 = (x) => Math.round(x * 1000) / 1000;
-  const floorRoundTrip = results.floorWorker.p50 + results.floorSw.p50;
+  const audit = await measure('audit.verify', 'auditVerify', []);
+  m.audit = { entries: audit.count, chainVerified: audit.ok };
+  if (!audit.ok) throw new Error(`the audit chain does not verify after the run: ${JSON.stringify(audit.verdict)}`);
+} catch (error) {
+  failure = error;
+  process.exitCode = 1;
+} finally {
+  load.end = loadavg()[0];
+  const rows = rowsOf(m);
+  if (rows.length) console.log(table(rows));
   const report = {
     date: new Date().toISOString(),
+    complete: failure === null,
+    ...(failure ? { error: String(failure?.message ?? failure).split('\n')[0] } : {}),
     chromium: browser.version(),
-    samples: N,
-    floor: {
-      pageWorkerRoundTripMs: { p50: r2(results.floorWorker.p50), p99: r2(results.floorWorker.p99) },
-      pageSwPageRoundTripMs: { p50: r2(results.floorSw.p50), p99: r2(results.floorSw.p99) },
-    },
-    sandboxOnlyMs: { p50: r2(results.sandboxOnly.p50), p99: r2(results.sandboxOnly.p99) },
-    toolsCallMs: { p50: r2(results.endToEnd.p50), p99: r2(results.endToEnd.p99) },
-    executeCodeJs: {
-      // tools/call of execute_code (JavaScript) vs tools/call of text_stats (a tiny wasm tool), same run.
-      toolsCallMs: { p50: r2(results.executeCodeJs.p50), p99: r2(results.executeCodeJs.p99) },
-      sandboxOnlyMs: { p50: r2(results.sandboxOnlyJs.p50), p99: r2(results.sandboxOnlyJs.p99) },
-      toolsCallP50OverTextStatsP50: r2(results.executeCodeJs.p50 / results.endToEnd.p50),
-      sandboxOnlyP50OverTextStatsSandboxOnlyP50: r2(results.sandboxOnlyJs.p50 / results.sandboxOnly.p50),
-    },
-    throughput: { ...results.throughput, seconds: r2(results.throughput.seconds), callsPerSecond: Math.round(results.throughput.callsPerSecond) },
-    ratios: {
-      // tools/call p50 over the two hops it cannot avoid (page→SW→page plus page→worker→page).
-      toolsCallP50OverFloor: r2(results.endToEnd.p50 / floorRoundTrip),
-      toolsCallP99OverFloorP99: r2(results.endToEnd.p99 / (results.floorWorker.p99 + results.floorSw.p99)),
-      sandboxOnlyP50OverWorkerFloor: r2(results.sandboxOnly.p50 / results.floorWorker.p50),
-    },
-    hostCapability: {
-      // host_probe with zero capability calls, and with one read-file, same agent.
-      probeNoCallsMs: { p50: r2(results.probeNone.p50), p99: r2(results.probeNone.p99) },
-      probeOneReadFileMs: { p50: r2(results.probeOneRead.p50), p99: r2(results.probeOneRead.p99) },
-      oneCapabilityCallP50Ms: r2(results.probeOneRead.p50 - results.probeNone.p50),
-      // One capability use over the page→SW→page floor (it crosses worker→host→SW→host→worker).
-      oneCapabilityCallP50OverSwFloor: r2((results.probeOneRead.p50 - results.probeNone.p50) / results.floorSw.p50),
-    },
-    justRegistered: {
-      uploads: UPLOADS,
-      // The first upload also loads jco's transpiler (3.5 MB of wasm).
-      coldUploadMs: r2(results.upload.coldMs),
-      uploadMs: results.upload.warm && { p50: r2(results.upload.warm.p50), p99: r2(results.upload.warm.p99) },
-      firstCallMs: { p50: r2(results.upload.firstCall.p50), p99: r2(results.upload.firstCall.p99) },
-      warmCallMs: { p50: r2(results.upload.warmCall.p50), p99: r2(results.upload.warmCall.p99) },
-      // What being new costs a call: its first call over later calls of the same tool.
-      firstCallP50OverWarmCallP50: r2(results.upload.firstCall.p50 / results.upload.warmCall.p50),
-    },
-    audit: { entries: results.auditEntries, chainVerified: results.chainOk },
+    node: process.version,
+    source,
+    cores: cpus().length,
+    loadAverage1m: { start: round(load.start), end: round(load.end) },
+    minutes: round((Date.now() - started) / 60_000),
+    config,
+    targets: TARGETS,
+    ...summaryOf(m),
+    rows: rows.map((r) => ({ ...r, p50: round(r.p50), p99: round(r.p99) })),
+    markdown: markdown(rows),
   };
-  const out = JSON.stringify(report, null, 2);
-  console.log(out);
-  await writeFile(fileURLToPath(new URL('../../bench-results.json', import.meta.url)), out + '\n');
-} finally {
+  await writeFile(OUT, JSON.stringify(report, null, 2) + '\n');
+  log(`wrote ${OUT.split(/[\\/]/).pop()}${failure ? ' (INCOMPLETE)' : ''} (${report.minutes} min; load average ${report.loadAverage1m.start} → ${report.loadAverage1m.end})`);
   await browser.close();
   server.close();
+  await rm(benchDir, { recursive: true, force: true });
+}
+if (failure) {
+  console.error('[bench] FAILED:', failure);
+  process.exit(1);
 }

@@ -1,0 +1,242 @@
+// The benchmark's code in the app page (`/`, where the sandbox host runs). run.mjs imports it
+// and drives each measurement through `window.bench`; every measurement returns raw samples in
+// ms (statistics are computed in Node, in one place). Any failed call throws: a benchmark of
+// errors would be a fast and meaningless one.
+import { connectSdkPair } from './sdk-floor.js';
+import { WARM_UP, sequential } from './timing.js';
+
+const CHANNEL = 'mcp-sandbox';
+const TEXT = 'The quick brown fox jumps over the lazy dog. '.repeat(4);
+const LIMITS = { cpuMs: 5000, memoryBytes: 64 * 1024 * 1024 };
+const CODE_ARGS = { language: 'javascript', code: 'input.text.split(/\\s+/).filter(Boolean).length', input: { text: TEXT } };
+
+let lib = null;
+let admin = null;
+/** Connected SDK Clients of the registered agents, by agent id. */
+const clients = new Map();
+
+async function setup() {
+  const [c, a] = await Promise.all([import(/* @vite-ignore */ '/client.js'), import(/* @vite-ignore */ '/admin.js')]);
+  lib = { ...c, ...a };
+  admin = await lib.createAdminClient(120_000);
+  return { isolated: crossOriginIsolated };
+}
+
+function check(result, what) {
+  if (result?.isError) throw new Error(`${what} failed: ${JSON.stringify(result).slice(0, 2000)}`);
+  return result;
+}
+
+const textStats = (client) => client.callTool({ name: 'text_stats', arguments: { text: TEXT } }).then((r) => check(r, 'tools/call text_stats'));
+
+async function tool(name) {
+  const found = (await admin.request('tools.list')).find((t) => t.name === name);
+  if (!found) throw new Error(`tool ${name} is not registered`);
+  return found;
+}
+
+// ---- Floors --------------------------------------------------------------------------------
+
+/** text_stats as an agent lists it, and one real answer of it: what floor (a) and peers serve. */
+async function realAnswer() {
+  const client = clients.values().next().value;
+  if (!client) throw new Error('register an agent first');
+  const listing = (await client.listTools()).tools.find((t) => t.name === 'text_stats');
+  return { listing, answer: await textStats(client) };
+}
+
+/** (a) SDK Client ⇄ SDK Server tools/call over a MessageChannel in this page. */
+async function floorSdk(n) {
+  const { listing, answer } = await realAnswer();
+  const pair = await connectSdkPair(listing, answer);
+  try {
+    return await sequential(n, () => pair.client.callTool({ name: 'text_stats', arguments: { text: TEXT } }).then((r) => check(r, 'floor (a) tools/call')));
+  } finally {
+    await pair.close();
+  }
+}
+
+/**
+ * (b) page → service worker → echo worker → service worker → page, over MessagePorts the
+ * service worker relays (src/server/bench-relay.ts). The message is a tools/call request.
+ */
+async function floorRelay(n) {
+  const worker = new Worker('/bench/echo-worker.js', { type: 'module' });
+  const toSw = new MessageChannel();
+  const swToWorker = new MessageChannel();
+  worker.postMessage(null, [swToWorker.port2]);
+  const registration = await navigator.serviceWorker.ready;
+  registration.active.postMessage({ channel: CHANNEL, v: 1, kind: 'bench-relay' }, [toSw.port2, swToWorker.port1]);
+  const port = toSw.port1;
+  let waiting = null;
+  port.onmessage = (event) => waiting?.(event.data);
+  const message = { jsonrpc: '2.0', id: 0, method: 'tools/call', params: { name: 'text_stats', arguments: { text: TEXT } } };
+  const roundTrip = (i) =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('floor (b): no echo in 10 s (is bench-relay wired into the service worker?)')), 10_000);
+      waiting = (data) => {
+        if (data?.id !== i) return;
+        clearTimeout(timer);
+        resolve();
+      };
+      port.postMessage({ ...message, id: i });
+    });
+  try {
+    return await sequential(n, roundTrip);
+  } finally {
+    port.postMessage('bench-relay:close');
+    worker.terminate();
+  }
+}
+
+/** (c) and the durability cost: single-record commits timed inside the service worker. */
+async function idbCommits(durability, n, bytes = 400) {
+  const registration = await navigator.serviceWorker.ready;
+  const reply = new MessageChannel();
+  const answer = new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('bench-idb: no answer in 120 s (is bench-relay wired into the service worker?)')), 120_000);
+    reply.port1.onmessage = (event) => {
+      clearTimeout(timer);
+      resolve(event.data);
+    };
+  });
+  registration.active.postMessage({ channel: CHANNEL, v: 1, kind: 'bench-idb', durability, n: n + WARM_UP, bytes }, [reply.port2]);
+  const result = await answer;
+  if (!result?.ok) throw new Error(result?.error ?? 'bench-idb: no result');
+  return { samples: result.samples.slice(WARM_UP), isolated: result.isolated };
+}
+
+/** page ⇄ a pool's tool worker script, one Comlink message (a property read). */
+async function floorComlink(n) {
+  const worker = new Worker('/tool-worker.js', { type: 'module' });
+  let next = 0;
+  const hop = () =>
+    new Promise((resolve) => {
+      const id = `bench-${next++}`;
+      const onMessage = (e) => {
+        if (e.data?.id !== id) return;
+        worker.removeEventListener('message', onMessage);
+        resolve();
+      };
+      worker.addEventListener('message', onMessage);
+      worker.postMessage({ id, type: 'GET', path: ['run', 'length'] });
+    });
+  try {
+    return await sequential(n, hop);
+  } finally {
+    worker.terminate();
+  }
+}
+
+/** page → service worker → page, one `message` event per request (admin ping, no storage). */
+const floorSwPing = (n) => sequential(n, () => admin.request('ping'));
+
+// ---- The product ---------------------------------------------------------------------------
+
+async function registerAgents(ids, policy) {
+  for (const id of ids) {
+    const { token } = await admin.request('agents.register', { id, name: id, trustLevel: 'FullyTrusted', origins: [location.origin], policy });
+    clients.set(id, await lib.connect({ agent: id, token }));
+  }
+  return ids.length;
+}
+
+function agent(id) {
+  const client = clients.get(id);
+  if (!client) throw new Error(`no connected agent ${id}`);
+  return client;
+}
+
+/** Warm tools/call of text_stats by one agent. */
+const toolsCall = (n, id, warmUp = WARM_UP) => sequential(n, () => textStats(agent(id)), warmUp);
+
+/** The sandbox alone: host → module cache → worker → fresh wasm instance → result. */
+async function sandboxOnly(n, name) {
+  const record = await tool(name);
+  const args = JSON.stringify(name === 'execute_code' ? CODE_ARGS : { text: TEXT });
+  return sequential(n, async (i) => {
+    const r = await window.sandboxHost.execute({ callId: `bench-${name}-${i}`, tool: name, code: record.code, entry: 'call', args, limits: LIMITS });
+    if (!r?.ok) throw new Error(`sandbox-only ${name} failed: ${JSON.stringify(r).slice(0, 2000)}`);
+  });
+}
+
+/** execute_code (JavaScript in QuickJS) counting the same words, same agent as text_stats. */
+const executeCode = (n, id) =>
+  sequential(n, async () => {
+    const r = check(await agent(id).callTool({ name: 'execute_code', arguments: CODE_ARGS }), 'tools/call execute_code');
+    if (JSON.parse(r.content[0].text).result !== 36) throw new Error(`execute_code: unexpected ${JSON.stringify(r).slice(0, 2000)}`);
+  });
+
+/**
+ * `total` calls shared by `ids` agents, each calling in a loop (one call in flight per agent),
+ * as fast as answers come. Returns the wall time and each call's latency.
+ */
+async function concurrent(total, ids) {
+  let started = 0;
+  const samples = [];
+  const t0 = performance.now();
+  await Promise.all(
+    ids.map(async (id) => {
+      const client = agent(id);
+      while (started < total) {
+        started++;
+        const t1 = performance.now();
+        await textStats(client);
+        samples.push(performance.now() - t1);
+      }
+    }),
+  );
+  return { ms: performance.now() - t0, samples };
+}
+
+/** host_probe with no capability call and with one read-file, same agent. */
+async function hostCapability(n, id) {
+  await admin.request('tools.seed', { fixtures: true });
+  const client = agent(id);
+  const probe = (calls, what) => client.callTool({ name: 'host_probe', arguments: { calls } }).then((r) => check(r, what));
+  await probe([{ fn: 'write-file', path: './workspace/bench.txt', contents: 'benchmark' }], 'host_probe write-file');
+  const none = await sequential(n, () => probe([], 'host_probe'));
+  const oneRead = await sequential(n, async () => {
+    const r = await probe([{ fn: 'read-file', path: './workspace/bench.txt' }], 'host_probe read-file');
+    if (!r.content[0].text.includes('benchmark')) throw new Error(`host_probe read-file: unexpected ${JSON.stringify(r).slice(0, 2000)}`);
+  });
+  return { none, oneRead };
+}
+
+/**
+ * Upload (check, transpile in the browser, describe, store) of each component, then the first
+ * call of the just-registered version; then warm calls of the last one.
+ */
+async function uploads(components, warmN, id) {
+  const client = agent(id);
+  const uploadMs = [];
+  const firstCallMs = [];
+  for (const [i, bytes] of components.entries()) {
+    const t1 = performance.now();
+    await window.sandboxHost.importTool(new Uint8Array(bytes), `bench-${i}.wasm`);
+    const t2 = performance.now();
+    const r = check(await client.callTool({ name: 'bench_uploaded', arguments: {} }), 'first call of bench_uploaded');
+    const t3 = performance.now();
+    if (!r.content[0].text.includes(`1.0.${i}`)) throw new Error(`bench_uploaded answered another version: ${JSON.stringify(r)}`);
+    uploadMs.push(t2 - t1);
+    firstCallMs.push(t3 - t2);
+  }
+  const warm = await sequential(warmN, () => client.callTool({ name: 'bench_uploaded', arguments: {} }).then((r) => check(r, 'bench_uploaded')));
+  return { uploadMs, firstCallMs, warm };
+}
+
+/** The whole chain, verified in slices as the app verifies it (each slice its own read transaction). */
+async function auditVerify() {
+  let from;
+  let count = 0;
+  for (;;) {
+    const v = await admin.request('audit.verify', from ? { from, limit: 20_000 } : { limit: 20_000 });
+    count += v.count;
+    if (!v.ok) return { ok: false, count, verdict: v };
+    if (v.complete !== false) return { ok: true, count };
+    if (!v.count) throw new Error(`audit.verify made no progress after seq ${from?.seq ?? 0}`);
+    from = { seq: v.headSeq, hash: v.head };
+  }
+}
+
+window.bench = { setup, realAnswer, floorSdk, floorRelay, idbCommits, floorComlink, floorSwPing, registerAgents, toolsCall, sandboxOnly, executeCode, concurrent, hostCapability, uploads, auditVerify };

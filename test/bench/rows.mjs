@@ -1,0 +1,121 @@
+// What the run measured (`m`, filled in by run.mjs as it goes) as table rows and as the JSON
+// summary. Both take whatever part of `m` exists, so a run that fails still reports what it got.
+import { round, row } from './report.mjs';
+
+export const TARGETS = { toolsCallP50OverFloor: 2, toolsCallP99OverFloorP99: 4, callsPerSecond: 1500, soakDrift: 0.1 };
+
+const pick = (s) => ({ p50: s.p50, p99: s.p99 });
+const div = (a, b) => ({ p50: a.p50 / b.p50, p99: a.p99 / b.p99 });
+const count = (x) => x.toLocaleString('en');
+
+/** The floor: a + b + c, p50s added and p99s added. */
+export function floorOf(m) {
+  if (!m.floorSdk || !m.floorRelay || !m.idbStrict) return null;
+  return { p50: m.floorSdk.p50 + m.floorRelay.p50 + m.idbStrict.p50, p99: m.floorSdk.p99 + m.floorRelay.p99 + m.idbStrict.p99 };
+}
+
+export function rowsOf(m) {
+  const F = 'floors (same browser, same run)';
+  const T = 'issue 8 targets';
+  const P = 'peers (same browser, same run)';
+  const D = 'durability (IndexedDB in the service worker)';
+  const O = 'other measures';
+  const floor = floorOf(m);
+  const rows = [];
+  const add = (ok, make) => ok && rows.push(make());
+  add(m.floorSdk, () => row(F, '(a) SDK Client ⇄ Server tools/call, in-page MessageChannel', pick(m.floorSdk)));
+  add(m.floorRelay, () => row(F, '(b) page → SW → worker → SW → page, MessagePorts', pick(m.floorRelay)));
+  add(m.idbStrict, () => row(F, '(c) one strict IndexedDB commit, 400 B, in the SW', pick(m.idbStrict)));
+  add(floor, () => row(F, 'floor = a + b + c', floor));
+  add(m.call && floor, () => {
+    const ratio = div(m.call, floor);
+    return row(T, 'tools/call text_stats, warm, one agent', {
+      ...pick(m.call),
+      floor,
+      ratio,
+      target: `p50 ≤ ${TARGETS.toolsCallP50OverFloor}×, p99 ≤ ${TARGETS.toolsCallP99OverFloorP99}×`,
+      pass: { p50: ratio.p50 <= TARGETS.toolsCallP50OverFloor, p99: ratio.p99 <= TARGETS.toolsCallP99OverFloorP99 },
+    });
+  });
+  add(m.throughput, () =>
+    row(T, `throughput, ${m.throughput.agents} agents at once, ${count(m.throughput.calls)} calls`, {
+      ...pick(m.throughput.latency),
+      figure: `${count(Math.round(m.throughput.callsPerSecond))} calls/s`,
+      target: `≥ ${count(TARGETS.callsPerSecond)} calls/s`,
+      pass: m.throughput.callsPerSecond >= TARGETS.callsPerSecond,
+    }),
+  );
+  add(m.soak?.first, () => row(T, `soak: first ${count(m.soak.first.n)} calls`, pick(m.soak.first)));
+  add(m.soak?.first && !m.soak.last, () =>
+    row(T, `soak: stopped after ${count(m.soak.calls)} calls (error)`, { target: `p50 within ${TARGETS.soakDrift * 100}% of first`, pass: false }),
+  );
+  add(m.soak?.last, () => {
+    const drift = m.soak.last.p50 / m.soak.first.p50;
+    return row(T, `soak: last ${count(m.soak.last.n)} of ${count(m.soak.calls)} calls`, {
+      ...pick(m.soak.last),
+      floor: { p50: m.soak.first.p50, p99: null },
+      ratio: { p50: drift, p99: null },
+      target: `p50 within ${TARGETS.soakDrift * 100}% of first`,
+      pass: Math.abs(drift - 1) <= TARGETS.soakDrift,
+    });
+  });
+  add(m.mcpB && m.floorSdk, () => row(P, 'MCP-B Tab transports (@mcp-b/transports 5.1.0) + SDK tools/call (vs a)', { ...pick(m.mcpB), floor: pick(m.floorSdk), ratio: div(m.mcpB, m.floorSdk) }));
+  add(m.extism && m.comlink, () => row(P, 'Extism 1.0.3 runInWorker plugin call, echo (vs page ⇄ worker)', { ...pick(m.extism), floor: pick(m.comlink), ratio: div(m.extism, m.comlink) }));
+  add(m.idbRelaxed, () => row(D, 'commit, relaxed', pick(m.idbRelaxed)));
+  add(m.idbStrict && m.idbRelaxed, () => row(D, 'commit, strict', { ...pick(m.idbStrict), floor: pick(m.idbRelaxed), ratio: div(m.idbStrict, m.idbRelaxed) }));
+  add(m.comlink, () => row(O, 'page ⇄ tool worker, one Comlink message', pick(m.comlink)));
+  add(m.swPing, () => row(O, 'page → SW → page, postMessage (admin ping)', pick(m.swPing)));
+  add(m.sandboxWasm && m.comlink, () => row(O, 'sandbox alone, text_stats (host → cache → worker → wasm)', { ...pick(m.sandboxWasm), floor: pick(m.comlink), ratio: div(m.sandboxWasm, m.comlink) }));
+  add(m.sandboxJs && m.sandboxWasm, () => row(O, 'sandbox alone, execute_code JS (vs text_stats)', { ...pick(m.sandboxJs), floor: pick(m.sandboxWasm), ratio: div(m.sandboxJs, m.sandboxWasm) }));
+  add(m.code && m.call, () => row(O, 'tools/call execute_code JS (vs text_stats)', { ...pick(m.code), floor: pick(m.call), ratio: div(m.code, m.call) }));
+  add(m.probeRead && m.probeNone && m.floorRelay && m.idbStrict, () => {
+    const delta = m.probeRead.p50 - m.probeNone.p50;
+    const bc = m.floorRelay.p50 + m.idbStrict.p50;
+    return row(O, 'one host capability (read-file), added to a call (vs b + c)', { p50: delta, floor: { p50: bc, p99: null }, ratio: { p50: delta / bc, p99: null } });
+  });
+  add(m.upload, () => row(O, 'upload of a component (check, transpile, describe, store)', pick(m.upload.warm)));
+  add(m.upload, () => row(O, 'first upload (also loads jco)', { p50: m.upload.firstMs }));
+  add(m.upload, () => row(O, 'first call of a just-registered tool (vs its warm calls)', { ...pick(m.upload.firstCall), floor: pick(m.upload.warmCall), ratio: div(m.upload.firstCall, m.upload.warmCall) }));
+  return rows;
+}
+
+const rounded = (s) => s && { n: s.n, p50: round(s.p50), p99: round(s.p99), max: round(s.max), mean: round(s.mean) };
+
+/** The JSON report's figures (beside its rows). */
+export function summaryOf(m) {
+  const floor = floorOf(m);
+  const out = { clockResolution: m.clocks ?? null };
+  if (floor) {
+    out.floor = {
+      sdkClientServerMs: rounded(m.floorSdk),
+      swRelayToWorkerMs: rounded(m.floorRelay),
+      idbStrictCommitMs: rounded(m.idbStrict),
+      sumMs: { p50: round(floor.p50), p99: round(floor.p99) },
+      where: { a: 'page: SDK Client and Server over a MessageChannel', b: 'page ⇄ service worker ⇄ module worker over MessagePorts', c: 'service worker, timed inside it' },
+    };
+  }
+  if (m.call && floor) {
+    const ratio = div(m.call, floor);
+    out.toolsCall = { ms: rounded(m.call), overFloor: { p50: round(ratio.p50), p99: round(ratio.p99) }, pass: { p50: ratio.p50 <= TARGETS.toolsCallP50OverFloor, p99: ratio.p99 <= TARGETS.toolsCallP99OverFloorP99 } };
+  }
+  if (m.throughput) {
+    const t = m.throughput;
+    out.throughput = { calls: t.calls, agents: t.agents, seconds: round(t.seconds), callsPerSecond: Math.round(t.callsPerSecond), latencyMs: rounded(t.latency), pass: t.callsPerSecond >= TARGETS.callsPerSecond };
+  }
+  if (m.soak) {
+    const drift = m.soak.first && m.soak.last ? m.soak.last.p50 / m.soak.first.p50 : null;
+    out.soak = { calls: m.soak.calls, seconds: round(m.soak.seconds), firstMs: rounded(m.soak.first), lastMs: rounded(m.soak.last), lastOverFirstP50: round(drift), pass: drift !== null && Math.abs(drift - 1) <= TARGETS.soakDrift, profile: m.soak.profile };
+  }
+  out.peers = { mcpBTabTransportMs: rounded(m.mcpB) ?? null, extismRunInWorkerMs: rounded(m.extism) ?? m.extismSkipped ?? null };
+  if (m.idbStrict && m.idbRelaxed) out.durability = { relaxedMs: rounded(m.idbRelaxed), strictMs: rounded(m.idbStrict), strictOverRelaxed: { p50: round(m.idbStrict.p50 / m.idbRelaxed.p50), p99: round(m.idbStrict.p99 / m.idbRelaxed.p99) } };
+  out.other = {
+    comlinkHopMs: rounded(m.comlink) ?? null,
+    swPingMs: rounded(m.swPing) ?? null,
+    sandboxOnlyMs: rounded(m.sandboxWasm) ?? null,
+    executeCodeJs: m.code ? { toolsCallMs: rounded(m.code), sandboxOnlyMs: rounded(m.sandboxJs), toolsCallOverTextStats: m.call ? round(m.code.p50 / m.call.p50) : null } : null,
+    hostCapability: m.probeRead ? { probeNoCallsMs: rounded(m.probeNone), probeOneReadFileMs: rounded(m.probeRead), oneCapabilityP50Ms: round(m.probeRead.p50 - m.probeNone.p50) } : null,
+    upload: m.upload ? { firstMs: round(m.upload.firstMs), ms: rounded(m.upload.warm), firstCallMs: rounded(m.upload.firstCall), warmCallMs: rounded(m.upload.warmCall) } : null,
+  };
+  out.audit = m.audit ?? null;
+  return out;
+}
