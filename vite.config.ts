@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { FRAME_SCRIPT, frameDocument } from './src/sandbox/host/python/frame-document';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 const at = (p: string) => fileURLToPath(new URL(p, import.meta.url));
@@ -11,7 +12,7 @@ const at = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 /** Replaced in sw.js by the hash of everything it precaches (src/server/offline.ts). */
 const PRECACHE_VERSION = '__MCP_SANDBOX_PRECACHE_VERSION__';
 
-const FIXED_NAMES = new Set(['sw', 'tool-worker', 'client', 'admin']);
+const FIXED_NAMES = new Set(['sw', 'tool-worker', 'client', 'admin', 'python-runtime']);
 /** Chunks of the tool worker that import others dynamically (src/sandbox/worker/). */
 const WORKER_CHUNKS = /(?:^|\/)(?:tool-runner|javascript-runner)[-.]/;
 
@@ -74,6 +75,25 @@ function quickjsWithoutWasmUrl(): Plugin {
   };
 }
 
+/**
+ * Emits the Python frame's document (src/sandbox/host/python/frame-document.ts) as
+ * python-frame.html, before the precache list is written (so it is precached). Its only script is
+ * inline and allowed by hash: the build fails when csp.json's `pythonFrame` policy does not carry
+ * that hash.
+ */
+function pythonFrame(): Plugin {
+  return {
+    name: 'mcp-sandbox:python-frame',
+    apply: 'build',
+    generateBundle() {
+      const csp = JSON.parse(readFileSync(at('./src/shared/csp.json'), 'utf8')) as { pythonFramePath: string; pythonFrame: string };
+      const hash = `'sha256-${createHash('sha256').update(FRAME_SCRIPT).digest('base64')}'`;
+      if (!csp.pythonFrame.includes(hash)) this.error(`csp.json pythonFrame must allow the frame's script: ${hash}`);
+      this.emitFile({ type: 'asset', fileName: csp.pythonFramePath, source: frameDocument() });
+    },
+  };
+}
+
 export default defineConfig({
   root,
   base: '/',
@@ -98,6 +118,7 @@ export default defineConfig({
         'tool-worker': at('./src/entries/tool-worker.ts'),
         client: at('./src/client/index.ts'),
         admin: at('./src/client/admin.ts'),
+        'python-runtime': at('./src/entries/python-runtime.ts'),
       },
       preserveEntrySignatures: 'exports-only',
       output: {
@@ -105,5 +126,5 @@ export default defineConfig({
       },
     },
   },
-  plugins: [quickjsWithoutWasmUrl(), precacheList()],
+  plugins: [quickjsWithoutWasmUrl(), pythonFrame(), precacheList()],
 });

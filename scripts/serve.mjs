@@ -43,6 +43,8 @@ export async function startServer({ root = join(here, '../dist'), port = 4173, h
       // The client library is loaded by agent pages on other origins.
       if (extname(path) === '.js') headers['Access-Control-Allow-Origin'] = '*';
       if (url.pathname === '/' + csp.toolWorkerPath) headers['Content-Security-Policy'] = csp.toolWorker;
+      // The Python frame is sandboxed by its CSP (opaque origin, no network): see src/sandbox/host/python/.
+      if (url.pathname === '/' + csp.pythonFramePath) headers['Content-Security-Policy'] = csp.pythonFrame;
       res.writeHead(200, headers);
       res.end(req.method === 'HEAD' ? undefined : await readFile(path));
     } catch (error) {

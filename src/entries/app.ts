@@ -3,10 +3,13 @@ import type { FolderWatchApi, ToolImporter } from '../api/host';
 import { registerSandbox } from '../client/register';
 import type { ToolRecord } from '../store/schema';
 import { SandboxHost } from '../sandbox/host/sandbox-host';
+import { PythonCodeRuntime, PythonRuntime } from '../sandbox/host/python';
 import '../ui/sandbox-app';
 
 const registration = await registerSandbox();
 const host = new SandboxHost();
+// Python for execute_code: Pyodide in an opaque-origin, CSP-locked frame (src/sandbox/host/python/).
+host.registerCodeRuntime('python', new PythonCodeRuntime(new PythonRuntime({ baseUrl: new URL(import.meta.env.BASE_URL, location.origin).href })));
 await host.announce();
 // Exposed for the person at the console and for tests that inspect the pool.
 Object.assign(window, { sandboxHost: host, sandboxRegistration: registration });

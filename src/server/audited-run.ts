@@ -66,6 +66,7 @@ export async function runAudited(ctx: ServerContext, call: CallContext, tool: To
     const ran = await ctx.executor.execute(
       {
         callId,
+        agentId: agent.id,
         tool: tool.name,
         code: { hash: tool.code.hash, glueUrl: tool.code.glueUrl, coreModules: tool.code.coreModules },
         entry: 'call',

@@ -105,6 +105,8 @@ export interface CallLimits {
 
 export interface ExecuteRequest {
   callId: string;
+  /** The calling agent: interpreters are warm-reused only within one agent's runs. */
+  agentId?: string;
   tool: string;
   code: ToolCode;
   /** Which export to run: `call` (arguments JSON) or `describe`. */

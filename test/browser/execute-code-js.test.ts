@@ -99,12 +99,10 @@ describe('running JavaScript', () => {
     expect(out.result).toEqual(['undefined', undefined, 1, 2].map((v) => v ?? null));
   });
 
-  it('answers a language with no runtime in this window as load-failed (unsupported-language)', async () => {
+  it('refuses a language outside the agent\'s tools.codeLanguages before anything runs (Limited: JavaScript only)', async () => {
     const result = await callTool(page, 'limited', 'execute_code', { language: 'python', code: 'print(1)' });
-    if (result.isError) {
-      // Until a Python runtime is registered (src/sandbox/host/python/).
-      expect(error(result)).toMatchObject({ code: 'load-failed', details: { reason: 'unsupported-language', language: 'python', available: ['javascript'] } });
-    }
+    expect(result.isError).toBe(true);
+    expect(error(result)).toMatchObject({ code: 'policy-denied', details: { rule: 'code.language-not-allowed', limit: ['javascript'], observed: 'python' } });
   });
 });
 

@@ -16,6 +16,11 @@ export type CapabilityAnswer = (request: CapabilityRequest) => Promise<Capabilit
 /** One run of `execute_code`, as the host hands it to the runtime of its language. */
 export interface CodeJob {
   callId: string;
+  /**
+   * Who the run is for (the calling agent): a runtime may reuse a warm interpreter only for
+   * runs of the same key, never across agents.
+   */
+  isolationKey?: string;
   language: CodeLanguage;
   /** The program text. */
   code: string;

@@ -179,6 +179,7 @@ export class SandboxHost implements ToolImporter {
     }
     const job: CodeJob = {
       callId: request.callId,
+      ...(request.agentId ? { isolationKey: request.agentId } : {}),
       language,
       code,
       inputJson: JSON.stringify(input ?? null),
