@@ -62,7 +62,7 @@ export class ToolDetails extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
-    // tools.stats reads the audit log: every few seconds is enough.
+    // tools.stats reads the aggregates kept beside the audit log: cheap, but every few seconds is enough.
     this.timer = setInterval(() => void this.load(), 5000);
   }
 
