@@ -151,7 +151,6 @@ export interface AdminMethods {
    * is the log's newest entry at the time; `complete` says the slice reached it.
    */
   'audit.verify': { params: { from?: Tail; limit?: number } | undefined; result: ChainVerdict & { newestSeq: number; complete: boolean } };
-  'audit.export': { params: undefined; result: string };
 
   'agents.list': { params: undefined; result: AgentView[] };
   /** The token is returned once, here; only its hash is stored. */

@@ -3,7 +3,7 @@ import type { AdminMethods } from '../api/admin';
 import { parsePolicyDocumentText, serializePolicyDocument, toPolicyDocument } from '../policy';
 import { envelope, type AdminRequestEnvelope, type AdminResponseEnvelope } from '../shared/wire';
 import type { AuditEntry, ToolRecord, WatchedFolderRecord } from '../store/schema';
-import { openEntry, readAudit, readAuditTail, toJsonLines, verifyChain, type OpenedEntry, type Tail } from '../store/audit';
+import { openEntry, readAudit, readAuditTail, verifyChain, type OpenedEntry, type Tail } from '../store/audit';
 import { policyOf, viewOf } from './agents';
 import type { ServerContext } from './context';
 import { agentMetrics } from './metrics';
@@ -129,7 +129,6 @@ const HANDLERS: { [M in keyof AdminMethods]: Handler<M> } = {
     const reached = verdict.ok ? verdict.headSeq : 0;
     return { ...verdict, newestSeq, complete: verdict.ok ? reached >= newestSeq : true };
   },
-  'audit.export': async (ctx) => toJsonLines(await readAudit(ctx.db)),
 
   'agents.list': async (ctx) => (await ctx.agents.list()).map(viewOf),
   'agents.register': (ctx, params) => {

@@ -30,32 +30,7 @@ export type { BuiltinManifestEntry, ToolManifest, ToolManifestEntry, ToolMetadat
 
 /** Builds the registry record of a bundled tool; code URLs are relative to the app root. */
 export function recordFromManifest(tool: ToolManifestEntry, now: number): ToolRecord {
-  const m = tool.metadata;
-  const record: ToolRecord = {
-    name: tool.name,
-    description: m.description,
-    version: m.version,
-    author: m.author ?? 'unknown',
-    tags: m.tags ?? [],
-    categories: m.categories ?? [],
-    inputSchema: m.inputSchema,
-    permissions: m.permissions ?? [],
-    limits: m.limits ?? {},
-    code: {
-      hash: tool.sha256,
-      size: tool.size,
-      glueUrl: tool.dir + tool.glue,
-      coreModules: Object.fromEntries(tool.coreModules.map((file) => [file, tool.dir + file])),
-    },
-    source: 'bundled',
-    fixture: tool.fixture,
-    enabled: true,
-    registeredAt: now,
-    versions: [{ version: m.version, hash: tool.sha256, size: tool.size, at: now }],
-    pinnedHash: null,
-  };
-  if (m.resource) record.resource = m.resource;
-  return record;
+  return bundledRecord(tool, tool.dir + tool.glue, tool.fixture, now);
 }
 
 /**
@@ -64,8 +39,13 @@ export function recordFromManifest(tool: ToolManifestEntry, now: number): ToolRe
  * files (QuickJS's wasm), compiled and capped by the host like any tool's.
  */
 export function recordFromBuiltin(tool: BuiltinManifestEntry, now: number): ToolRecord {
+  return bundledRecord(tool, CODE_RUNTIME_GLUE, false, now);
+}
+
+/** The one shape of a build's tool record, component or built-in alike. */
+function bundledRecord(tool: ToolManifestEntry | BuiltinManifestEntry, glueUrl: string, fixture: boolean, now: number): ToolRecord {
   const m = tool.metadata;
-  return {
+  const record: ToolRecord = {
     name: tool.name,
     description: m.description,
     version: m.version,
@@ -76,19 +56,16 @@ export function recordFromBuiltin(tool: BuiltinManifestEntry, now: number): Tool
     ...(m.outputSchema ? { outputSchema: m.outputSchema } : {}),
     permissions: m.permissions ?? [],
     limits: m.limits ?? {},
-    code: {
-      hash: tool.sha256,
-      size: tool.size,
-      glueUrl: CODE_RUNTIME_GLUE,
-      coreModules: Object.fromEntries(tool.coreModules.map((file) => [file, tool.dir + file])),
-    },
+    code: { hash: tool.sha256, size: tool.size, glueUrl, coreModules: Object.fromEntries(tool.coreModules.map((file) => [file, tool.dir + file])) },
     source: 'bundled',
-    fixture: false,
+    fixture,
     enabled: true,
     registeredAt: now,
     versions: [{ version: m.version, hash: tool.sha256, size: tool.size, at: now }],
     pinnedHash: null,
   };
+  if (m.resource) record.resource = m.resource;
+  return record;
 }
 
 function snapshotOf(record: ToolRecord): ToolVersionSnapshot {
