@@ -19,12 +19,14 @@ export interface AuditedRun {
 
 /**
  * Runs one admitted call with write-ahead audit: the request entry (and the session's counters)
- * commit before the sandbox is asked, the result entry commits before anything is returned.
+ * commit before anything the tool does leaves the sandbox; the result entry is in its
+ * committing transaction before the reply is returned.
  * Sensitive values are redacted in what the audit keeps.
  *
  * Invariants:
  * - Once the request entry has committed, a result entry follows on every path: a failure of
- *   our own between the two (a throw anywhere) is recorded as `internal-error`, not lost.
+ *   our own between the two (a throw anywhere) is recorded as `internal-error`, not lost; a
+ *   result entry that fails to commit is followed by `call.interrupted` (outcome not recorded).
  * - If the request entry cannot be written, nothing runs (`audit-unavailable`).
  * - A tool that fails after one of its capabilities was denied ends `policy-denied` with that
  *   denial's facts, exactly like a call-level denial.
@@ -94,7 +96,13 @@ export async function runAudited(ctx: ServerContext, call: CallContext, tool: To
   const logs = capabilities?.logs.length ? redactor.value(capabilities.logs) : undefined;
   const reads = capabilities?.unrecordedReads ?? {};
   const sensitive = redactor.redactions ? { matchedPatterns: [...redactor.matchedPatterns], redactions: redactor.redactions } : null;
-  await ctx.audit.append(
+  // The reply waits until the result entry is in its committing transaction (so every reader
+  // after it sees the entry), not for the commit itself: the request entry made the call durable
+  // before anything left the sandbox. A commit that fails later is recorded as an outcome not
+  // recorded, at once or by the next wake's recovery (docs/audit.md).
+  let written!: () => void;
+  const inTransaction = new Promise<void>((resolve) => (written = resolve));
+  const recorded = ctx.audit.append(
     {
       event: 'call.result',
       outcome: result.ok ? 'ok' : result.error.code === 'policy-denied' ? 'denied' : result.error.code === 'cancelled' ? 'cancelled' : 'error',
@@ -111,7 +119,12 @@ export async function runAudited(ctx: ServerContext, call: CallContext, tool: To
       },
     },
     { closePending: callId },
+    written,
   );
+  // Before it is in a transaction, a failure is the call's (the agent gets an error, as before);
+  // after, it is recorded as such.
+  await Promise.race([inTransaction, recorded]);
+  recorded.catch((error: unknown) => recordUnrecorded(ctx, who, startedAt, error));
   // What the agent receives: redacted too where its policy says so.
   const hide = policy.data.redactForAgent;
   const agentError = error && !hide && !result.ok ? result.error : error;
@@ -123,6 +136,26 @@ export async function runAudited(ctx: ServerContext, call: CallContext, tool: To
     run.output = JSON.stringify(run.structured);
   }
   return run;
+}
+
+/**
+ * Closes the write-ahead record of a call whose result entry failed to commit after its reply
+ * left: `call.interrupted`, outcome not recorded. If even that fails, the record stays open and
+ * the next wake's recovery closes it the same way.
+ */
+function recordUnrecorded(ctx: ServerContext, who: { sessionId: string; agentId: string; callId: string; tool: string }, startedAt: number, error: unknown): void {
+  void ctx.audit
+    .append(
+      {
+        event: 'call.interrupted',
+        outcome: 'interrupted',
+        ...who,
+        error: { code: 'interrupted', message: `the call's outcome could not be recorded (${(error as Error)?.message ?? String(error)}); its agent may have received a result` },
+        details: { startedAt, outcomeRecorded: false },
+      },
+      { closePending: who.callId },
+    )
+    .catch(() => undefined);
 }
 
 /** A tool's JSON output as an object; anything else is wrapped, so structured content always exists. */

@@ -1,5 +1,5 @@
 import type { AgentMetrics } from '../api/admin';
-import { readAgentAggregates } from '../store/aggregates';
+import { agentAggregatesOf, readAgentAggregates } from '../store/aggregates';
 import type { AgentAggregate, AuditEntry } from '../store/schema';
 import type { ServerContext } from './context';
 
@@ -14,7 +14,9 @@ export type AgentFigures = Omit<AgentMetrics, 'lastMinute' | 'active'>;
  */
 export async function agentMetrics(ctx: ServerContext, agentId?: string): Promise<AgentMetrics[]> {
   const id = agentId || undefined;
-  const figures = figuresFromAggregates(await readAgentAggregates(ctx.db, id), id);
+  // The server's own log keeps the aggregates in memory; a context without one reads the store.
+  const records = ctx.audit ? agentAggregatesOf(await ctx.audit.aggregates(), id) : await readAgentAggregates(ctx.db, id);
+  const figures = figuresFromAggregates(records, id);
   const now = ctx.clock();
   return figures.map(({ meanDurationMs, ...f }) => ({ ...f, lastMinute: ctx.counters.lastMinute(f.agentId, now), active: ctx.counters.activeCalls(f.agentId), meanDurationMs }));
 }

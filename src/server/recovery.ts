@@ -17,8 +17,10 @@ export async function recoverInterrupted(ctx: ServerContext): Promise<number> {
         agentId: p.agentId,
         callId: p.callId,
         tool: p.tool,
-        error: { code: 'interrupted', message: 'the service worker was stopped while this call ran' },
-        details: { startedAt: p.startedAt, incarnation: p.incarnation },
+        // The reply does not wait for the result entry's commit: the call may have finished and
+        // its agent seen the result, so this says only that no outcome was recorded.
+        error: { code: 'interrupted', message: 'the service worker was stopped before this call\'s outcome was recorded; it may have finished, and its agent may have received a result' },
+        details: { startedAt: p.startedAt, incarnation: p.incarnation, outcomeRecorded: false },
       },
       { closePending: p.callId },
     );

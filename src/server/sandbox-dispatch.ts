@@ -1,6 +1,7 @@
 /// <reference lib="webworker" />
 import { SandboxError, type SandboxErrorInfo } from '../shared/errors';
-import { envelope, type CallPortMessage, type CapabilityReply, type ExecuteEnvelope, type ExecuteRequest, type ExecuteResult, type ImportToolEnvelope, type ImportToolResult } from '../shared/wire';
+import { HostLink, portEnd, type CallEnd } from '../transport/host-link';
+import { envelope, type CallPortMessage, type CapabilityReply, type ExecuteEnvelope, type ExecuteRequest, type ExecuteResult, type HostPortRequestEnvelope, type ImportToolEnvelope, type ImportToolResult } from '../shared/wire';
 import type { DbHandle } from '../store/db';
 import type { HostRecord } from '../store/schema';
 import type { CapabilityHandler, Executor } from './context';
@@ -18,6 +19,10 @@ const HOST_POLL_MS = 500;
 export class SandboxDispatcher implements Executor {
   /** The hosts list of this lifetime, newest first; loaded from IndexedDB on first use. */
   private hosts: Promise<HostRecord[]> | null = null;
+  /** Host links handed over in this lifetime, by client id (dropped when their port closes). */
+  private readonly links = new Map<string, HostLink>();
+  /** Hosts asked for a link in this lifetime (asked once: a second link would close the first). */
+  private readonly asked = new Set<string>();
 
   constructor(
     private readonly scope: ServiceWorkerGlobalScope,
@@ -28,7 +33,15 @@ export class SandboxDispatcher implements Executor {
     return (this.hosts ??= this.db.get().then((db) => db.getAll('hosts')).then((all) => all.sort((a, b) => b.announcedAt - a.announcedAt)));
   }
 
-  async announce(clientId: string, now: number): Promise<void> {
+  /** A host window says it can run calls; with `port`, the link its calls will travel on. */
+  async announce(clientId: string, now: number, port?: MessagePort): Promise<void> {
+    if (port) {
+      this.links.get(clientId)?.close();
+      const link: HostLink = new HostLink(port, undefined, () => {
+        if (this.links.get(clientId) === link) this.links.delete(clientId);
+      });
+      this.links.set(clientId, link);
+    }
     const record = { clientId, announcedAt: now };
     await (await this.db.get()).put('hosts', record);
     const hosts = await this.known();
@@ -37,9 +50,42 @@ export class SandboxDispatcher implements Executor {
 
   async execute(request: ExecuteRequest, capabilities?: CapabilityHandler, signal?: AbortSignal): Promise<ExecuteResult> {
     if (signal?.aborted) return cancelled(signal, 0);
-    const host = await this.pickHost();
-    if (!host) return failure({ code: 'no-sandbox-host', message: 'no open window of the sandbox app can host tool workers; open the app and retry' });
-    return this.runOn(host, request, capabilities, signal);
+    // The newest host with a link takes the call over it; hosts announce newest first, so a
+    // linked host is never older than an unlinked one that is still open.
+    for (const h of await this.known()) {
+      const link = this.links.get(h.clientId);
+      if (link?.open) {
+        const result = await this.run(h.clientId, link.start(request), request, capabilities, signal);
+        if (result !== UNANSWERED) return result;
+        // The window went before it said a word about the call (it closed as the call was
+        // handed over): nothing of it left the sandbox, so the next host takes it.
+        this.links.delete(h.clientId);
+        if (!(await this.scope.clients.get(h.clientId))) await this.forget(h.clientId);
+        continue;
+      }
+      const client = await this.scope.clients.get(h.clientId);
+      if (!client) {
+        await this.forget(h.clientId);
+        continue;
+      }
+      // A host known from before this wake: this call takes a port of its own, and the host is
+      // asked for a link for the calls after it.
+      if (!this.asked.has(client.id)) {
+        this.asked.add(client.id);
+        client.postMessage(envelope<HostPortRequestEnvelope>({ kind: 'host-port-request' }));
+      }
+      const channel = new MessageChannel();
+      try {
+        client.postMessage(envelope<ExecuteEnvelope>({ kind: 'execute', request }), [channel.port2]);
+      } catch (error) {
+        channel.port1.close();
+        return failure({ code: 'host-gone', message: `the call could not be handed to the sandbox host: ${(error as Error).message}` });
+      }
+      const result = await this.run(client.id, portEnd(channel.port1), request, capabilities, signal);
+      if (result !== UNANSWERED) return result;
+      await this.forget(h.clientId);
+    }
+    return failure({ code: 'no-sandbox-host', message: 'no open window of the sandbox app can host tool workers; open the app and retry' });
   }
 
   /**
@@ -85,29 +131,36 @@ export class SandboxDispatcher implements Executor {
     await (await this.db.get()).delete('hosts', clientId);
   }
 
-  private runOn(host: Client, request: ExecuteRequest, capabilities?: CapabilityHandler, signal?: AbortSignal): Promise<ExecuteResult> {
+  /**
+   * Waits for a started call's result on its end, answering its capability requests, until the
+   * result, a cancel, the host going, or the deadline (CPU limit + grace).
+   */
+  private run(hostId: string, end: CallEnd, request: ExecuteRequest, capabilities?: CapabilityHandler, signal?: AbortSignal): Promise<ExecuteResult | typeof UNANSWERED> {
     const started = performance.now();
-    const channel = new MessageChannel();
-    return new Promise<ExecuteResult>((resolve) => {
+    return new Promise<ExecuteResult | typeof UNANSWERED>((resolve) => {
       let done = false;
+      /** Whether the host has said anything about the call (a capability request or the result). */
+      let heard = false;
+      const elapsed = () => performance.now() - started;
       const onAbort = () => {
         // The host stops the worker; the call answers now, whatever the host does next.
-        channel.port1.postMessage({ kind: 'cancel', reason: String(signal?.reason ?? 'cancelled') } satisfies CallPortMessage);
+        end.post({ kind: 'cancel', reason: String(signal?.reason ?? 'cancelled') });
         finish(cancelled(signal!, elapsed()));
       };
-      const finish = (result: ExecuteResult) => {
+      const finish = (result: ExecuteResult | typeof UNANSWERED) => {
         if (done) return;
         done = true;
         clearTimeout(deadline);
-        clearInterval(poll);
+        clearTimeout(poll);
         signal?.removeEventListener('abort', onAbort);
-        channel.port1.close();
+        end.close();
         resolve(result);
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      const elapsed = () => performance.now() - started;
-      channel.port1.onmessage = (event: MessageEvent<CallPortMessage>) => {
-        const message = event.data;
+      const gone = () => finish(heard ? failure({ code: 'host-gone', message: 'the window hosting the sandbox closed while the call ran' }, elapsed()) : UNANSWERED);
+      end.onlost = gone;
+      end.onmessage = (message) => {
+        heard = true;
         if (message?.kind === 'result') finish(message.result);
         else if (message?.kind === 'capability') {
           const { id } = message.request;
@@ -117,24 +170,28 @@ export class SandboxDispatcher implements Executor {
           // A failure of ours answering a capability is the tool's refusal, never a hang.
           void answer
             .catch((error: unknown): CapabilityReply => ({ id, ok: false, error: `the host failed to answer: ${(error as Error)?.message ?? String(error)}` }))
-            .then((reply) => channel.port1.postMessage({ kind: 'capability-result', reply } satisfies CallPortMessage));
+            .then((reply) => end.post({ kind: 'capability-result', reply } satisfies CallPortMessage));
         }
       };
       const deadline = setTimeout(
         () => finish(failure({ code: 'host-gone', message: `the sandbox host did not answer within ${request.limits.cpuMs + GRACE_MS} ms` }, elapsed())),
         request.limits.cpuMs + GRACE_MS,
       );
-      const poll = setInterval(async () => {
-        if (!(await this.scope.clients.get(host.id))) finish(failure({ code: 'host-gone', message: 'the window hosting the sandbox closed while the call ran' }, elapsed()));
-      }, HOST_POLL_MS);
-      try {
-        host.postMessage(envelope<ExecuteEnvelope>({ kind: 'execute', request }), [channel.port2]);
-      } catch (error) {
-        finish(failure({ code: 'host-gone', message: `the call could not be handed to the sandbox host: ${(error as Error).message}` }, elapsed()));
-      }
+      // A backstop for a host that goes without its port saying so: checked while the call runs
+      // (not before: a short call costs no lookup).
+      let poll: ReturnType<typeof setTimeout>;
+      const check = async () => {
+        if (done) return;
+        if (!(await this.scope.clients.get(hostId))) gone();
+        else if (!done) poll = setTimeout(check, HOST_POLL_MS);
+      };
+      poll = setTimeout(check, HOST_POLL_MS);
     });
   }
 }
+
+/** A call its host never answered in any way, because the host went: it may go to another. */
+const UNANSWERED = Symbol('unanswered');
 
 function cancelled(signal: AbortSignal, durationMs: number): ExecuteResult {
   const reason = signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? '');

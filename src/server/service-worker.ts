@@ -60,15 +60,17 @@ export function startServiceWorker(scope: ServiceWorkerGlobalScope): void {
     if (!isEnvelope(data)) return;
     const source = event.source as Client | null;
     if (!source) return;
-    event.waitUntil(wake().then(() => handle(data, source)));
+    // Held open until the entries the message caused have committed too (a call's result entry
+    // commits after its reply).
+    event.waitUntil(wake().then(() => handle(data, source, event.ports)).finally(() => ctx.audit.settled()));
   });
 
-  const handle = async (data: Envelope, source: Client): Promise<void> => {
+  const handle = async (data: Envelope, source: Client, ports: readonly MessagePort[]): Promise<void> => {
     switch (data.kind) {
       case 'mcp':
         return router.handle(data, { post: (message) => source.postMessage(message) }, peerOf(data, source, scope));
       case 'host-hello':
-        return dispatcher.announce(source.id, ctx.clock());
+        return dispatcher.announce(source.id, ctx.clock(), ports[0]);
       case 'admin':
         return handleAdmin(ctx, data, source, {
           seed: (fixtures) => seedBundled(ctx, manifestUrl, fixtures),

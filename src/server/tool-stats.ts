@@ -1,5 +1,5 @@
 import type { ToolStats } from '../api/admin';
-import { percentileMs, readToolAggregates } from '../store/aggregates';
+import { percentileMs, readToolAggregates, toolAggregatesOf } from '../store/aggregates';
 import type { AuditEntry, ToolAggregate } from '../store/schema';
 import type { ServerContext } from './context';
 
@@ -11,7 +11,9 @@ import type { ServerContext } from './context';
  * before they existed). p95 is read from a log-scale histogram, within 1.1 %.
  */
 export async function toolStats(ctx: ServerContext, name?: string): Promise<ToolStats[]> {
-  const [aggregates, names] = await Promise.all([readToolAggregates(ctx.db, name), name === undefined ? ctx.db.get().then((db) => db.getAllKeys('tools')) : [name]]);
+  // The server's own log keeps the aggregates in memory; a context without one reads the store.
+  const records = ctx.audit ? ctx.audit.aggregates().then((fold) => toolAggregatesOf(fold, name)) : readToolAggregates(ctx.db, name);
+  const [aggregates, names] = await Promise.all([records, name === undefined ? ctx.db.get().then((db) => db.getAllKeys('tools')) : [name]]);
   return statsFromAggregates(aggregates, names);
 }
 

@@ -46,8 +46,17 @@ export interface ConnectorErrorEnvelope extends Base {
 }
 
 /** A window announces that it can host tool workers. */
+/**
+ * A window announces it can host tool workers. It transfers one MessagePort with it: the host
+ * link its calls will travel on (call-link.ts).
+ */
 export interface HostHelloEnvelope extends Base {
   kind: 'host-hello';
+}
+
+/** Service worker → host: "hand me a host link" (sent after a wake, when the old one died with the last lifetime). */
+export interface HostPortRequestEnvelope extends Base {
+  kind: 'host-port-request';
 }
 
 /** App pages ⇄ service worker: admin requests (same-origin app pages only). */
@@ -81,7 +90,7 @@ export interface ImportToolEnvelope extends Base {
 }
 export type ImportToolResult = { ok: true; record: unknown } | { ok: false; error: { code: string; message: string; details?: unknown } };
 
-export type Envelope = McpEnvelope | HostHelloEnvelope | AdminRequestEnvelope | AdminResponseEnvelope | ExecuteEnvelope | ConnectorReadyEnvelope | ConnectorErrorEnvelope | ImportToolEnvelope;
+export type Envelope = McpEnvelope | HostHelloEnvelope | HostPortRequestEnvelope | AdminRequestEnvelope | AdminResponseEnvelope | ExecuteEnvelope | ConnectorReadyEnvelope | ConnectorErrorEnvelope | ImportToolEnvelope;
 
 /** Path of the connector page, relative to the app root. */
 export const CONNECTOR_PATH: string = csp.connectorPath;

@@ -9,10 +9,14 @@ import type { AgentAggregate, AggregateKey, AggregateRecord, AuditEntry, Duratio
  * Invariants:
  * - They change only in the transaction that commits the entries they fold in (`foldCommitted`,
  *   called by `AuditLog.commit`): they commit or abort with those entries, never apart.
- * - That transaction reads the records it changes with IndexedDB requests and writes them back
- *   (read-modify-write). IndexedDB runs read-write transactions whose scopes overlap one at a
- *   time, so another writer (another context's AuditLog, a rebuild) never interleaves: each
- *   starts from what the last one committed, and nothing is lost or counted twice.
+ * - A writer keeps the fold it last committed in memory and writes the changed records blind, so
+ *   a call reads nothing. It may only while nobody else has extended the chain since its last
+ *   commit, which the batch's own `add`s prove (a taken `seq` aborts the transaction); any
+ *   other time it reads the whole store in the committing transaction and folds on from it.
+ *   IndexedDB runs read-write transactions whose scopes overlap one at a time, so another
+ *   writer (another context's AuditLog, a rebuild) never interleaves: each starts from what the
+ *   last one committed, and nothing is lost or counted twice. A rebuild stores exactly what the
+ *   incremental fold holds (a test proves the two equal), so a kept fold stays true across one.
  * - The global record names the last `seq` folded in. A commit folds its entries only if they
  *   continue from it; otherwise (no aggregates yet: a log written before they existed; or
  *   aggregates of another format) it leaves them to a rebuild, which readers start on first use.
@@ -122,6 +126,7 @@ export class AggregateFold {
 
   /** A stored record the next entries continue. */
   adopt(record: AggregateRecord): void {
+    if (typeof record !== 'object' || record === null) return;
     if (record.kind === 'tool') this.tools.set(record.name, record);
     else if (record.kind === 'agent') this.agents.set(record.agentId, record);
   }
@@ -169,9 +174,11 @@ export class AggregateFold {
     }
   }
 
-  /** The records changed since the fold started (the global one first). */
-  changedRecords(): AggregateRecord[] {
-    return [this.global, ...this.changed];
+  /** The records changed since the last call (the global one first); what a commit writes. */
+  takeChanged(): AggregateRecord[] {
+    const changed: AggregateRecord[] = [this.global, ...this.changed];
+    this.changed.clear();
+    return changed;
   }
 
   /** Every record: what a rebuild stores. */
@@ -202,50 +209,111 @@ export class AggregateFold {
   }
 }
 
-/** The `aggregates` store of a read-write transaction: only IndexedDB requests are made on it. */
+/** The stores of the read-write transaction that commits entries: only IndexedDB requests are made on them. */
 export interface AggregateStore {
-  get(key: AggregateKey): Promise<AggregateRecord | undefined>;
+  getAll(): Promise<AggregateRecord[]>;
   put(value: AggregateRecord): Promise<unknown>;
   delete(key: AggregateKey): Promise<unknown>;
   clear(): Promise<unknown>;
 }
+export type AuditSlices = Parameters<typeof foldSlice>[0];
+
+/** Entries folded in memory since the aggregates were last stored, at most, before a commit stores them. */
+export const AGGREGATE_CHECKPOINT = 128;
 
 /**
- * Folds entries being committed into the aggregates, inside their transaction (AuditLog.commit).
- * Awaits nothing but IndexedDB requests: reads the global record and the records of the batch's
- * tools and agents (in parallel), folds, writes back what changed.
+ * Folds entries being committed into the aggregates, inside their transaction (AuditLog.commit),
+ * and returns the fold that stands once it commits (null when the entries were left unfolded).
+ * Awaits nothing but IndexedDB requests.
  *
- * Entries that do not continue the global record's `seq` are not folded: with no aggregates yet
- * (a log from before they existed, or a rebuild under way) they are left as they are, and stale
- * ones (another format, a gap) lose their global record; either way the next reader rebuilds.
- * A fold that throws (a stored record someone damaged) does the same rather than fail the
- * commit: the audit entry matters, the figures can be recomputed.
+ * `known` is that fold as the caller last committed it, through the entry just before the batch
+ * (the caller vouches for it: its own commit put it there and nobody extended the chain since,
+ * which the batch's `add`s prove by not failing). Without it, the whole store is read (one
+ * request; a record per tool and agent), entries stored since its checkpoint are read from the
+ * log and folded, and the batch is folded on from there. Either way the records changed since the
+ * last checkpoint are written (the caller decides when: `AuditLog` every AGGREGATE_CHECKPOINT
+ * entries and when idle), and the global record names the last entry they include.
+ *
+ * Entries that do not continue the stored aggregates are not folded: with none yet (a log
+ * from before they existed, or a rebuild under way) they are left as they are, and stale ones
+ * (another format) lose their global record; either way the next reader rebuilds. A fold that
+ * throws (a stored record someone damaged) does the same rather than fail the commit: the audit
+ * entry matters, the figures can be recomputed. The caller must drop `known` if the transaction
+ * aborts: the fold mutates its records in place.
  */
-export async function foldCommitted(store: AggregateStore, entries: readonly AuditEntry[]): Promise<void> {
-  if (entries.length === 0) return;
-  const tools = [...new Set(entries.map((e) => toolOf(e as unknown as Record<string, unknown>)).filter((n): n is string => n !== null))];
-  const agents = [...new Set(entries.map((e) => agentOf(e as unknown as Record<string, unknown>)).filter((n): n is string => n !== null))];
-  const [global, ...found] = await Promise.all([store.get(GLOBAL_KEY), ...tools.map((n) => store.get(['tool', n])), ...agents.map((id) => store.get(['agent', id]))]);
+export async function foldCommitted(store: AggregateStore, audit: AuditSlices, entries: readonly AuditEntry[], known: AggregateFold | null = null): Promise<AggregateFold | null> {
+  if (entries.length === 0) return known;
   const first = entries[0]!.seq;
   let fold: AggregateFold;
-  if (isCurrent(global) && global.seq === first - 1) {
-    fold = new AggregateFold(global);
-    for (const record of found) if (record) fold.adopt(record);
-  } else if (global === undefined && first === 1) {
-    // A new log: the aggregates start with it (and nothing left from an earlier one counts).
-    await store.clear();
-    fold = new AggregateFold(emptyGlobal());
-  } else {
-    if (global !== undefined) await store.delete(GLOBAL_KEY);
-    return;
-  }
   try {
+    if (known && known.global.seq === first - 1) fold = known;
+    else {
+      const all = await store.getAll();
+      const global = all.find((r) => r.kind === 'global');
+      if (isCurrent(global) && global.seq < first) {
+        fold = new AggregateFold(global);
+        for (const record of all) fold.adopt(record);
+        // What was committed after the stored checkpoint, from the log itself.
+        while (fold.global.seq < first - 1) if ((await foldSlice(audit, fold, fold.global.seq, first - 1)) === 0) break;
+        if (fold.global.seq !== first - 1) throw new Error('the log has a gap before the batch');
+      } else if (global === undefined && first === 1) {
+        // A new log: the aggregates start with it (and nothing left from an earlier one counts).
+        await store.clear();
+        fold = new AggregateFold(emptyGlobal());
+      } else {
+        if (global !== undefined) await store.delete(GLOBAL_KEY);
+        return null;
+      }
+    }
     for (const entry of entries) fold.fold(entry.seq, entry);
   } catch {
     await store.delete(GLOBAL_KEY);
-    return;
+    return null;
   }
-  await Promise.all(fold.changedRecords().map((r) => store.put(r)));
+  await Promise.all(fold.takeChanged().map((r) => store.put(r)));
+  return fold;
+}
+
+/**
+ * Brings the stored aggregates up to the newest entry, inside a read-write transaction over the
+ * aggregates and the log: the stored checkpoint, the entries after it folded in, the records they
+ * changed written back. Null (nothing written) when there is no current checkpoint to continue.
+ */
+export async function catchUpStored(store: AggregateStore, audit: AuditSlices): Promise<AggregateFold | null> {
+  const all = await store.getAll();
+  const global = all.find((r) => r.kind === 'global');
+  if (!isCurrent(global)) return null;
+  const fold = new AggregateFold(global);
+  for (const record of all) fold.adopt(record);
+  try {
+    while ((await foldSlice(audit, fold, fold.global.seq)) === REBUILD_SLICE);
+  } catch {
+    await store.delete(GLOBAL_KEY);
+    return null;
+  }
+  await Promise.all(fold.takeChanged().map((r) => store.put(r)));
+  return fold;
+}
+
+/**
+ * The aggregates through the newest entry, for a reader that keeps no fold of its own: the stored
+ * checkpoint (rebuilt first if there is none current) and the entries after it, from the log, in
+ * one read transaction.
+ */
+export async function readCaughtUp(handle: DbHandle): Promise<AggregateFold> {
+  for (let attempt = 0; ; attempt++) {
+    const db = await handle.get();
+    const tx = db.transaction(['aggregates', 'audit']);
+    const all = await tx.objectStore('aggregates').getAll();
+    const global = all.find((r) => r.kind === 'global');
+    if (isCurrent(global) || attempt > 0) {
+      const fold = new AggregateFold(isCurrent(global) ? { ...global } : emptyGlobal());
+      for (const record of all) fold.adopt(record);
+      if (isCurrent(global)) while ((await foldSlice(tx.objectStore('audit'), fold, fold.global.seq)) === REBUILD_SLICE);
+      return fold;
+    }
+    await buildOnce(handle);
+  }
 }
 
 /** Reads the audit records after `after` (at most one slice), folds them; how many there were. */
@@ -253,10 +321,11 @@ async function foldSlice(
   store: { getAll(query: IDBKeyRange, count: number): Promise<unknown[]>; getAllKeys(query: IDBKeyRange, count: number): Promise<IDBValidKey[]> },
   fold: AggregateFold,
   after: number,
+  through = Infinity,
 ): Promise<number> {
   // Numeric keys only: the audit is keyed by `seq`; a store re-created without its key path (as
   // devtools can) may hold other keys, which are no entries' and are not counted.
-  const range = IDBKeyRange.bound(after, Infinity, true, false);
+  const range = IDBKeyRange.bound(after, through, true, false);
   const [values, keys] = await Promise.all([store.getAll(range, REBUILD_SLICE), store.getAllKeys(range, REBUILD_SLICE)]);
   keys.forEach((key, i) => fold.fold(key as number, values[i]));
   return keys.length;
@@ -309,6 +378,18 @@ async function readAggregates<T extends AggregateRecord>(handle: DbHandle, kind:
     if (isCurrent(global) || attempt > 0) return records.filter((r): r is T => r.kind === kind);
     await buildOnce(handle);
   }
+}
+
+/** The tool records of a fold (or the named tool's), as stored records: copies a caller may keep. */
+export function toolAggregatesOf(fold: AggregateFold, name?: string): ToolAggregate[] {
+  const records = name === undefined ? [...fold.tools.values()] : [fold.tools.get(name)].filter((t): t is ToolAggregate => t !== undefined);
+  return structuredClone(records);
+}
+
+/** The agent records of a fold (or the named agent's), as stored records. */
+export function agentAggregatesOf(fold: AggregateFold, agentId?: string): AgentAggregate[] {
+  const records = agentId === undefined ? [...fold.agents.values()] : [fold.agents.get(agentId)].filter((a): a is AgentAggregate => a !== undefined);
+  return structuredClone(records);
 }
 
 /** Every tool's aggregate, or the named tool's (none if it never ran). */

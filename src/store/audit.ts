@@ -2,7 +2,7 @@ import type { DbHandle } from './db';
 import type { AuditEntry, AuditEntryBody, PendingCall, SealableField, SessionRecord } from './schema';
 import { canonicalize, sha256Hex, type Canonical } from './hash';
 import { isSealed, Sealer } from './sealing';
-import { foldCommitted } from './aggregates';
+import { AGGREGATE_CHECKPOINT, catchUpStored, foldCommitted, isCurrent, GLOBAL_KEY, readCaughtUp, type AggregateFold } from './aggregates';
 
 /** prevHash of the first entry. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -33,6 +33,8 @@ interface Queued {
   /** Sealing and cloning, started on arrival so that a failure rejects this entry alone. */
   content: Promise<Content>;
   effect: AuditSideEffect | undefined;
+  /** Called once the entry's transaction has its requests: any transaction opened later sees it. */
+  onWritten: (() => void) | undefined;
   resolve: (entry: AuditEntry) => void;
   reject: (error: unknown) => void;
 }
@@ -77,12 +79,20 @@ export async function hashEntry(body: AuditEntryBody): Promise<string> {
  *   is hashed (canonical form 2) and stored. A value with no canonical form (a Blob) or that
  *   cannot be cloned rejects its own entry, and only it.
  * - The aggregates (aggregates.ts) are folded in the same transaction as the entries: a
- *   re-chained batch is folded again, an aborted one changes nothing.
+ *   re-chained batch is folded again, an aborted one changes nothing. The fold of the last
+ *   commit is kept and continued without reading while the cached tail holds.
  */
 export class AuditLog {
   private queue: Queued[] = [];
   private flushing: Promise<void> | null = null;
   private tail: Tail | null = null;
+  /** The aggregates as this log last committed them (through `tail`); null when not known. */
+  private fold: AggregateFold | null = null;
+  /** The `seq` the stored aggregates name (the last checkpoint this log wrote or read); valid with `fold`. */
+  private storedSeq = 0;
+  /** A checkpoint of the aggregates is due when the queue next drains (`checkpoint()`, or idle). */
+  private checkpointDue = false;
+  private idleTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     private readonly handle: DbHandle,
@@ -90,12 +100,18 @@ export class AuditLog {
     private readonly sealer: Sealer = new Sealer(handle),
   ) {}
 
-  append(draft: AuditDraft, effect?: AuditSideEffect): Promise<AuditEntry> {
+  /**
+   * Appends an entry; resolves once it has committed. `onWritten` is called earlier, once the
+   * committing transaction has been given the entry: IndexedDB orders transactions, so any
+   * reader that opens one after that sees the entry (or finds that the commit failed, which then
+   * rejects this promise).
+   */
+  append(draft: AuditDraft, effect?: AuditSideEffect, onWritten?: () => void): Promise<AuditEntry> {
     return new Promise((resolve, reject) => {
       const content = this.contentOf(draft);
       // Rejections are delivered through `reject` when the batch is drained.
       content.catch(() => undefined);
-      this.queue.push({ content, effect, resolve, reject });
+      this.queue.push({ content, effect, onWritten, resolve, reject });
       if (!this.flushing) this.flushing = this.drain();
     });
   }
@@ -130,6 +146,35 @@ export class AuditLog {
     return content;
   }
 
+  /**
+   * Resolves once every entry appended so far has been committed or has failed: what a reader
+   * of the store waits for to see entries whose writers did not wait (a call's result entry is
+   * committed after its reply; see docs/audit.md).
+   */
+  async settled(): Promise<void> {
+    while (this.flushing) await this.flushing;
+  }
+
+  /**
+   * Stores the aggregates folded in memory since the last checkpoint (done on its own every
+   * AGGREGATE_CHECKPOINT entries, in the committing transaction, and a second after the log goes
+   * idle); resolves once they are stored or found not to need it.
+   */
+  async checkpoint(): Promise<void> {
+    this.checkpointDue = true;
+    if (!this.flushing) this.flushing = this.drain();
+    await this.settled();
+  }
+
+  /**
+   * The aggregates through the newest entry: the fold this log keeps when it has one (no
+   * IndexedDB at all), else the stored checkpoint caught up from the log. Entries being
+   * committed at the moment may be included.
+   */
+  async aggregates(): Promise<AggregateFold> {
+    return this.fold ?? readCaughtUp(this.handle);
+  }
+
   private async drain(): Promise<void> {
     try {
       while (this.queue.length > 0) {
@@ -143,22 +188,69 @@ export class AuditLog {
           batch.forEach((b, i) => b.queued.resolve(entries[i]!));
         } catch (error) {
           this.tail = null;
+          this.fold = null;
           batch.forEach((b) => b.queued.reject(error));
         }
       }
+      if (this.checkpointDue) await this.storeAggregates();
     } finally {
       this.flushing = null;
+    }
+    if (this.fold && this.fold.global.seq !== this.storedSeq) {
+      if (this.idleTimer !== null) clearTimeout(this.idleTimer);
+      this.idleTimer = setTimeout(() => {
+        this.idleTimer = null;
+        void this.checkpoint().catch(() => undefined);
+      }, 1_000);
+    }
+  }
+
+  /**
+   * Writes the records changed since the last checkpoint, in a transaction of their own, if the
+   * stored aggregates are still the ones this log last wrote or read (else another writer moved
+   * them, and its own commits keep them). Runs between batches, never during one: the fold then
+   * holds only committed entries. On any failure the fold is dropped, and the next commit starts
+   * again from the store and the log.
+   */
+  private async storeAggregates(): Promise<void> {
+    this.checkpointDue = false;
+    const fold = this.fold;
+    if (fold && fold.global.seq === this.storedSeq) return;
+    try {
+      const tx = (await this.handle.get()).transaction(['aggregates', 'audit'], 'readwrite');
+      const store = tx.objectStore('aggregates');
+      const stored = await store.get(GLOBAL_KEY);
+      if (fold && isCurrent(stored) && stored.seq === this.storedSeq) {
+        await Promise.all([...fold.takeChanged().map((r) => store.put(r)), tx.done]);
+        this.storedSeq = fold.global.seq;
+        return;
+      }
+      // Another writer (or a rebuild) moved the stored aggregates, or this log keeps none: they
+      // are caught up from the log instead, and this log starts again from what it wrote.
+      this.fold = null;
+      const [caughtUp] = await Promise.all([catchUpStored(store, tx.objectStore('audit')), tx.done]);
+      if (caughtUp && this.tail?.seq === caughtUp.global.seq) {
+        this.fold = caughtUp;
+        this.storedSeq = caughtUp.global.seq;
+      }
+    } catch {
+      this.fold = null;
     }
   }
 
   private async commit(batch: { content: Content; queued: Queued }[]): Promise<AuditEntry[]> {
     const db = await this.handle.get();
     for (let attempt = 0; attempt < 5; attempt++) {
-      const tail = this.tail ?? (await readTail(db));
+      const cached = this.tail;
+      const tail = cached ?? (await readTail(db));
       const entries = await this.chain(batch.map((b) => b.content), tail);
       // Strict: Chromium's default has been "relaxed" since 121, which lets a power cut or an OS
       // crash lose the newest entries; the write-ahead record must survive both.
-      const tx = db.transaction(['audit', 'pending', 'sessions', 'aggregates'], 'readwrite', { durability: 'strict' });
+      // The aggregates are folded in memory and stored every AGGREGATE_CHECKPOINT entries (and
+      // when idle): most batches leave that store out of their transaction altogether.
+      const known = cached ? this.fold : null;
+      const store = !known || known.global.seq !== tail.seq || entries[entries.length - 1]!.seq - this.storedSeq >= AGGREGATE_CHECKPOINT;
+      const tx = db.transaction(store ? ['audit', 'pending', 'sessions', 'aggregates'] : ['audit', 'pending', 'sessions'], 'readwrite', { durability: 'strict' });
       const audit = tx.objectStore('audit');
       const pending = tx.objectStore('pending');
       const writes: Promise<unknown>[] = [];
@@ -171,11 +263,15 @@ export class AuditLog {
         if (effect?.putSession) writes.push(tx.objectStore('sessions').put(effect.putSession));
       }
       // The aggregates (per tool, per agent) change with the entries that change them, in this
-      // transaction: read, folded, written back with IndexedDB requests only (aggregates.ts).
-      writes.push(foldCommitted(tx.objectStore('aggregates'), entries));
+      // transaction (aggregates.ts): folded on from the kept fold when the chain is still ours
+      // (the `add`s above fail otherwise), or from the store read here.
+      const folded = store ? foldCommitted(tx.objectStore('aggregates'), audit, entries, known) : Promise.resolve(foldInMemory(known!, entries));
+      this.fold = null;
+      for (const b of batch) b.queued.onWritten?.();
+      let fold: AggregateFold | null;
       try {
         // Must reject if any write rejects, and must not leave a write's rejection unhandled.
-        await Promise.all([...writes, tx.done]);
+        [fold] = await Promise.all([folded, ...writes, tx.done]);
       } catch (error) {
         if ((error as DOMException)?.name !== 'ConstraintError') throw error;
         await tx.done.catch(() => undefined);
@@ -184,6 +280,8 @@ export class AuditLog {
       }
       const head = entries[entries.length - 1]!;
       this.tail = { seq: head.seq, hash: head.hash };
+      this.fold = fold;
+      if (store && fold) this.storedSeq = head.seq;
       return entries;
     }
     throw new Error('audit: the chain tail kept moving; gave up after 5 attempts');
@@ -206,6 +304,16 @@ export class AuditLog {
       prev = { seq: body.seq, hash };
     }
     return out;
+  }
+}
+
+/** Folds a batch into the kept fold without storing it; null (start again from the store) if it throws. */
+function foldInMemory(fold: AggregateFold, entries: readonly AuditEntry[]): AggregateFold | null {
+  try {
+    for (const entry of entries) fold.fold(entry.seq, entry);
+    return fold;
+  } catch {
+    return null;
   }
 }
 

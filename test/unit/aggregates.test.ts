@@ -10,6 +10,9 @@ import {
   emptyHistogram,
   percentileMs,
   rebuildAggregates,
+  AGGREGATE_CHECKPOINT,
+  readCaughtUp,
+  toolAggregatesOf,
 } from '../../src/store/aggregates';
 import { DbHandle, openStore, type Db } from '../../src/store/db';
 import { DB_VERSION } from '../../src/store/migrations';
@@ -106,6 +109,8 @@ async function randomCalls(name: string, calls: number, seed: number, dyadic = t
   };
   // Calls run many at a time, as agents' calls do.
   for (let i = 0; i < calls; i += 40) await Promise.all(Array.from({ length: Math.min(40, calls - i) }, (_, k) => one(i + k)));
+  // The stored aggregates are a checkpoint (every AGGREGATE_CHECKPOINT entries, and when idle).
+  for (const log of writers) await log.checkpoint();
 }
 
 /** The exact nearest-rank quantile, as statsFromAudit takes p95. */
@@ -221,6 +226,8 @@ describe('audit aggregates', () => {
     await call(two, 1, 'ok'); // two's cached tail is empty: its first commit fails, aborts, is re-folded
     await call(one, 2, 'error'); // one's cached tail is stale
     await Promise.all([call(one, 3, 'ok'), call(two, 4, 'ok'), call(one, 5, 'error'), call(two, 6, 'ok')]);
+    await one.checkpoint();
+    await two.checkpoint();
     const handle = new DbHandle(name);
     const entries = await readAudit(handle);
     expect(entries).toHaveLength(7);
@@ -291,6 +298,7 @@ describe('audit aggregates', () => {
     // From then on, commits fold their entries in.
     await log.append({ event: 'call.result', outcome: 'denied', tool: 't1', agentId: 'a1', callId: 'late', durationMs: 12 });
     await log.append({ event: 'call.rejected', outcome: 'denied', tool: 't2', agentId: 'a2', callId: 'later' });
+    await log.checkpoint();
     const now = await readAudit(handle);
     handle.auditAccesses = 0;
     expectToolStatsMatch(await toolStats(ctx), statsFromAudit(now, []), true);
@@ -316,6 +324,48 @@ describe('audit aggregates', () => {
     expect(await v8.get('workspace', './workspace/a.txt')).toMatchObject({ contents: 'kept' });
     expect(await v8.count('aggregates')).toBe(0);
     v8.close();
+  });
+
+  it('are folded in memory between checkpoints: commits leave the store alone, every reader sees exact figures, and a log stopped without a checkpoint is continued exactly', async () => {
+    const name = freshDbName();
+    const handle = new DbHandle(name);
+    const log = new AuditLog(handle);
+    const call = (i: number) => [
+      log.append({ event: 'call.request', outcome: 'pending', tool: `t${i % 3}`, agentId: `a${i % 2}`, callId: `c${i}` }),
+      log.append({ event: 'call.result', outcome: i % 4 ? 'ok' : 'error', tool: `t${i % 3}`, agentId: `a${i % 2}`, callId: `c${i}`, durationMs: i }),
+    ];
+    await Promise.all(call(0));
+    await log.checkpoint();
+    const stored = await aggregates(handle);
+    expect(stored.find((r) => r.kind === 'global')).toMatchObject({ seq: 2 });
+    // Fewer entries than a checkpoint's worth: the aggregates store is not written by these commits.
+    for (let i = 1; i < 20; i++) await Promise.all(call(i));
+    expect(await aggregates(handle)).toEqual(stored);
+    const entries = await readAudit(handle);
+    expect(entries).toHaveLength(40);
+    // Yet the log's own fold, and a reader that keeps none, see every entry.
+    const liveCtx = { ...statsContext(handle), audit: log } as unknown as ServerContext;
+    expectToolStatsMatch(await toolStats(liveCtx), statsFromAudit(entries, []), true);
+    expect((await agentMetrics(liveCtx)).map(({ lastMinute: _l, active: _a, ...m }) => m)).toEqual(metricsFromAudit(entries));
+    expect(toolAggregatesOf(await readCaughtUp(new DbHandle(name)))).toEqual(toolAggregatesOf(await log.aggregates()));
+    // A stop without a checkpoint (a service worker stopped): the next log starts from the stored
+    // checkpoint and the entries after it, and lands exactly where a rebuild does.
+    const next = new AuditLog(new DbHandle(name));
+    for (let i = 20; i < 30; i++) await Promise.all(call(i));
+    expect(await aggregates(handle)).toEqual(stored);
+    await next.append({ event: 'call.rejected', outcome: 'denied', tool: 't1', agentId: 'a1', callId: 'late' });
+    await log.settled();
+    await next.checkpoint();
+    const afterStop = await aggregates(handle);
+    const all = await readAudit(handle);
+    expect(afterStop.find((r) => r.kind === 'global')).toMatchObject({ seq: all.length, entries: all.length });
+    await rebuildAggregates(handle);
+    expect(await aggregates(handle)).toEqual(afterStop);
+    // Past a checkpoint's worth of entries, a commit stores them itself.
+    const third = new AuditLog(new DbHandle(name));
+    for (let i = 0; i < AGGREGATE_CHECKPOINT + 2; i++) await third.append({ event: 'call.rejected', outcome: 'denied', tool: 't0', agentId: 'a0', callId: `r${i}` });
+    const global = (await aggregates(handle)).find((r) => r.kind === 'global')!;
+    expect(global.seq).toBeGreaterThan(all.length + AGGREGATE_CHECKPOINT - 2);
   });
 
   it('a damaged or outdated aggregate never fails a commit; the next reader rebuilds', async () => {
@@ -373,6 +423,7 @@ describe('audit aggregates', () => {
       }
       await Promise.all(drafts.map((d) => log.append(d)));
     }
+    await log.checkpoint();
     const seedMs = performance.now() - seedStart;
 
     const handle = new CountingHandle(name);
@@ -409,6 +460,7 @@ describe('audit aggregates', () => {
     await rebuildAggregates(handle);
     const rebuildMs = performance.now() - t;
     await during;
+    await log.checkpoint();
     const afterRebuild = await aggregates(handle);
     expect(afterRebuild.find((r) => r.kind === 'global')).toMatchObject({ seq: N + 50, entries: N + 50 });
     await rebuildAggregates(handle);

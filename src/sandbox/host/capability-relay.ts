@@ -1,3 +1,4 @@
+import type { CallEnd } from '../../transport/host-link';
 import { CAPABILITIES, type CallPortMessage, type CapabilityReply, type CapabilityRequest } from '../../shared/wire';
 
 /** Largest capability request (e.g. a file's contents) a tool may send in one message. */
@@ -36,11 +37,10 @@ function wellFormed(data: unknown): CapabilityRequest | null {
  * Answers capability requests by asking the service worker on the call's port, and hears the
  * service worker cancel the call on the same port (`onCancel`).
  */
-export function relayCapabilities(port: MessagePort, onCancel?: (reason: string) => void): (request: CapabilityRequest) => Promise<CapabilityReply> {
+export function relayCapabilities(end: CallEnd, onCancel?: (reason: string) => void): (request: CapabilityRequest) => Promise<CapabilityReply> {
   const waiting = new Map<number, (reply: CapabilityReply) => void>();
   let next = 1;
-  port.onmessage = (event: MessageEvent<CallPortMessage>) => {
-    const message = event.data;
+  end.onmessage = (message) => {
     if (message?.kind === 'cancel') {
       onCancel?.(message.reason);
       // Requests still waiting will get no answer from a cancelled call: refuse them now.
@@ -57,6 +57,6 @@ export function relayCapabilities(port: MessagePort, onCancel?: (reason: string)
       // The service worker sees its own ids; the tool's ids are restored on the way back.
       const id = next++;
       waiting.set(id, (reply) => resolve({ ...reply, id: request.id }));
-      port.postMessage({ kind: 'capability', request: { ...request, id } } satisfies CallPortMessage);
+      end.post({ kind: 'capability', request: { ...request, id } } satisfies CallPortMessage);
     });
 }

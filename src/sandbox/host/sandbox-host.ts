@@ -4,6 +4,7 @@ import type { ToolImporter } from '../../api/host';
 import { importTool, type ImportAdmin, type ImportStage, type ToolImportError } from './tool-import';
 import { FolderWatcher, type FolderAdmin } from './folder-watch';
 import { capabilityChannel, relayCapabilities } from './capability-relay';
+import { HostLink, portEnd, type CallEnd } from '../../transport/host-link';
 import { MemoryLimitError } from '../memory-limit';
 import { ModuleCache } from './module-cache';
 import { WorkerPool } from './worker-pool';
@@ -66,24 +67,41 @@ export class SandboxHost implements ToolImporter {
         });
         return;
       }
+      // A service worker woken without our link asks for a new one (the old died with it).
+      if (isEnvelope(data) && data.kind === 'host-port-request') return void this.announce();
       if (!isEnvelope(data) || data.kind !== 'execute' || !port) return;
-      // Whatever happens here, the service worker gets an answer on the call's port at once
-      // rather than waiting out its deadline.
-      const cancel = new AbortController();
-      void this.execute(data.request, relayCapabilities(port, (reason) => cancel.abort(reason)), undefined, cancel.signal)
-        .catch((error: unknown): ExecuteResult => ({ ok: false, error: { code: 'internal-error', message: `the sandbox host failed: ${(error as Error)?.message ?? String(error)}` }, durationMs: 0, memoryBytes: 0 }))
-        .then((result) => {
-          port.postMessage({ kind: 'result', result } satisfies CallPortMessage);
-          port.close();
-        });
+      this.serve(data.request, portEnd(port));
     });
     container.startMessages();
     container.addEventListener('controllerchange', () => void this.announce());
   }
 
+  /**
+   * Tells the active service worker this window hosts calls, handing it a new host link (the
+   * previous one, if any, is closed: the service worker asks only when it has none).
+   */
   async announce(): Promise<void> {
     const registration = await this.container.ready;
-    registration.active?.postMessage(envelope<HostHelloEnvelope>({ kind: 'host-hello' }));
+    const channel = new MessageChannel();
+    this.link?.close();
+    this.link = new HostLink(channel.port1, (request, end) => this.serve(request, end));
+    registration.active?.postMessage(envelope<HostHelloEnvelope>({ kind: 'host-hello' }), [channel.port2]);
+  }
+
+  private link: HostLink | null = null;
+
+  /**
+   * Runs a call the service worker sent, answering on its end. Whatever happens here, the
+   * service worker gets an answer at once rather than waiting out its deadline.
+   */
+  private serve(request: ExecuteRequest, end: CallEnd): void {
+    const cancel = new AbortController();
+    void this.execute(request, relayCapabilities(end, (reason) => cancel.abort(reason)), undefined, cancel.signal)
+      .catch((error: unknown): ExecuteResult => ({ ok: false, error: { code: 'internal-error', message: `the sandbox host failed: ${(error as Error)?.message ?? String(error)}` }, durationMs: 0, memoryBytes: 0 }))
+      .then((result) => {
+        end.post({ kind: 'result', result } satisfies CallPortMessage);
+        end.close();
+      });
   }
 
   /**
