@@ -150,6 +150,49 @@ describe('a failed call keeps nothing it took', () => {
     });
   }
 
+  it('answers once the result entry is in its transaction, and records a commit that then fails as an outcome not recorded', async () => {
+    const h = await harness();
+    const a = await h.connect({ agent: 'a' });
+    const real = h.ctx.audit.append.bind(h.ctx.audit);
+    h.ctx.audit.append = (draft: AuditDraft, effect?: AuditSideEffect, onWritten?: () => void) => {
+      if (draft.event !== 'call.result') return real(draft, effect, onWritten);
+      // In its transaction, then the commit fails (a quota error, a crash of the backend).
+      onWritten?.();
+      return Promise.reject(new Error('injected commit failure'));
+    };
+    const r = await a.callTool({ name: 'echo', arguments: { text: 'seen' } });
+    expect(errorOf(r)).toBeUndefined();
+    expect(r.content).toEqual([{ type: 'text', text: expect.stringContaining('seen') }]);
+    await h.ctx.audit.settled();
+    const entries = await readAudit(h.ctx.db);
+    const request = entries.find((e) => e.event === 'call.request')!;
+    expect(entries.filter((e) => e.event === 'call.result')).toEqual([]);
+    expect(entries.at(-1)).toMatchObject({ event: 'call.interrupted', callId: request.callId, error: { code: 'interrupted', message: expect.stringContaining('injected commit failure') }, details: { outcomeRecorded: false } });
+    h.ctx.audit.append = real;
+    await expectNothingHeld(h, ['a']);
+    expect((await verifyChain(await readAudit(h.ctx.db))).ok).toBe(true);
+  });
+
+  it('replies without waiting for the result entry\'s commit, and a reader opened after the reply sees the entry', async () => {
+    const h = await harness();
+    const a = await h.connect({ agent: 'a' });
+    const real = h.ctx.audit.append.bind(h.ctx.audit);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    h.ctx.audit.append = (draft: AuditDraft, effect?: AuditSideEffect, onWritten?: () => void) => {
+      const p = real(draft, effect, onWritten);
+      // The result's commit is reported only once released: the reply must not wait for it.
+      return draft.event === 'call.result' ? held.then(() => p) : p;
+    };
+    const r = await a.callTool({ name: 'echo', arguments: { text: 'read me' } });
+    expect(errorOf(r)).toBeUndefined();
+    expect((await readAudit(h.ctx.db)).find((e) => e.event === 'call.result')).toMatchObject({ outcome: 'ok' });
+    release();
+    await h.ctx.audit.settled();
+    h.ctx.audit.append = real;
+    await expectNothingHeld(h, ['a']);
+  });
+
   it('records a failure of its own after the request as the call\'s result, never leaving it pending', async () => {
     const h = await harness();
     const a = await h.connect({ agent: 'a' });
