@@ -34,8 +34,9 @@ export type HostLinkMessage = { call: string; message: CallPortMessage } | { cal
  * Many calls over one MessagePort between the service worker and a host window, handed over
  * once (with `host-hello`). A port neither wakes a stopped service worker nor survives one, so
  * the service worker asks a host for a new link after each wake and uses per-call ports until
- * it has one. When the far side goes (the window closes, the service worker stops), the port's
- * `close` event ends every call still open on it (`onClose`).
+ * it has one. A port says nothing when its far side goes in this Chromium (no MessagePort
+ * `close` event yet: measured), so the service worker also checks, while a call runs, that its
+ * host still exists; where the event exists it ends every call still open on the link at once.
  */
 export class HostLink {
   private readonly calls = new Map<string, CallEnd>();
