@@ -68,4 +68,23 @@ describe('a service worker stopped in the middle of a session', () => {
     ]);
     expect(await admin(page, 'audit.verify')).toMatchObject({ ok: true });
   });
+
+  it('sends calls over the host link; after a wake, one call takes a port of its own while the host hands a new link', async () => {
+    await connectAgent(page, 'c', { agent: 'link-agent' });
+    await page.evaluate(() => {
+      const w = window as unknown as { executes: number; hostHellos: number };
+      w.executes = 0;
+      navigator.serviceWorker.addEventListener('message', (event) => {
+        if ((event.data as { kind?: string } | null)?.kind === 'execute') w.executes++;
+      });
+    });
+    const executes = () => page.evaluate(() => (window as unknown as { executes: number }).executes);
+    for (let i = 0; i < 3; i++) expect((await callTool(page, 'c', 'text_stats', { text: `linked ${i}` })).isError).toBeFalsy();
+    expect(await executes()).toBe(0);
+
+    await stopServiceWorker(context, page);
+    for (let i = 0; i < 4; i++) expect((await callTool(page, 'c', 'text_stats', { text: `woken ${i}` })).isError).toBeFalsy();
+    // The first call after the wake went as an `execute` envelope; the rest on the new link.
+    expect(await executes()).toBe(1);
+  });
 });
