@@ -177,7 +177,13 @@ export class AuditLog {
 
   private async drain(): Promise<void> {
     try {
-      while (this.queue.length > 0) {
+      // Until nothing is queued and no checkpoint is due: entries appended while a checkpoint is
+      // written are drained by this same loop (no other drain starts while this one runs).
+      while (this.queue.length > 0 || this.checkpointDue) {
+        if (this.queue.length === 0) {
+          await this.storeAggregates();
+          continue;
+        }
         const arrived = this.queue.splice(0);
         const settled = await Promise.allSettled(arrived.map((q) => q.content));
         const batch: { content: Content; queued: Queued }[] = [];
@@ -192,7 +198,6 @@ export class AuditLog {
           batch.forEach((b) => b.queued.reject(error));
         }
       }
-      if (this.checkpointDue) await this.storeAggregates();
     } finally {
       this.flushing = null;
     }

@@ -368,6 +368,19 @@ describe('audit aggregates', () => {
     expect(global.seq).toBeGreaterThan(all.length + AGGREGATE_CHECKPOINT - 2);
   });
 
+  it('commits what is appended while a checkpoint is being written', async () => {
+    const name = freshDbName();
+    const log = new AuditLog(new DbHandle(name));
+    await log.append({ event: 'call.request', outcome: 'pending', tool: 't0', agentId: 'a0', callId: 'c0' });
+    const checkpoint = log.checkpoint();
+    // Appended while the checkpoint's transaction runs: must not wait for a drain that never comes.
+    const late = log.append({ event: 'call.result', outcome: 'ok', tool: 't0', agentId: 'a0', callId: 'c0', durationMs: 1 });
+    await checkpoint;
+    expect(await late).toMatchObject({ seq: 2, event: 'call.result' });
+    await log.checkpoint();
+    expect((await aggregates(new DbHandle(name))).find((r) => r.kind === 'global')).toMatchObject({ seq: 2, entries: 2 });
+  });
+
   it('a damaged or outdated aggregate never fails a commit; the next reader rebuilds', async () => {
     const name = freshDbName();
     await randomCalls(name, 100, 3);
