@@ -16,6 +16,7 @@ import { serveToolFile } from './tool-files';
 import { AUDIT_EXPORT_PATH, streamAuditExport } from './audit-export';
 import type { ToolRecord } from '../store/schema';
 import { installBenchRelay } from './bench-relay';
+import { AgentLinks } from './agent-links';
 
 /**
  * Wires the service worker's events to the server. Everything built here is rebuilt on every
@@ -29,6 +30,7 @@ export function startServiceWorker(scope: ServiceWorkerGlobalScope): void {
   installBenchRelay(scope);
   const live = new LiveSessions();
   const router = new SessionRouter(createSessionOpener(ctx, live));
+  const agentLinks = new AgentLinks(router);
   const uploadedPath = new URL(UPLOADED_PREFIX, scope.registration.scope).pathname;
   const exportPath = new URL(AUDIT_EXPORT_PATH, scope.registration.scope).pathname;
   const manifestUrl = new URL('tools/manifest.json', scope.registration.scope).href;
@@ -69,6 +71,13 @@ export function startServiceWorker(scope: ServiceWorkerGlobalScope): void {
     switch (data.kind) {
       case 'mcp':
         return router.handle(data, { post: (message) => source.postMessage(message) }, peerOf(data, source, scope));
+      case 'agent-port':
+        // Same-origin pages only: a port carries no origin, and the connector speaks for others.
+        if (ports[0] && typeof data.link === 'string' && !isConnector(source, scope)) agentLinks.accept(data.link, ports[0], { origin: scope.location.origin, via: 'direct' });
+        return;
+      case 'agent-ping':
+        if (typeof data.link === 'string') return agentLinks.ping(data.link, (message) => source.postMessage(message));
+        return;
       case 'host-hello':
         return dispatcher.announce(source.id, ctx.clock(), ports[0]);
       case 'admin':
@@ -102,10 +111,12 @@ export function startServiceWorker(scope: ServiceWorkerGlobalScope): void {
  * `event.origin` as the browser gave it); every other page is its own, same, origin.
  */
 function peerOf(data: McpEnvelope, source: Client, scope: ServiceWorkerGlobalScope): Peer {
-  const own = scope.location.origin;
-  const fromConnector = new URL(source.url).pathname === new URL(CONNECTOR_PATH, scope.registration.scope).pathname;
-  if (fromConnector && typeof data.origin === 'string') return { origin: data.origin, via: 'connector' };
-  return { origin: own, via: 'direct' };
+  if (isConnector(source, scope) && typeof data.origin === 'string') return { origin: data.origin, via: 'connector' };
+  return { origin: scope.location.origin, via: 'direct' };
+}
+
+function isConnector(source: Client, scope: ServiceWorkerGlobalScope): boolean {
+  return new URL(source.url).pathname === new URL(CONNECTOR_PATH, scope.registration.scope).pathname;
 }
 
 async function seedBundled(ctx: ServerContext, manifestUrl: string, fixtures: boolean): Promise<string[]> {

@@ -54,6 +54,34 @@ export interface HostHelloEnvelope extends Base {
   kind: 'host-hello';
 }
 
+/**
+ * Agent page → service worker: a MessagePort (transferred with it) the page's MCP messages may
+ * travel on while the service worker lives (src/transport/page/agent-link.ts). `link` names it.
+ */
+export interface AgentPortEnvelope extends Base {
+  kind: 'agent-port';
+  link: string;
+}
+
+/**
+ * Agent page → service worker, as an event (which wakes a stopped worker and keeps a live one
+ * running): is `link` still known? Answered with `agent-pong`.
+ */
+export interface AgentPingEnvelope extends Base {
+  kind: 'agent-ping';
+  link: string;
+}
+
+export interface AgentPongEnvelope extends Base {
+  kind: 'agent-pong';
+  link: string;
+  /** False from a service worker that never had the link (the one that had it stopped). */
+  known: boolean;
+}
+
+/** What travels on an agent link: page → SW, envelopes numbered; SW → page, acknowledgements and replies. */
+export type AgentLinkMessage = { seq: number; envelope: McpEnvelope } | { ack: number } | { ready: true };
+
 /** Service worker → host: "hand me a host link" (sent after a wake, when the old one died with the last lifetime). */
 export interface HostPortRequestEnvelope extends Base {
   kind: 'host-port-request';
@@ -90,7 +118,7 @@ export interface ImportToolEnvelope extends Base {
 }
 export type ImportToolResult = { ok: true; record: unknown } | { ok: false; error: { code: string; message: string; details?: unknown } };
 
-export type Envelope = McpEnvelope | HostHelloEnvelope | HostPortRequestEnvelope | AdminRequestEnvelope | AdminResponseEnvelope | ExecuteEnvelope | ConnectorReadyEnvelope | ConnectorErrorEnvelope | ImportToolEnvelope;
+export type Envelope = McpEnvelope | HostHelloEnvelope | HostPortRequestEnvelope | AgentPortEnvelope | AgentPingEnvelope | AgentPongEnvelope | AdminRequestEnvelope | AdminResponseEnvelope | ExecuteEnvelope | ConnectorReadyEnvelope | ConnectorErrorEnvelope | ImportToolEnvelope;
 
 /** Path of the connector page, relative to the app root. */
 export const CONNECTOR_PATH: string = csp.connectorPath;

@@ -1,23 +1,27 @@
 import type { ClientEndpoint } from '../client-transport';
+import { agentLinkEndpoint, type AgentLinkOptions } from './agent-link';
 
 /**
- * The agent side of the link to the service worker. Each message is its own `postMessage` to
- * the active worker — that is what wakes a stopped one — and replies arrive as `message`
- * events on the container. `registration.active` is read on every post so an updated worker
- * is used as soon as it activates.
+ * The agent side of the link to the service worker: an agent link (agent-link.ts) over the
+ * service worker's `postMessage` events. Events go to `registration.active`, read on every post
+ * so an updated worker is used as soon as it activates; replies arrive as `message` events on
+ * the container or on the link's port.
  */
-export function serviceWorkerEndpoint(registration: ServiceWorkerRegistration, container: ServiceWorkerContainer = navigator.serviceWorker): ClientEndpoint {
-  return {
-    post(message) {
-      const target = registration.active ?? container.controller;
-      if (!target) throw new Error('no active service worker to send to');
-      target.postMessage(message);
+export function serviceWorkerEndpoint(registration: ServiceWorkerRegistration, container: ServiceWorkerContainer = navigator.serviceWorker, options?: AgentLinkOptions): ClientEndpoint & { close(): void } {
+  return agentLinkEndpoint(
+    {
+      post(message, transfer) {
+        const target = registration.active ?? container.controller;
+        if (!target) throw new Error('no active service worker to send to');
+        target.postMessage(message, transfer ?? []);
+      },
+      subscribe(listener) {
+        const onMessage = (event: MessageEvent) => listener(event.data);
+        container.addEventListener('message', onMessage);
+        container.startMessages();
+        return () => container.removeEventListener('message', onMessage);
+      },
     },
-    subscribe(listener) {
-      const onMessage = (event: MessageEvent) => listener(event.data);
-      container.addEventListener('message', onMessage);
-      container.startMessages();
-      return () => container.removeEventListener('message', onMessage);
-    },
-  };
+    options,
+  );
 }
