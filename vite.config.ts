@@ -25,6 +25,9 @@ function precacheList(): Plugin {
   return {
     name: 'mcp-sandbox:precache',
     apply: 'build',
+    // After Vite's HTML plugin has emitted the pages: they are precached like everything else
+    // (without this, index.html, agent.html and connector.html were missing from the list).
+    enforce: 'post',
     generateBundle(_options, bundle) {
       const files = new Set(Object.keys(bundle).filter((f) => f !== 'sw.js' && !f.endsWith('.map')));
       const pub = at('./public/');

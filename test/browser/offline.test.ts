@@ -21,7 +21,7 @@ afterAll(async () => {
 });
 
 describe('the installed app without a network', () => {
-  it('loads from its cache and runs tools after the server is gone', async () => {
+  it('loads every page from its cache and runs tools after the server is gone', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(url);
@@ -45,6 +45,23 @@ describe('the installed app without a network', () => {
     const result = await callTool(page, 'offline', 'text_stats', { text: 'works without a network' });
     expect(result.isError).toBeFalsy();
     expect(JSON.parse(result.content[0]!.text).words).toBe(4);
+
+    // Every page of the app comes from the cache too: the demo agent page loads, connects and
+    // calls a tool (run by the app window above); the connector page is served.
+    const agentPage = await context.newPage();
+    await agentPage.goto(new URL('agent.html', url).href);
+    await agentPage.waitForFunction(() => document.querySelector('demo-agent') !== null);
+    expect(await agentPage.title()).not.toBe('');
+    await connectAgent(agentPage, 'offline-demo', { agent: 'offline-demo-agent' });
+    const fromAgentPage = await callTool(agentPage, 'offline-demo', 'text_stats', { text: 'from the agent page' });
+    expect(fromAgentPage.isError).toBeFalsy();
+    expect(JSON.parse(fromAgentPage.content[0]!.text).words).toBe(4);
+    const connector = await agentPage.evaluate(async (href) => {
+      const response = await fetch(href);
+      return { status: response.status, text: await response.text() };
+    }, new URL('connector.html', url).href);
+    expect(connector.status).toBe(200);
+    expect(connector.text).toMatch(/connector/i);
     await context.close();
   });
 });
