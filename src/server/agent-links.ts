@@ -40,7 +40,10 @@ export class AgentLinks {
     port.onmessage = (event: MessageEvent<AgentLinkMessage>) => {
       const data = event.data;
       if (typeof data !== 'object' || data === null || !('seq' in data) || typeof data.seq !== 'number') return;
-      port.postMessage({ ack: data.seq } satisfies AgentLinkMessage);
+      // A request's response is its acknowledgement (one message fewer per call); anything else
+      // is acknowledged on receipt.
+      const message = isEnvelope(data.envelope) && data.envelope.kind === 'mcp' ? (data.envelope.message as { id?: unknown; method?: unknown } | null) : null;
+      if (!(message && message.id !== undefined && message.method !== undefined)) port.postMessage({ ack: data.seq } satisfies AgentLinkMessage);
       if (!isEnvelope(data.envelope) || data.envelope.kind !== 'mcp') return;
       link.inFlight++;
       void this.router

@@ -44,28 +44,20 @@ export async function runAudited(ctx: ServerContext, call: CallContext, tool: To
   const argsMatched = [...redactor.matchedPatterns];
   // The tool starts while its request entry commits; nothing it does leaves the sandbox before
   // the commit lands: each capability use waits for it, and so does the reply (below). If the
-  // entry cannot be written, the run is stopped and the agent gets `audit-unavailable`.
+  // entry cannot be written, the run is stopped and the agent gets `audit-unavailable`. The call
+  // is handed to the sandbox before the entry is even prepared: sealing, hashing and issuing
+  // the write then happen while the call travels to its worker and runs.
   const stop = new AbortController();
   let commitError: unknown = null;
-  const durable = ctx.audit
-    .append(
-      { event: 'call.request', outcome: 'pending', ...who, args: argsSeen, ...sealIf(policy, ['args']), details: { kind, limits, toolHash: tool.code.hash, ...(argsMatched.length ? { sensitiveArgs: argsMatched } : {}) } },
-      { openPending: { callId, incarnation: ctx.incarnation, sessionId: session.id, agentId: agent.id, tool: tool.name, startedAt }, putSession: touched(ctx, session, startedAt) },
-    )
-    .then(
-      () => true,
-      (error: unknown) => {
-        commitError = error;
-        stop.abort('the audit entry could not be written');
-        return false;
-      },
-    );
+  let settleDurable!: (ok: boolean) => void;
+  const durable = new Promise<boolean>((resolve) => (settleDurable = resolve));
   const runSignal = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
   let result: ExecuteResult;
   let capabilities: CapabilitySession | null = null;
+  let running: Promise<ExecuteResult>;
   try {
     capabilities = capabilitiesFor(ctx, call, tool, callId, startedAt + limits.cpuMs, redactor, runSignal, durable);
-    const ran = await ctx.executor.execute(
+    running = ctx.executor.execute(
       {
         callId,
         agentId: agent.id,
@@ -78,7 +70,25 @@ export async function runAudited(ctx: ServerContext, call: CallContext, tool: To
       capabilities.answer,
       runSignal,
     );
-    const denied = capabilities.denials.at(-1);
+  } catch (thrown) {
+    running = Promise.reject(thrown as Error);
+  }
+  void ctx.audit
+    .append(
+      { event: 'call.request', outcome: 'pending', ...who, args: argsSeen, ...sealIf(policy, ['args']), details: { kind, limits, toolHash: tool.code.hash, ...(argsMatched.length ? { sensitiveArgs: argsMatched } : {}) } },
+      { openPending: { callId, incarnation: ctx.incarnation, sessionId: session.id, agentId: agent.id, tool: tool.name, startedAt }, putSession: touched(ctx, session, startedAt) },
+    )
+    .then(
+      () => settleDurable(true),
+      (error: unknown) => {
+        commitError = error;
+        stop.abort('the audit entry could not be written');
+        settleDurable(false);
+      },
+    );
+  try {
+    const ran = await running;
+    const denied = capabilities?.denials.at(-1);
     if (ran.ok && typeof ran.output !== 'string') throw new TypeError(`the tool answered ${typeof ran.output}, not text`);
     result = ran.ok || !denied ? ran : { ...ran, error: capabilityDenial(denied, ran.error) };
   } catch (thrown) {

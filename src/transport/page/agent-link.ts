@@ -34,8 +34,9 @@ interface Sent {
  *   as an event, which wakes the service worker, and a new link is offered with it.
  * - While requests are unanswered, or the page posted lately, a keep-alive event (`agent-ping`)
  *   goes every `keepAliveMs`; the service worker holds it open while the link has work.
- * - Every envelope sent on the port is acknowledged on receipt. One unacknowledged for
- *   `ackTimeoutMs` (the service worker was stopped from outside) makes the page ask by event;
+ * - Every envelope sent on the port is acknowledged: a request by its response, anything else on
+ *   receipt. One unacknowledged for `ackTimeoutMs` (the service worker was stopped from outside,
+ *   or a call runs long) makes the page ask by event whether the link is known;
  *   a service worker that does not know the link (a new lifetime) gets every unacknowledged
  *   envelope again, by event, and the link is dropped. None is lost, and none is delivered twice
  *   to one lifetime; one received by a lifetime that then stopped before acknowledging may run
@@ -54,8 +55,8 @@ export function agentLinkEndpoint(events: EventChannel, options: AgentLinkOption
   let link: { id: string; port: MessagePort; ready: boolean; offeredAt: number; nextSeq: number; unacked: Map<number, Sent> } | null = null;
   let lastEventAt = -Infinity;
   let lastPostAt = -Infinity;
-  /** Request ids sent and not yet answered. */
-  const outstanding = new Set<string | number>();
+  /** Request ids sent and not yet answered, with the link message that carried each (its response acknowledges it). */
+  const outstanding = new Map<string | number, number | null>();
   let timer: ReturnType<typeof setInterval> | null = null;
 
   const sendEvent = (message: McpEnvelope | AgentPortEnvelope | AgentPingEnvelope, transfer?: Transferable[]) => {
@@ -90,7 +91,11 @@ export function agentLinkEndpoint(events: EventChannel, options: AgentLinkOption
   const received = (data: unknown) => {
     if (isEnvelope(data) && data.kind === 'mcp') {
       const m = data.message as { id?: string | number; method?: unknown };
-      if (m.id !== undefined && m.method === undefined) outstanding.delete(m.id);
+      if (m.id !== undefined && m.method === undefined) {
+        const seq = outstanding.get(m.id);
+        if (seq !== undefined && seq !== null) link?.unacked.delete(seq);
+        outstanding.delete(m.id);
+      }
     }
     deliver(data);
   };
@@ -115,10 +120,16 @@ export function agentLinkEndpoint(events: EventChannel, options: AgentLinkOption
 
   const unsubscribeEvents = events.subscribe((data) => {
     if (isEnvelope(data) && data.kind === 'agent-pong') {
-      if (link && data.link === link.id && !data.known) {
+      if (!link || data.link !== link.id) return;
+      if (!data.known) {
         dropLink();
         offerLink();
+        return;
       }
+      // Known: what is unacknowledged is work in progress (a long call); ask again only at the
+      // keep-alive pace.
+      const later = now() + keepAliveMs - ackTimeoutMs;
+      for (const s of link.unacked.values()) s.at = Math.max(s.at, later);
       return;
     }
     received(data);
@@ -129,11 +140,13 @@ export function agentLinkEndpoint(events: EventChannel, options: AgentLinkOption
       const t = now();
       lastPostAt = t;
       const m = message.message as { id?: string | number; method?: unknown };
-      if (m.id !== undefined && m.method !== undefined) outstanding.add(m.id);
+      const isRequest = m.id !== undefined && m.method !== undefined;
+      if (isRequest) outstanding.set(m.id!, null);
       timer ??= setInterval(tick, Math.min(ackTimeoutMs, keepAliveMs) / 2);
       if (link?.ready && t - lastEventAt < warmMs) {
         const seq = link.nextSeq++;
         link.unacked.set(seq, { envelope: message, at: t });
+        if (isRequest) outstanding.set(m.id!, seq);
         link.port.postMessage({ seq, envelope: message } satisfies AgentLinkMessage);
         return;
       }
