@@ -128,7 +128,7 @@ export async function runAudited(ctx: ServerContext, call: CallContext, tool: To
         ...(Object.keys(reads).length ? { reads } : {}),
       },
     },
-    { closePending: callId },
+    { closePending: callId, durability: 'relaxed' },
     written,
   );
   // Before it is in a transaction, a failure is the call's (the agent gets an error, as before);

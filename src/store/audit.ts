@@ -24,6 +24,13 @@ export interface AuditSideEffect {
    * put never moves a count backwards).
    */
   putSession?: SessionRecord;
+  /**
+   * 'relaxed': the entry's commit need not reach the disk before `append` resolves (the next
+   * strict commit takes it there). Only for entries whose loss in a power cut is already
+   * accounted for: a call's result, whose open write-ahead record then makes recovery say
+   * "outcome not recorded". A batch commits strictly if any entry in it asks to (the default).
+   */
+  durability?: 'relaxed';
 }
 
 /** An entry's content once sealed and cloned: everything but its place in the chain. */
@@ -249,13 +256,17 @@ export class AuditLog {
       const cached = this.tail;
       const tail = cached ?? (await readTail(db));
       const entries = await this.chain(batch.map((b) => b.content), tail);
-      // Strict: Chromium's default has been "relaxed" since 121, which lets a power cut or an OS
-      // crash lose the newest entries; the write-ahead record must survive both.
+      // Strict unless every entry allows relaxed: Chromium's default has been "relaxed" since
+      // 121, which lets a power cut or an OS crash lose the newest entries; the write-ahead
+      // record must survive both.
       // The aggregates are folded in memory and stored every AGGREGATE_CHECKPOINT entries (and
       // when idle): most batches leave that store out of their transaction altogether.
       const known = cached ? this.fold : null;
       const store = !known || known.global.seq !== tail.seq || entries[entries.length - 1]!.seq - this.storedSeq >= AGGREGATE_CHECKPOINT;
-      const tx = db.transaction(store ? ['audit', 'pending', 'sessions', 'aggregates'] : ['audit', 'pending', 'sessions'], 'readwrite', { durability: 'strict' });
+      // A strict commit waits for the disk (about an fsync); one of results alone need not, and
+      // would otherwise hold the next call's request entry behind its own flush.
+      const durability = batch.some((b) => b.queued.effect?.durability !== 'relaxed') ? 'strict' : 'relaxed';
+      const tx = db.transaction(store ? ['audit', 'pending', 'sessions', 'aggregates'] : ['audit', 'pending', 'sessions'], 'readwrite', { durability });
       const audit = tx.objectStore('audit');
       const pending = tx.objectStore('pending');
       const writes: Promise<unknown>[] = [];

@@ -132,3 +132,45 @@ describe('the audit chain', () => {
     expect(await verifyChain(await readAudit(handle))).toEqual({ ok: false, count: 1, seq: 3, reason: 'gap' });
   });
 });
+
+/** A handle that records the durability of every read-write transaction opened on the log. */
+class DurabilityHandle extends DbHandle {
+  readonly seen: string[] = [];
+  override get(): ReturnType<DbHandle['get']> {
+    return super.get().then(
+      (db) =>
+        new Proxy(db, {
+          get: (target, prop) => {
+            const value: unknown = Reflect.get(target, prop, target);
+            if (prop !== 'transaction' || typeof value !== 'function') return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+            return (stores: unknown, mode?: string, options?: { durability?: string }) => {
+              if (mode === 'readwrite' && [stores].flat().includes('audit')) this.seen.push(options?.durability ?? 'default');
+              return (value as (...a: unknown[]) => unknown).call(target, stores, mode, options);
+            };
+          },
+        }),
+    );
+  }
+}
+
+describe('audit durability', () => {
+  it('commits strictly unless every entry of the batch allows relaxed (results); a strict entry makes its batch strict', async () => {
+    const handle = new DurabilityHandle(freshDbName());
+    const log = new AuditLog(handle);
+    await log.append({ event: 'call.request', outcome: 'pending', callId: 'c1' });
+    await log.append({ event: 'call.result', outcome: 'ok', callId: 'c1' }, { durability: 'relaxed' });
+    await log.append({ event: 'admin', outcome: 'info' });
+    expect(handle.seen).toEqual(['strict', 'relaxed', 'strict']);
+    // Appended while a commit is in flight, these two go in one batch: strict because one is.
+    handle.seen.length = 0;
+    const relaxed = { durability: 'relaxed' } as const;
+    await Promise.all([log.append({ event: 'admin', outcome: 'info' }), log.append({ event: 'call.result', outcome: 'ok', callId: 'c2' }, relaxed), log.append({ event: 'call.request', outcome: 'pending', callId: 'c3' })]);
+    expect(handle.seen).toEqual(['strict', 'strict']);
+    // Two results alone: relaxed.
+    handle.seen.length = 0;
+    await Promise.all([log.append({ event: 'admin', outcome: 'info' }), log.append({ event: 'call.result', outcome: 'ok', callId: 'c3' }, relaxed), log.append({ event: 'call.result', outcome: 'ok', callId: 'c4' }, relaxed)]);
+    expect(handle.seen).toEqual(['strict', 'relaxed']);
+    expect(await verifyChain(await readAudit(handle))).toMatchObject({ ok: true, count: 9 });
+  });
+});
+
