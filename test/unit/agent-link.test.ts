@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { agentLinkEndpoint, type EventChannel } from '../../src/transport/page/agent-link';
-import { envelope, isEnvelope, type AgentLinkMessage, type McpEnvelope } from '../../src/shared/wire';
+import { envelope, isEnvelope, type AgentLinkMessage, type AgentPongEnvelope, type McpEnvelope } from '../../src/shared/wire';
 
 /**
  * A service-worker lifetime as the page sees it: events in (with transferred ports), events out;
@@ -30,7 +30,7 @@ class FakeServiceWorker implements EventChannel {
       return;
     }
     if (message.kind === 'agent-ping') {
-      this.emit(envelope({ kind: 'agent-pong', link: message.link, known: this.links.has(message.link) }));
+      this.emit(envelope<AgentPongEnvelope>({ kind: 'agent-pong', link: message.link, known: this.links.has(message.link) }));
       return;
     }
     this.byEvent.push({ lifetime, message });

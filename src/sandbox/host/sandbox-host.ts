@@ -4,6 +4,7 @@ import type { ToolImporter } from '../../api/host';
 import { importTool, type ImportAdmin, type ImportStage, type ToolImportError } from './tool-import';
 import { FolderWatcher, type FolderAdmin } from './folder-watch';
 import { capabilityChannel, relayCapabilities } from './capability-relay';
+import { reachesOut } from './capability-imports';
 import { HostLink, portEnd, type CallEnd } from '../../transport/host-link';
 import { MemoryLimitError } from '../memory-limit';
 import { ModuleCache } from './module-cache';
@@ -161,7 +162,9 @@ export class SandboxHost implements ToolImporter {
       }
       return { ok: false, error: { code: 'load-failed', message: `tool ${request.tool} could not be compiled: ${(error as Error).message}` }, durationMs, memoryBytes: 0 };
     }
-    const channel = capabilities ? capabilityChannel(capabilities) : null;
+    // A port for capability requests only if the tool can make one: a component imports only the
+    // host functions its code calls, and one that imports none that reach out needs none.
+    const channel = capabilities && reachesOut(modules) ? capabilityChannel(capabilities) : null;
     let outcome: Awaited<ReturnType<WorkerPool['run']>>;
     try {
       outcome = await this.pool.run(
@@ -213,3 +216,4 @@ export class SandboxHost implements ToolImporter {
     }
   }
 }
+
