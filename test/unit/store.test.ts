@@ -162,15 +162,29 @@ describe('audit durability', () => {
     await log.append({ event: 'admin', outcome: 'info' });
     expect(handle.seen).toEqual(['strict', 'relaxed', 'strict']);
     // Appended while a commit is in flight, these two go in one batch: strict because one is.
+    await log.settled();
     handle.seen.length = 0;
     const relaxed = { durability: 'relaxed' } as const;
     await Promise.all([log.append({ event: 'admin', outcome: 'info' }), log.append({ event: 'call.result', outcome: 'ok', callId: 'c2' }, relaxed), log.append({ event: 'call.request', outcome: 'pending', callId: 'c3' })]);
     expect(handle.seen).toEqual(['strict', 'strict']);
     // Two results alone: relaxed.
+    await log.settled();
     handle.seen.length = 0;
     await Promise.all([log.append({ event: 'admin', outcome: 'info' }), log.append({ event: 'call.result', outcome: 'ok', callId: 'c3' }, relaxed), log.append({ event: 'call.result', outcome: 'ok', callId: 'c4' }, relaxed)]);
     expect(handle.seen).toEqual(['strict', 'relaxed']);
     expect(await verifyChain(await readAudit(handle))).toMatchObject({ ok: true, count: 9 });
+  });
+});
+
+describe('audit under load', () => {
+  it('keeps the chain whole under many concurrent appends', async () => {
+    const name = freshDbName();
+    const log = new AuditLog(new DbHandle(name));
+    await Promise.all(Array.from({ length: 300 }, (_, i) => (i % 7 === 0 ? new Promise((r) => setTimeout(r, i % 5)) : Promise.resolve()).then(() => log.append({ event: 'admin', outcome: 'info', details: { i } }, i % 2 ? { durability: 'relaxed' } : undefined))));
+    const entries = await readAudit(new DbHandle(name));
+    expect(entries).toHaveLength(300);
+    expect(new Set(entries.map((e) => (e.details as { i: number }).i)).size).toBe(300);
+    expect(await verifyChain(entries)).toMatchObject({ ok: true, count: 300 });
   });
 });
 
