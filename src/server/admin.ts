@@ -14,7 +14,7 @@ import { readSettings, writeSettings } from './settings';
 export interface AdminHooks {
   seed(fixtures: boolean): Promise<string[]>;
   /** Tells every live session that the tool list changed; returns how many were told. */
-  toolsChanged?(): Promise<number>;
+  toolsChanged?(agentId?: string): Promise<number>;
   /** Hands an upload to a host window (the service worker cannot transpile). */
   upload?(bytes: ArrayBuffer | Uint8Array, fileName: string): Promise<ToolRecord>;
 }
@@ -53,6 +53,28 @@ async function toolChange<T>(ctx: ServerContext, hooks: AdminHooks, method: stri
   await ctx.audit.append({ event: 'admin', outcome: 'info', tool, details: { method, ...details } });
   await hooks.toolsChanged?.();
   return result;
+}
+
+/**
+ * A grant of a tool by exact name must name a registered tool: a misspelt grant (`fetch_urll`)
+ * would grant nothing and say so nowhere. A pattern (`fs_*`) may name tools yet to come.
+ */
+async function expectKnownTool(ctx: ServerContext, grant: unknown): Promise<void> {
+  const g = grant as { kind?: unknown; name?: unknown } | null;
+  if (g?.kind !== 'tool' || typeof g.name !== 'string' || /[*?[\]{}]/.test(g.name)) return;
+  if (await ctx.registry.get(g.name)) return;
+  const names = (await ctx.registry.list()).map((t) => t.name);
+  const near = names.filter((n) => closeTo(n, g.name as string));
+  throw Object.assign(new Error(`no tool named ${JSON.stringify(g.name)} is registered${near.length ? `; did you mean ${near.map((n) => JSON.stringify(n)).join(' or ')}?` : ''}`), { code: 'unknown-tool', details: { name: g.name, suggestions: near } });
+}
+
+/** Names one edit apart, or one a prefix of the other: what a typo usually is. */
+function closeTo(a: string, b: string): boolean {
+  if (a.startsWith(b) || b.startsWith(a)) return Math.abs(a.length - b.length) <= 2;
+  if (Math.abs(a.length - b.length) > 1) return false;
+  let i = 0;
+  while (i < a.length && a[i] === b[i]) i++;
+  return a.slice(i + 1) === b.slice(i + 1) || a.slice(i + 1) === b.slice(i) || a.slice(i) === b.slice(i + 1);
 }
 
 const HANDLERS: { [M in keyof AdminMethods]: Handler<M> } = {
@@ -139,9 +161,12 @@ const HANDLERS: { [M in keyof AdminMethods]: Handler<M> } = {
       return { agent: viewOf(agent), token };
     });
   },
-  'agents.update': (ctx, params) => {
+  'agents.update': async (ctx, params, hooks) => {
     const { id, ...change } = params;
-    return audited(ctx, 'agents.update', id, { change }, async () => viewOf(await ctx.agents.update(id, change)));
+    const view = await audited(ctx, 'agents.update', id, { change }, async () => viewOf(await ctx.agents.update(id, change)));
+    // A new trust level or policy can change which tools the agent sees.
+    await hooks.toolsChanged?.(id);
+    return view;
   },
   'agents.revoke': (ctx, params) => audited(ctx, 'agents.revoke', params.id, {}, async () => viewOf(await ctx.agents.revoke(params.id))),
   'agents.rotateToken': (ctx, params) =>
@@ -149,8 +174,18 @@ const HANDLERS: { [M in keyof AdminMethods]: Handler<M> } = {
       const { agent, token } = await ctx.agents.rotateToken(params.id);
       return { agent: viewOf(agent), token };
     }),
-  'agents.grant': (ctx, params) => audited(ctx, 'agents.grant', params.id, { grant: params.grant }, async () => viewOf(await ctx.agents.change(params.id, 'grant', params.grant))),
-  'agents.revokeGrant': (ctx, params) => audited(ctx, 'agents.revokeGrant', params.id, { revoke: params.revoke }, async () => viewOf(await ctx.agents.change(params.id, 'revoke', params.revoke))),
+  'agents.grant': async (ctx, params, hooks) => {
+    await expectKnownTool(ctx, params.grant);
+    const view = await audited(ctx, 'agents.grant', params.id, { grant: params.grant }, async () => viewOf(await ctx.agents.change(params.id, 'grant', params.grant)));
+    // The agent's live sessions are told at once (`notifications/tools/list_changed`).
+    await hooks.toolsChanged?.(params.id);
+    return view;
+  },
+  'agents.revokeGrant': async (ctx, params, hooks) => {
+    const view = await audited(ctx, 'agents.revokeGrant', params.id, { revoke: params.revoke }, async () => viewOf(await ctx.agents.change(params.id, 'revoke', params.revoke)));
+    await hooks.toolsChanged?.(params.id);
+    return view;
+  },
   'agents.metrics': (ctx, params) => agentMetrics(ctx, params?.id),
   'policy.validate': async (_ctx, params) => {
     const parsed = parsePolicyDocumentText(String(params.text ?? ''));

@@ -6,10 +6,10 @@ import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
  * to be sent to, and sees the new list on its next `tools/list`.
  */
 export class LiveSessions {
-  private readonly servers = new Map<string, Promise<Server>>();
+  private readonly servers = new Map<string, { server: Promise<Server>; agentId: string }>();
 
-  set(sessionId: string, server: Promise<Server>): void {
-    this.servers.set(sessionId, server);
+  set(sessionId: string, server: Promise<Server>, agentId: string): void {
+    this.servers.set(sessionId, { server, agentId });
     server.catch(() => this.servers.delete(sessionId));
   }
 
@@ -21,10 +21,13 @@ export class LiveSessions {
     return this.servers.size;
   }
 
-  /** Sends `notifications/tools/list_changed` to every live session; returns how many got it. */
-  async notifyToolsChanged(): Promise<number> {
+  /**
+   * Sends `notifications/tools/list_changed` to every live session (or to those of one agent,
+   * whose policy changed); returns how many got it.
+   */
+  async notifyToolsChanged(agentId?: string): Promise<number> {
     const sent = await Promise.all(
-      [...this.servers.values()].map(async (server) => {
+      [...this.servers.values()].filter((s) => agentId === undefined || s.agentId === agentId).map(async ({ server }) => {
         try {
           await (await server).sendToolListChanged();
           return 1;

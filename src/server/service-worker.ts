@@ -83,7 +83,7 @@ export function startServiceWorker(scope: ServiceWorkerGlobalScope): void {
       case 'admin':
         return handleAdmin(ctx, data, source, {
           seed: (fixtures) => seedBundled(ctx, manifestUrl, fixtures),
-          toolsChanged: () => live.notifyToolsChanged(),
+          toolsChanged: (agentId) => live.notifyToolsChanged(agentId),
           upload: async (bytes, fileName) => {
             const result = await dispatcher.importTool(bytes, fileName);
             if (result.ok) return result.record as ToolRecord;

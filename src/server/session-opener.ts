@@ -17,13 +17,13 @@ import { readSettings } from './settings';
 export function createSessionOpener(ctx: ServerContext, sessions?: LiveSessions): SessionOpener {
   const live = new Map<string, { origin: string; transport: Promise<ServerSessionTransport> }>();
 
-  const connect = (sessionId: string, origin: string): Promise<ServerSessionTransport> => {
+  const connect = (sessionId: string, origin: string, agentId: string): Promise<ServerSessionTransport> => {
     let entry = live.get(sessionId);
     if (!entry) {
       const t = new ServerSessionTransport(sessionId);
       const server = createSessionServer(ctx, sessionId);
       const transport = server.connect(t).then(() => t);
-      sessions?.set(sessionId, transport.then(() => server));
+      sessions?.set(sessionId, transport.then(() => server), agentId);
       entry = { origin, transport };
       live.set(sessionId, entry);
       transport.catch(() => live.delete(sessionId));
@@ -37,19 +37,19 @@ export function createSessionOpener(ctx: ServerContext, sessions?: LiveSessions)
       if (!parsed.success) throw new McpError(ErrorCode.InvalidParams, `invalid initialize request: ${parsed.error.issues[0]?.message ?? 'malformed'}`);
       const existing = await ctx.sessions.get(sessionId);
       if (existing && existing.origin !== peer.origin) return null; // not yours: as if unknown
-      await openSession(ctx, sessionId, peer, auth, parsed.data);
+      const agentId = await openSession(ctx, sessionId, peer, auth, parsed.data);
       live.delete(sessionId);
       sessions?.delete(sessionId);
-      return connect(sessionId, peer.origin);
+      return connect(sessionId, peer.origin, agentId);
     }
     const cached = live.get(sessionId);
     if (cached) return cached.origin === peer.origin ? cached.transport : null;
     const session = await ctx.sessions.get(sessionId);
-    return session && session.origin === peer.origin ? connect(sessionId, peer.origin) : null;
+    return session && session.origin === peer.origin ? connect(sessionId, peer.origin, session.agentId) : null;
   };
 }
 
-async function openSession(ctx: ServerContext, sessionId: string, peer: Peer, auth: OpenSessionRequest['auth'], init: InitializeRequest): Promise<void> {
+async function openSession(ctx: ServerContext, sessionId: string, peer: Peer, auth: OpenSessionRequest['auth'], init: InitializeRequest): Promise<string> {
   const now = ctx.clock();
   const agentId = await identify(ctx, sessionId, peer, auth);
   const existing = await ctx.sessions.get(sessionId);
@@ -70,6 +70,7 @@ async function openSession(ctx: ServerContext, sessionId: string, peer: Peer, au
     callCount: existing?.callCount ?? 0,
   });
   await ctx.audit.append({ event: 'session.open', outcome: 'info', sessionId, agentId, details: { origin: peer.origin, via: peer.via, clientInfo, protocolVersion, reinitialized: !!existing } });
+  return agentId;
 }
 
 /** Who this connection is. Every refusal is audited with its reason; the peer learns none. */

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { admin, callTool, connectAgent, connectRemoteAgent, errorCode, launchBrowser, openApp, openPage, registerAgent, startAgentSite, stopServiceWorker } from './harness';
+import { admin, callTool, connectAgent, connectRemoteAgent, errorCode, launchBrowser, openApp, openPage, recordNotifications, registerAgent, startAgentSite, stopServiceWorker } from './harness';
 
 let browser: Browser;
 let context: BrowserContext;
@@ -84,6 +84,37 @@ describe('agents on other origins, through the connector iframe', () => {
     expect(denial(await callTool(pageA, 'a', 'trap', {}))).toMatchObject({ details: { rule: 'tool.blocked' } });
     const changes = (await admin<{ event: string; agentId: string; details: { method: string } }[]>(app, 'audit.list')).filter((e) => e.event === 'admin' && e.agentId === 'site-a');
     expect(changes.map((e) => e.details.method)).toEqual(['agents.register', 'agents.grant', 'agents.revokeGrant']);
+  });
+});
+
+describe('grants as the agent sees them', () => {
+  const notified = (page: Page) => page.evaluate(() => (window as unknown as { notified: string[] }).notified.filter((m) => m === 'notifications/tools/list_changed').length);
+
+  it('tells the agent\'s live sessions at once when a grant or revoke changes its tools, and no other agent\'s', async () => {
+    await recordNotifications(pageA, 'a');
+    await recordNotifications(pageB, 'b');
+    await admin(app, 'agents.grant', { id: 'site-a', grant: { kind: 'tool', name: 'loop_forever' } });
+    await pageA.waitForFunction(() => (window as unknown as { notified: string[] }).notified.includes('notifications/tools/list_changed'));
+    expect(await listTools(pageA, 'a')).toContain('loop_forever');
+    await admin(app, 'agents.revokeGrant', { id: 'site-a', revoke: { kind: 'tool', name: 'loop_forever' } });
+    await pageA.waitForFunction(() => (window as unknown as { notified: string[] }).notified.length >= 2);
+    expect(await notified(pageA)).toBe(2);
+    expect(await listTools(pageA, 'a')).not.toContain('loop_forever');
+    // site-b's policy did not change: its session heard nothing.
+    expect(await notified(pageB)).toBe(0);
+  });
+
+  it('refuses a grant of a tool name no tool has, and says which name was meant', async () => {
+    const refused = await admin(app, 'agents.grant', { id: 'site-a', grant: { kind: 'tool', name: 'json_querry' } }).then(
+      () => null,
+      (error: Error) => error.message,
+    );
+    expect(refused).toMatch(/unknown-tool|no tool named "json_querry"/);
+    expect(refused).toContain('json_query');
+    expect(await listTools(pageA, 'a')).not.toContain('json_querry');
+    // A pattern may name tools yet to come.
+    await admin(app, 'agents.grant', { id: 'site-a', grant: { kind: 'tool', name: 'future_*' } });
+    await admin(app, 'agents.revokeGrant', { id: 'site-a', revoke: { kind: 'tool', name: 'future_*' } });
   });
 });
 
