@@ -17,6 +17,7 @@ import { AUDIT_EXPORT_PATH, streamAuditExport } from './audit-export';
 import type { ToolRecord } from '../store/schema';
 import { installBenchRelay } from './bench-relay';
 import { AgentLinks } from './agent-links';
+import { HttpEndpoint, MCP_HTTP_PATH } from './http-endpoint';
 
 /**
  * Wires the service worker's events to the server. Everything built here is rebuilt on every
@@ -31,6 +32,8 @@ export function startServiceWorker(scope: ServiceWorkerGlobalScope): void {
   const live = new LiveSessions();
   const router = new SessionRouter(createSessionOpener(ctx, live));
   const agentLinks = new AgentLinks(router);
+  const http = new HttpEndpoint(ctx, scope.location.origin, live);
+  const mcpPath = new URL(MCP_HTTP_PATH, scope.registration.scope).pathname;
   const uploadedPath = new URL(UPLOADED_PREFIX, scope.registration.scope).pathname;
   const exportPath = new URL(AUDIT_EXPORT_PATH, scope.registration.scope).pathname;
   const manifestUrl = new URL('tools/manifest.json', scope.registration.scope).href;
@@ -98,6 +101,8 @@ export function startServiceWorker(scope: ServiceWorkerGlobalScope): void {
   scope.addEventListener('fetch', (event) => {
     const request = event.request;
     const url = new URL(request.url);
+    // MCP over Streamable HTTP (POST, GET for the stream, DELETE), answered here.
+    if (url.origin === scope.location.origin && url.pathname === mcpPath) return event.respondWith(wake().then(() => http.handle(request)));
     if (request.method !== 'GET' || url.origin !== scope.location.origin) return;
     // Uploaded tools' glue and core modules live in IndexedDB, not on the server.
     if (url.pathname.startsWith(uploadedPath)) event.respondWith(serveToolFile(db, url.pathname.slice(uploadedPath.length)));

@@ -49,7 +49,8 @@ export function createSessionOpener(ctx: ServerContext, sessions?: LiveSessions)
   };
 }
 
-async function openSession(ctx: ServerContext, sessionId: string, peer: Peer, auth: OpenSessionRequest['auth'], init: InitializeRequest): Promise<string> {
+/** Records a new (or re-initialized) session of an authenticated agent; returns the agent's id. */
+export async function openSession(ctx: ServerContext, sessionId: string, peer: Peer, auth: OpenSessionRequest['auth'], init: InitializeRequest): Promise<string> {
   const now = ctx.clock();
   const agentId = await identify(ctx, sessionId, peer, auth);
   const existing = await ctx.sessions.get(sessionId);

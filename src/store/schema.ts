@@ -132,7 +132,7 @@ export interface SessionRecord {
   agentId: string;
   /** The origin the session was opened from (attested by the browser); later messages must match. */
   origin: string;
-  via: 'direct' | 'connector';
+  via: 'direct' | 'connector' | 'http';
   protocolVersion: string;
   clientInfo: { name: string; version: string } | null;
   createdAt: number;

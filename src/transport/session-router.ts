@@ -7,7 +7,8 @@ import type { ReplyTarget, ServerSessionTransport } from './server-transport';
 /** Who sent a message, as far as the browser attests it. */
 export interface Peer {
   origin: string;
-  via: 'direct' | 'connector';
+  /** `http`: Streamable HTTP at `/mcp`, answered by the service worker (same-origin pages only). */
+  via: 'direct' | 'connector' | 'http';
 }
 
 export interface OpenSessionRequest {
