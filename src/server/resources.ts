@@ -40,9 +40,13 @@ const BUNDLED_FACTS: Record<string, FactsOf> = {
 /** system://info (and any producer without facts of its own): the server, counts, the reader, the time. */
 async function infoFacts(ctx: ServerContext, call: CallContext): Promise<Record<string, unknown>> {
   const db = await ctx.db.get();
+  const all = await ctx.registry.list();
+  const callable = all.filter((t) => t.enabled && !t.resource).length;
   return {
     server: ctx.config.serverInfo,
-    tools: (await ctx.registry.callable()).length,
+    // Callable tools; `toolCounts` splits what the app's Tools view lists ("registered").
+    tools: callable,
+    toolCounts: { registered: all.length, callable, resourceProducers: all.filter((t) => t.enabled && t.resource).length, disabled: all.filter((t) => !t.enabled).length },
     sessions: await db.count('sessions'),
     auditEntries: await db.count('audit'),
     agent: { id: call.agent.id, trustLevel: call.agent.trustLevel },

@@ -75,10 +75,13 @@ export class ToolsView extends LitElement {
   override render() {
     const selected = this.tools.find((t) => t.name === this.selectedName) ?? null;
     const disabled = this.tools.filter((t) => !t.enabled).length;
+    // Split as system://info counts them (its `tools` is the callable ones).
+    const producers = this.tools.filter((t) => t.enabled && t.resource).length;
+    const callable = this.tools.length - disabled - producers;
     return html`
       <div class="toolbar">
         <h2>Tools</h2>
-        <span class="muted">${this.tools.length} registered${disabled ? ` · ${disabled} disabled` : ''}</span>
+        <span class="muted" data-testid="tool-counts">${this.tools.length} registered · ${callable} callable${producers ? ` · ${producers} resource producer${producers === 1 ? '' : 's'}` : ''}${disabled ? ` · ${disabled} disabled` : ''}</span>
       </div>
       ${this.failure ? html`<p class="notice error gap">${this.failure}</p>` : ''}
       <tool-upload class="gap" .importer=${this.importer} @tool-imported=${(e: ToolImportedEvent) => (this.upsert(e.detail), void this.poller.refresh())}></tool-upload>

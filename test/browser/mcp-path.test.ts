@@ -77,6 +77,12 @@ describe('an SDK Client in a page, over postMessage to the service worker', () =
     expect(read.read.contents[0]!.mimeType).toBe('application/json');
     expect(doc.host).toMatchObject({ server: { name: 'browser-mcp-sandbox' }, tools: expect.any(Number), sessions: expect.any(Number) });
     expect(doc.sandbox.memoryPages).toBeGreaterThan(0);
+    // The counts add up to what the app's Tools view lists, and say so there in the same words.
+    const counts = doc.host.toolCounts as { registered: number; callable: number; resourceProducers: number; disabled: number };
+    expect(counts.callable).toBe(doc.host.tools);
+    expect(counts.callable + counts.resourceProducers + counts.disabled).toBe(counts.registered);
+    const registered = await admin<unknown[]>(page, 'tools.list');
+    expect(counts.registered).toBe(registered.length);
   });
 
   it('records each call as a request entry and a result entry, and the chain verifies', async () => {
