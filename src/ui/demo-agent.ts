@@ -21,6 +21,9 @@ const EXAMPLES: Record<string, unknown> = {
   json_query: { json: '{"user":{"name":"Ada","langs":["en","fr"]}}', path: '$.user.langs[1]' },
   fetch_url: { url: 'https://httpbin.org/get' },
   execute_code: { language: 'javascript', code: 'input.xs.map((x) => x * 2)', input: { xs: [1, 2, 3] } },
+  write_file: { path: './workspace/notes.txt', contents: 'Written by the demo agent.' },
+  read_file: { path: './workspace/notes.txt' },
+  list_directory: { path: './workspace' },
 };
 
 /** The no-credentials choice: connects without a token (allowed only if the sandbox's settings say so). */

@@ -182,4 +182,25 @@ describe('the demo agent page', () => {
     await demo.screenshot({ path: join(tmpdir(), 'mcp-sandbox-ui-demo-agent.png'), fullPage: true });
     await demo.close();
   });
+
+  it('offers every tool an example its schema accepts', async () => {
+    const demo = await context.newPage();
+    await demo.goto(new URL('/agent.html#demo-trusted', page.url()).href);
+    await demo.getByTestId('demo-call').waitFor();
+    const names = await demo.locator('button.tool strong').allTextContents();
+    expect(names).toEqual(expect.arrayContaining(['read_file', 'text_stats']));
+    // write_file before read_file, so there is a file to read.
+    const order = [...names].sort((a, b) => (a === 'write_file' ? -1 : b === 'write_file' ? 1 : 0));
+    const refused: string[] = [];
+    for (const name of order) {
+      await demo.locator('button.tool', { has: demo.getByText(name, { exact: true }) }).click();
+      await demo.getByTestId('demo-call').click();
+      await demo.locator('[data-testid=demo-result], [data-testid=demo-error]').first().waitFor();
+      await demo.getByTestId('demo-call').and(demo.locator(':not([disabled])')).waitFor();
+      const error = demo.getByTestId('demo-error');
+      if ((await error.count()) && /invalid-arguments|-32602/.test((await error.textContent()) ?? '')) refused.push(name);
+    }
+    expect(refused).toEqual([]);
+    await demo.close();
+  });
 });
