@@ -16,6 +16,8 @@ export type CapabilityHandler = (request: CapabilityRequest) => Promise<Capabili
  */
 export interface Executor {
   execute(request: ExecuteRequest, capabilities?: CapabilityHandler, signal?: AbortSignal): Promise<ExecuteResult>;
+  /** How many windows can run calls now (none: every call fails `no-sandbox-host`); unknown if absent. */
+  openHosts?(): Promise<number>;
 }
 
 export interface ServerConfig {

@@ -99,6 +99,8 @@ async function envFacts(ctx: ServerContext, call: CallContext): Promise<Record<s
       sessionTimeoutMinutes: policy.session.timeoutMinutes,
       quietHours: policy.session.quietHours,
     },
+    // Tools run in an app window's workers: with none open, every call fails `no-sandbox-host`.
+    ...(ctx.executor.openHosts ? { sandboxHosts: { open: await ctx.executor.openHosts() } } : {}),
     workerCsp: csp.toolWorker,
     // Python runs in a frame of its own, under its own policy (where this build has one).
     ...(typeof (csp as Record<string, unknown>)['pythonFrame'] === 'string' ? { pythonFrameCsp: (csp as Record<string, unknown>)['pythonFrame'] } : {}),

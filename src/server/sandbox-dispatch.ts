@@ -88,6 +88,15 @@ export class SandboxDispatcher implements Executor {
     return failure({ code: 'no-sandbox-host', message: 'no open window of the sandbox app can host tool workers; open the app and retry' });
   }
 
+  async openHosts(): Promise<number> {
+    let open = 0;
+    for (const h of await this.known()) {
+      if (await this.scope.clients.get(h.clientId)) open++;
+      else await this.forget(h.clientId);
+    }
+    return open;
+  }
+
   /**
    * Has a host window import an uploaded component (transpile, introspect, then register it
    * through the admin API). Resolves with the host's answer.

@@ -13,6 +13,8 @@ const EXECUTE_CODE = 'execute_code';
 /** What the demo page shows of system://env (written by the system_env wasm module). */
 interface Environment {
   summary: string[];
+  /** App windows that can run calls right now (≥ 1 whenever this could be read). */
+  sandboxHosts?: { open: number };
   executeCode?: { languages?: { allowed?: string[] } };
 }
 
@@ -109,6 +111,7 @@ export class DemoAgent extends LitElement {
     outcome: { state: true },
     history: { state: true },
     environment: { state: true },
+    noHost: { state: true },
   };
   agentId = '';
   tools: Tool[] = [];
@@ -121,6 +124,8 @@ export class DemoAgent extends LitElement {
   history: Outcome[] = [];
   /** system://env as this agent reads it; null until read (or when it could not be). */
   environment: Environment | null = null;
+  /** Whether the sandbox said no app window is open to run calls (`no-sandbox-host`). */
+  noHost = false;
   private client: Client | null = null;
   private readonly tokens = demoTokens();
 
@@ -164,13 +169,32 @@ export class DemoAgent extends LitElement {
     }
   }
 
+  /** Opens the app in a new tab (it hosts the tool workers), then reads again whether one is open. */
+  private openHost(): void {
+    window.open('./', '_blank');
+    const client = this.client;
+    if (!client) return;
+    // The new window announces itself once it has loaded: ask until it has, for a while.
+    let tries = 0;
+    const again = async () => {
+      if (this.client !== client || ++tries > 20) return;
+      this.environment = await this.readEnvironment(client);
+      if (this.noHost) setTimeout(() => void again(), 500);
+    };
+    setTimeout(() => void again(), 500);
+  }
+
   /** Every agent may read system://env; a page without it (an older sandbox) just shows less. */
   private async readEnvironment(client: Client): Promise<Environment | null> {
     try {
       const read = await client.readResource({ uri: 'system://env' });
       const first = read.contents[0];
+      this.noHost = false;
       return first && 'text' in first && typeof first.text === 'string' ? (JSON.parse(first.text) as Environment) : null;
-    } catch {
+    } catch (error) {
+      // Resources are written by producers that run in the sandbox: with no app window open,
+      // the read fails for the same reason every call would.
+      this.noHost = /no-sandbox-host/.test((error as Error)?.message ?? '');
       return null;
     }
   }
@@ -210,6 +234,8 @@ export class DemoAgent extends LitElement {
     this.outcome = outcome;
     this.history = [outcome, ...this.history].slice(0, 10);
     this.busy = false;
+    // A call that found no window to run in says so; one that ran shows a window is open.
+    this.noHost = outcome.failed?.code === 'no-sandbox-host';
   }
 
   override render() {
@@ -224,6 +250,12 @@ export class DemoAgent extends LitElement {
         ? html`<p class="notice warn">
             No demo agents are registered in this browser. <a href="./" target="_blank">Open the app</a> first: on a fresh sandbox it registers
             ${DEMO_AGENTS.map((a) => a.id).join(' and ')} and leaves their tokens for this page. Then reload.
+          </p>`
+        : ''}
+      ${this.connected && this.noHost
+        ? html`<p class="notice warn" data-testid="demo-no-host">
+            No app window is open, so no tool can run (tools run in workers, and only a window can start them).
+            <button @click=${() => this.openHost()}>Open the app</button>
           </p>`
         : ''}
       <div class="card row">
