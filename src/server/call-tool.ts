@@ -29,12 +29,18 @@ function validatorFor(tool: ToolRecord) {
   return v;
 }
 
-/** Records a refused call and turns the refusal into what the agent receives. */
-async function refuse(ctx: ServerContext, call: CallContext, tool: string, args: unknown, error: SandboxError): Promise<void> {
+/**
+ * Records a refused call. It gets a call id like any call (so the trail can name it, and the
+ * agent can quote it): the id is in the entry and in the error's details.
+ */
+async function refuse(ctx: ServerContext, call: CallContext, tool: string, args: unknown, refusal: SandboxError): Promise<SandboxError> {
+  const callId = crypto.randomUUID();
+  const error = new SandboxError(refusal.code, refusal.message, { ...refusal.details, callId });
   await ctx.audit.append(
-    { event: 'call.rejected', outcome: 'denied', sessionId: call.session.id, agentId: call.agent.id, tool, args: redactValue(args, call.policy.data.sensitivePatterns).value, error: error.toInfo(), ...sealIf(call.policy, ['args']) },
+    { event: 'call.rejected', outcome: 'denied', sessionId: call.session.id, agentId: call.agent.id, callId, tool, args: redactValue(args, call.policy.data.sensitivePatterns).value, error: error.toInfo(), ...sealIf(call.policy, ['args']) },
     { putSession: touched(ctx, call.session, ctx.clock()) },
   );
+  return error;
 }
 
 export function denialError(denial: Denial): SandboxError {
@@ -60,33 +66,29 @@ export async function callTool(ctx: ServerContext, sessionId: string, name: stri
     const { bound, max, observed, at } = measured.exceeded;
     const error = new SandboxError('invalid-arguments', `the arguments of ${name} ${describeBound(measured.exceeded)}`, { limit: bound, max, observed, at });
     // The arguments themselves are not kept: walking them is what the bound prevents.
-    await refuse(ctx, call, name, { '[not recorded]': error.message }, error);
-    return errorResult(error.toInfo());
+    return errorResult((await refuse(ctx, call, name, { '[not recorded]': error.message }, error)).toInfo());
   }
   if (!tool || !tool.enabled || tool.resource) {
-    await refuse(ctx, call, name, args, new SandboxError('unknown-tool', `no enabled tool named ${JSON.stringify(name)}`));
-    throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`, { code: 'unknown-tool' });
+    const refused = await refuse(ctx, call, name, args, new SandboxError('unknown-tool', `no enabled tool named ${JSON.stringify(name)}`));
+    throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`, { code: 'unknown-tool', callId: refused.details?.['callId'] });
   }
   const access = decideToolAccess(policy, name);
   if (!access.allow) {
     // Known but outside the policy: say which rule, so the agent can ask for a grant.
     const error = denialError(access);
-    await refuse(ctx, call, name, args, error);
-    return errorResult(error.toInfo());
+    return errorResult((await refuse(ctx, call, name, args, error)).toInfo());
   }
   const check = validatorFor(tool)(args ?? {});
   if (!check.valid) {
     const error = new SandboxError('invalid-arguments', `arguments do not match the input schema of ${name}: ${check.errorMessage}`, { schema: tool.inputSchema });
-    await refuse(ctx, call, name, args, error);
-    return errorResult(error.toInfo());
+    return errorResult((await refuse(ctx, call, name, args, error)).toInfo());
   }
   if (name === EXECUTE_CODE_TOOL) {
     // Which languages this agent's code may be written in is policy too (tools.codeLanguages).
     const language = decideCodeLanguage(policy, String((args as { language?: unknown }).language));
     if (!language.allow) {
       const error = denialError(language);
-      await refuse(ctx, call, name, args, error);
-      return errorResult(error.toInfo());
+      return errorResult((await refuse(ctx, call, name, args, error)).toInfo());
     }
   }
   const now = ctx.clock();
@@ -102,8 +104,7 @@ export async function callTool(ctx: ServerContext, sessionId: string, name: stri
   });
   if (!admission.ok) {
     const error = admission.waitedMs === undefined ? denialError(admission.denial) : busyError(admission.denial, admission.waitedMs, admission.retryAfterMs);
-    await refuse(ctx, call, name, args, error);
-    return errorResult(error.toInfo());
+    return errorResult((await refuse(ctx, call, name, args, error)).toInfo());
   }
   const run = await holding(admission.slot, () => runAudited(ctx, call, tool, args ?? {}, 'call', signal));
   const meta: Record<string, unknown> = { 'mcp-sandbox/call': { durationMs: run.result.durationMs, memoryBytes: run.result.memoryBytes } };

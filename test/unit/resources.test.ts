@@ -52,8 +52,9 @@ describe('resource facts', () => {
     const client = await h.connect({ agent: 'full' });
     const read = await client.readResource({ uri: 'system://info' });
     const facts = JSON.parse((read.contents[0] as { text: string }).text);
-    expect(Object.keys(facts)).toEqual(['server', 'tools', 'sessions', 'auditEntries', 'agent', 'now']);
+    expect(Object.keys(facts)).toEqual(['server', 'tools', 'toolCounts', 'sessions', 'auditEntries', 'agent', 'now']);
     expect(facts).toMatchObject({ tools: 2, sessions: 1, agent: { id: 'full', trustLevel: 'FullyTrusted' } });
+    expect(facts.toolCounts).toEqual({ registered: 4, callable: 2, resourceProducers: 2, disabled: 0 });
   });
 
   it("gives system_env the agent's languages, verdicts, limits and the session's protocol", async () => {

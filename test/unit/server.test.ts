@@ -98,7 +98,21 @@ describe('the MCP server handlers', () => {
     const error = await client.callTool({ name: 'nope', arguments: {} }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(McpError);
     expect((error as McpError).code).toBe(-32602);
-    expect((await readAudit(h.ctx.db)).at(-1)).toMatchObject({ event: 'call.rejected', tool: 'nope', error: { code: 'unknown-tool' } });
+    const rejected = (await readAudit(h.ctx.db)).at(-1)!;
+    expect(rejected).toMatchObject({ event: 'call.rejected', tool: 'nope', error: { code: 'unknown-tool' } });
+    // A refused call has a call id too: in its entry, and told to the agent.
+    expect(rejected.callId).toMatch(/^[0-9a-f-]{36}$/);
+    expect((error as McpError).data).toMatchObject({ code: 'unknown-tool', callId: rejected.callId });
+  });
+
+  it('gives a refused call a call id, in its entry and in the error the agent gets', async () => {
+    const h = await startHarness();
+    const client = await h.connect();
+    const result = await client.callTool({ name: 'echo', arguments: { wrong: 1 } });
+    const info = result._meta![ERROR_META_KEY] as { code: string; details: { callId: string } };
+    expect(info.code).toBe('invalid-arguments');
+    const rejected = (await readAudit(h.ctx.db)).at(-1)!;
+    expect(rejected).toMatchObject({ event: 'call.rejected', callId: info.details.callId, error: { code: 'invalid-arguments', details: { callId: info.details.callId } } });
   });
 
   it('turns a sandbox failure into an isError result carrying its code', async () => {
