@@ -163,6 +163,8 @@ export interface AdminMethods {
   'agents.grant': { params: { id: string; grant: Grant }; result: AgentView };
   /** Closes exactly the one tool, domain or path named, from the next call on. */
   'agents.revokeGrant': { params: { id: string; revoke: Grant }; result: AgentView };
+  /** Takes back one grant or revoke (named by its op, what it named and when): the policy is as if it had never been made. */
+  'agents.undoChange': { params: { id: string; op: 'grant' | 'revoke'; change: Grant; at: number }; result: AgentView };
   'agents.metrics': { params: { id?: string } | undefined; result: AgentMetrics[] };
   /** Validates a policy document (as JSON text) without storing it. */
   'policy.validate': { params: { text: string }; result: { ok: true; policy: PolicyDocument } | { ok: false; errors: { path: string; reason: string }[] } };

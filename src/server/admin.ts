@@ -186,6 +186,12 @@ const HANDLERS: { [M in keyof AdminMethods]: Handler<M> } = {
     await hooks.toolsChanged?.(params.id);
     return view;
   },
+  'agents.undoChange': async (ctx, params, hooks) => {
+    const { id, op, change, at } = params;
+    const view = await audited(ctx, 'agents.undoChange', id, { undone: { op, change, at } }, async () => viewOf(await ctx.agents.undoChange(id, op, change, at)));
+    await hooks.toolsChanged?.(id);
+    return view;
+  },
   'agents.metrics': (ctx, params) => agentMetrics(ctx, params?.id),
   'policy.validate': async (_ctx, params) => {
     const parsed = parsePolicyDocumentText(String(params.text ?? ''));

@@ -193,6 +193,21 @@ export class AgentDirectory {
     });
   }
 
+  /**
+   * Removes one change (the newest matching its op, what it named and when): the effective
+   * policy is rebuilt from the changes that remain, so this is an exact undo, not a counter-change.
+   */
+  undoChange(id: string, op: 'grant' | 'revoke', change: unknown, at: number): Promise<AgentRecord> {
+    const parsed = parseGrant(change);
+    if (!parsed.ok) throw new InvalidInput(parsed.errors.map((e) => ({ path: `change.${e.path}`, reason: e.reason })));
+    const same = (c: AgentRecord['changes'][number]) => c.op === op && c.at === at && JSON.stringify(c.change) === JSON.stringify(parsed.grant);
+    return this.modify(id, (agent) => {
+      const i = agent.changes.findLastIndex(same);
+      if (i === -1) throw Object.assign(new Error(`agent ${id} has no such ${op} to undo`), { code: 'unknown-change' });
+      agent.changes = [...agent.changes.slice(0, i), ...agent.changes.slice(i + 1)];
+    });
+  }
+
   private async modify(id: string, edit: (agent: AgentRecord) => void): Promise<AgentRecord> {
     const db = await this.handle.get();
     const tx = db.transaction('agents', 'readwrite', { durability: 'strict' });
@@ -202,7 +217,13 @@ export class AgentDirectory {
       await tx.done.catch(() => undefined);
       throw Object.assign(new Error(`no agent ${id}`), { code: 'unknown-agent' });
     }
-    edit(agent);
+    try {
+      edit(agent);
+    } catch (error) {
+      tx.abort();
+      await tx.done.catch(() => undefined);
+      throw error;
+    }
     agent.updatedAt = Math.max(this.clock(), agent.updatedAt + 1);
     await Promise.all([tx.store.put(agent), tx.done]);
     this.cache.set(id, agent);

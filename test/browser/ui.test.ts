@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { callTool, connectAgent, errorCode, launchBrowser, openApp } from './harness';
+import { admin, callTool, connectAgent, errorCode, launchBrowser, openApp } from './harness';
 
 let browser: Browser;
 let context: BrowserContext;
@@ -108,8 +108,29 @@ describe('the admin UI', () => {
     const form = page.getByTestId('grants-form');
     await form.locator('select').selectOption('tool');
     await form.locator('input').fill('json_query');
-    await form.getByText('Revoke', { exact: true }).click();
+    await form.getByText('Deny', { exact: true }).click();
     await expect.poll(() => text('changes')).toContain('revoke tool json_query');
+  });
+
+  it('offers the registered tools, warns of a name no tool has, and undoes one change exactly', async () => {
+    const form = page.getByTestId('grants-form');
+    await form.locator('select').selectOption('tool');
+    const options = await form.locator('datalist option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+    expect(options).toEqual(expect.arrayContaining(['json_query', 'text_stats']));
+    await form.locator('input').fill('json_querry');
+    await expect.poll(() => text('grant-unknown-tool')).toContain('no tool named “json_querry”');
+    await form.locator('input').fill('json_query');
+    await page.getByTestId('grant-unknown-tool').waitFor({ state: 'detached' });
+    await form.getByText('Grant', { exact: true }).click();
+    await expect.poll(() => text('changes')).toContain('grant tool json_query');
+    // Undo the grant alone: the revoke before it stands, as if the grant had never been made.
+    await page.getByTestId('changes').locator('tr', { hasText: 'grant' }).filter({ hasNotText: 'revoke' }).getByRole('button', { name: 'Undo' }).click();
+    await expect.poll(() => text('changes')).not.toContain('grant tool json_query');
+    expect(await text('changes')).toContain('revoke tool json_query');
+    const agent = (await admin<{ id: string; changes: { op: string }[] }[]>(page, 'agents.list')).find((a) => a.id === 'ui-agent')!;
+    expect(agent.changes.map((c) => c.op)).toEqual(['revoke']);
+    const undone = (await admin<{ event: string; agentId: string; details: { method: string } }[]>(page, 'audit.list')).filter((e) => e.agentId === 'ui-agent' && e.details?.method === 'agents.undoChange');
+    expect(undone).toHaveLength(1);
   });
 
   it("shows the agent's calls in the audit trail, with details, denial facts and a verified chain", async () => {

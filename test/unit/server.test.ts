@@ -4,6 +4,7 @@ import { ERROR_META_KEY } from '../../src/shared/errors';
 import { readAudit, verifyChain } from '../../src/store/audit';
 import { recoverInterrupted } from '../../src/server/recovery';
 import { MANIFEST, manifestTool, startHarness, swappableEndpoint } from './support/server-fixture';
+import { policyOf } from '../../src/server/agents';
 
 const MB = 1024 * 1024;
 
@@ -165,5 +166,24 @@ describe('the MCP server handlers', () => {
     const request = audit.find((e) => e.event === 'call.request')!;
     expect(audit.at(-1)).toMatchObject({ event: 'call.interrupted', outcome: 'interrupted', callId: request.callId, error: { code: 'interrupted' } });
     expect(await verifyChain(audit)).toMatchObject({ ok: true });
+  });
+});
+
+describe('undoing one grant or revoke', () => {
+  it('removes exactly that change: the effective policy is as if it had never been made; an unknown one changes nothing', async () => {
+    const h = await startHarness();
+    await h.agent('u', 'Untrusted');
+    const before = policyOf((await h.ctx.agents.get('u'))!);
+    await h.ctx.agents.change('u', 'grant', { kind: 'tool', name: 'echo' });
+    const granted = await h.ctx.agents.change('u', 'revoke', { kind: 'domain', pattern: 'example.com' });
+    const grant = granted.changes[0]!;
+    const after = await h.ctx.agents.undoChange('u', 'grant', grant.change, grant.at);
+    expect(after.changes.map((c) => c.op)).toEqual(['revoke']);
+    // Its tools are the original policy's again (the grant is gone); the revoke still stands.
+    expect(policyOf(granted).tools).not.toEqual(before.tools);
+    expect(policyOf(after).tools).toEqual(before.tools);
+    expect(policyOf(after).network.blockedDomains).toContain('example.com');
+    await expect(h.ctx.agents.undoChange('u', 'grant', grant.change, grant.at)).rejects.toMatchObject({ code: 'unknown-change' });
+    expect((await h.ctx.agents.get('u'))!.changes).toHaveLength(1);
   });
 });
