@@ -3,9 +3,7 @@
 // the running sandbox, and an agent calls it: the path docs/writing-tools.md describes.
 
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -20,16 +18,15 @@ let page: Page;
 let component: Buffer;
 
 beforeAll(async () => {
-  const out = join(await mkdtemp(join(tmpdir(), 'js-tool-')), 'reverse_words.wasm');
-  // jco componentize wants absolute paths (DESIGN.md).
-  await promisify(execFile)(process.execPath, [
-    root('node_modules/@bytecodealliance/jco/dist/jco.js'),
-    'componentize', root('tools/examples/reverse-words/tool.js'),
-    '--wit', root('tools/wit'), '--world-name', 'tool',
-    '--backend', 'quickjs', '--backend-qjs-disable-async', '--backend-qjs-stub-wasi',
-    '-o', out,
-  ]);
+  // The command docs/writing-tools.md gives, run as written there, from the repository's root.
+  const doc = await readFile(root('docs/writing-tools.md'), 'utf8');
+  const command = /## In JavaScript[\s\S]*?```sh\n([\s\S]*?)```/.exec(doc)?.[1];
+  expect(command, 'the componentize command in docs/writing-tools.md').toMatch(/^npx jco componentize /);
+  const out = root('reverse_words.wasm');
+  await rm(out, { force: true });
+  await promisify(execFile)('bash', ['-c', command!], { cwd: root('.'), env: { ...process.env, PWD: root('.').replace(/\/$/, '') } });
   component = await readFile(out);
+  await rm(out);
   browser = await launchBrowser();
   ({ context, page } = await openApp(browser));
   await connectAgent(page, 'js', { agent: 'js-agent' });
