@@ -112,6 +112,8 @@ export interface AdminMethods {
   ping: { params: undefined; result: 'pong' };
   'server.info': { params: undefined; result: { name: string; version: string; incarnation: string } };
   'tools.list': { params: undefined; result: ToolRecord[] };
+  /** Which agents (not revoked) may call a tool under their policy now, and if not, which rule says so. */
+  'tools.audience': { params: { name: string }; result: { agentId: string; trustLevel: string; sees: boolean; rule: string | null }[] };
   'tools.seed': { params: { fixtures: boolean }; result: string[] };
   /** Usage and performance per tool (every tool, or the one named). */
   'tools.stats': { params: { name?: string } | undefined; result: ToolStats[] };

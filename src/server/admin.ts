@@ -1,6 +1,6 @@
 /// <reference lib="webworker" />
 import type { AdminMethods } from '../api/admin';
-import { parsePolicyDocumentText, serializePolicyDocument, toPolicyDocument } from '../policy';
+import { decideToolAccess, parsePolicyDocumentText, serializePolicyDocument, toPolicyDocument } from '../policy';
 import { envelope, type AdminRequestEnvelope, type AdminResponseEnvelope } from '../shared/wire';
 import type { AuditEntry, ToolRecord, WatchedFolderRecord } from '../store/schema';
 import { openEntry, readAudit, readAuditTail, verifyChain, type OpenedEntry, type Tail } from '../store/audit';
@@ -152,6 +152,13 @@ const HANDLERS: { [M in keyof AdminMethods]: Handler<M> } = {
     return { ...verdict, newestSeq, complete: verdict.ok ? reached >= newestSeq : true };
   },
 
+  'tools.audience': async (ctx, params) =>
+    (await ctx.agents.list())
+      .filter((a) => a.revokedAt === null)
+      .map((a) => {
+        const decision = decideToolAccess(policyOf(a), String(params.name));
+        return { agentId: a.id, trustLevel: a.trustLevel, sees: decision.allow, rule: decision.allow ? null : decision.rule };
+      }),
   'agents.list': async (ctx) => (await ctx.agents.list()).map(viewOf),
   'agents.register': (ctx, params) => {
     // The id is settled first, so the audit entry names the agent even when one is generated.

@@ -1,6 +1,7 @@
 import { LitElement, css, html } from 'lit';
 import type { ImportFailure, ImportStage, ToolImporter } from '../api/host';
 import type { ToolRecord } from '../store/schema';
+import { adminClient, describeError } from './admin';
 import { bytes } from './format';
 import { base } from './styles';
 
@@ -22,6 +23,15 @@ interface Upload {
   stage: ImportStage | null;
   record?: ToolRecord;
   error?: ImportFailure;
+  /** Which agents can call the added tool (null while asked; a string if the question failed). */
+  audience?: Audience[] | string | null;
+}
+
+interface Audience {
+  agentId: string;
+  trustLevel: string;
+  sees: boolean;
+  rule: string | null;
 }
 
 /** The transpiler is loaded once per page; the first upload says it is fetching it. */
@@ -129,12 +139,55 @@ export class ToolUpload extends LitElement {
         },
       });
       transpilerLoaded ||= stage !== null && stage !== 'checking';
-      this.patch(upload.id, { state: 'ok', record });
+      this.patch(upload.id, { state: 'ok', record, audience: null });
+      void this.askAudience(upload.id, record.name);
       this.dispatchEvent(new CustomEvent('tool-imported', { detail: record, bubbles: true, composed: true }) satisfies ToolImportedEvent);
     } catch (error) {
       const e = error as Partial<ImportFailure> & { message?: string };
       this.patch(upload.id, { state: 'failed', stage, error: { code: e.code ?? 'import-failed', message: e.message ?? String(error), details: e.details } });
     }
+  }
+
+  /** Which agents see the new tool: an upload is useful only to the agents whose policy allows it. */
+  private async askAudience(id: number, name: string): Promise<void> {
+    try {
+      this.patch(id, { audience: await (await adminClient()).request('tools.audience', { name }) });
+    } catch (error) {
+      this.patch(id, { audience: `could not tell which agents see it: ${describeError(error)}` });
+    }
+  }
+
+  /** Grants the tool to one agent (its live sessions are told), then asks again who sees it. */
+  private async grant(id: number, name: string, agentId: string): Promise<void> {
+    try {
+      await (await adminClient()).request('agents.grant', { id: agentId, grant: { kind: 'tool', name } });
+    } catch (error) {
+      this.patch(id, { audience: `the grant to ${agentId} failed: ${describeError(error)}` });
+      return;
+    }
+    await this.askAudience(id, name);
+  }
+
+  private renderAudience(u: Upload) {
+    const a = u.audience;
+    if (a === undefined || a === null) return '';
+    if (typeof a === 'string') return html`<p class="muted small">${a}</p>`;
+    const seeing = a.filter((x) => x.sees);
+    const blind = a.filter((x) => !x.sees);
+    return html`<div class="small" data-testid="upload-audience">
+      ${a.length === 0 ? html`<p class="muted">No agent is registered yet.</p>` : ''}
+      ${seeing.length ? html`<p>Agents that can call it now: ${seeing.map((x) => html`<code>${x.agentId}</code> `)}</p>` : a.length ? html`<p class="notice warn">No agent can call it yet: their policies do not allow it.</p>` : ''}
+      ${blind.length
+        ? html`<ul class="plain">
+            ${blind.map(
+              (x) => html`<li data-agent=${x.agentId}>
+                <code>${x.agentId}</code> <span class="muted">(${x.trustLevel}; ${x.rule})</span>
+                <button class="small" @click=${() => void this.grant(u.id, u.record!.name, x.agentId)}>Grant to ${x.agentId}</button>
+              </li>`,
+            )}
+          </ul>`
+        : ''}
+    </div>`;
   }
 
   private onDrop(event: DragEvent): void {
@@ -163,7 +216,7 @@ export class ToolUpload extends LitElement {
       >
         <strong>Drop <code>.wasm</code> components here to add them as tools</strong>
         <span class="muted small">
-          Each is checked, transpiled and introspected in this window, then stored; agents see it at once.
+          Each is checked, transpiled and introspected in this window, then stored; agents whose policy allows it see it at once.
           ${transpilerLoaded ? '' : html`The first upload loads the transpiler (about 3.5 MB).`}
         </span>
         <span class="button picker"
@@ -219,7 +272,8 @@ export class ToolUpload extends LitElement {
         ? html`<p class="result ok" data-testid="upload-result">
             ✓ Added <a href="#tools/${encodeURIComponent(u.record.name)}"><strong>${u.record.name}</strong></a> ${u.record.version}
             <span class="muted">— ${u.record.description}</span>
-          </p>`
+          </p>
+          ${this.renderAudience(u)}`
         : ''}
       ${u.state === 'failed' && u.error ? this.renderError(u.error) : ''}
     </li>`;

@@ -83,6 +83,15 @@ describe('the Tools view', () => {
     const stages = await upload('ui_echo.wasm').locator('[data-testid=upload-stages] li').evaluateAll((lis) => lis.map((li) => `${li.getAttribute('data-stage')}:${li.className}`));
     expect(stages).toEqual(['checking:done', 'transpiling:done', 'introspecting:done', 'storing:done']);
     expect(await upload('ui_echo.wasm').getByTestId('upload-result').innerText()).toContain('Added ui_echo 1.0.0');
+    // Who can call it: the demo agents' policies name their tools, so neither sees an upload
+    // until it is granted; one click grants it to one agent.
+    const audience = upload('ui_echo.wasm').getByTestId('upload-audience');
+    await audience.waitFor();
+    expect(await audience.innerText()).toContain('No agent can call it yet');
+    expect(await audience.locator('li[data-agent]').evaluateAll((lis) => lis.map((li) => li.getAttribute('data-agent')).sort())).toEqual(['demo-limited', 'demo-trusted']);
+    await audience.getByRole('button', { name: 'Grant to demo-trusted' }).click();
+    await expect.poll(() => audience.innerText()).toContain('Agents that can call it now: demo-trusted');
+    expect(await audience.locator('li[data-agent]').evaluateAll((lis) => lis.map((li) => li.getAttribute('data-agent')))).toEqual(['demo-limited']);
     await row('ui_echo').waitFor();
     expect(await row('ui_echo').innerText()).toContain('uploaded');
     expect(await text('upload-zone')).not.toContain('3.5 MB');
