@@ -130,3 +130,25 @@ describe('agent link (page ⇄ service worker over a port, events kept for wakin
     expect([...got.keys()].sort()).toEqual([1, 2, 3]);
   });
 });
+
+describe('agent link bookkeeping', () => {
+  it('stops awaiting a request once it is cancelled (no response will come), so keep-alives stop', async () => {
+    const sent: string[] = [];
+    const silent: EventChannel = {
+      post(message, transfer) {
+        sent.push(message.kind);
+        if (message.kind === 'agent-port') (transfer![0] as MessagePort).postMessage({ ready: true });
+      },
+      subscribe: () => () => undefined,
+    };
+    let t = 0;
+    const endpoint = agentLinkEndpoint(silent, { ackTimeoutMs: 40, keepAliveMs: 60, warmMs: 100, now: () => t });
+    opened.push(endpoint);
+    endpoint.post(request(1)); // by event, with the link offer; never answered
+    endpoint.post(envelope<McpEnvelope>({ kind: 'mcp', session: 's', message: { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 1 } } }));
+    t += 1_000; // long past warm: with nothing awaited, no keep-alive is due
+    const before = sent.length;
+    await sleep(120);
+    expect(sent.slice(before)).toEqual([]);
+  });
+});

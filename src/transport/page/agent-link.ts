@@ -142,6 +142,13 @@ export function agentLinkEndpoint(events: EventChannel, options: AgentLinkOption
       const m = message.message as { id?: string | number; method?: unknown };
       const isRequest = m.id !== undefined && m.method !== undefined;
       if (isRequest) outstanding.set(m.id!, null);
+      // A cancelled request gets no response (MCP): it is no longer awaited, nor its message's acknowledgement.
+      if (m.method === 'notifications/cancelled') {
+        const cancelled = (message.message as { params?: { requestId?: string | number } }).params?.requestId;
+        const seq = cancelled === undefined ? undefined : outstanding.get(cancelled);
+        if (seq !== undefined && seq !== null) link?.unacked.delete(seq);
+        if (cancelled !== undefined) outstanding.delete(cancelled);
+      }
       timer ??= setInterval(tick, Math.min(ackTimeoutMs, keepAliveMs) / 2);
       if (link?.ready && t - lastEventAt < warmMs) {
         const seq = link.nextSeq++;
