@@ -1,0 +1,87 @@
+// The desktop bridge (scripts/bridge.mjs, `npx browser-mcp-sandbox bridge --stdio`): a desktop
+// MCP client's newline-delimited JSON-RPC on stdin/stdout, served by the built app in a headless
+// Chromium with a persistent profile, through the app's /mcp endpoint, as a registered agent.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const script = fileURLToPath(new URL('../../scripts/bridge.mjs', import.meta.url));
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+interface Bridge {
+  send(message: unknown): void;
+  /** The next message on stdout with this id. */
+  reply(id: number): Promise<{ id: number; result?: Record<string, unknown>; error?: { code: number; message: string } }>;
+  /** Closes stdin and resolves with the exit code. */
+  end(): Promise<number | null>;
+}
+
+function startBridge(profile: string, port: number): Bridge {
+  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [script, 'bridge', '--stdio', '--profile', profile, '--port', String(port)], { env: { ...process.env } });
+  const waiting = new Map<number, (m: never) => void>();
+  const early = new Map<number, unknown>();
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    const m = JSON.parse(line) as { id: number };
+    const w = waiting.get(m.id);
+    if (w) w(m as never);
+    else early.set(m.id, m);
+  });
+  child.stderr.on('data', () => undefined);
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  return {
+    send: (message) => child.stdin.write(`${typeof message === 'string' ? message : JSON.stringify(message)}\n`),
+    reply: (id) => (early.has(id) ? Promise.resolve(early.get(id) as never) : new Promise((r) => waiting.set(id, r))),
+    end: () => (child.stdin.end(), exited),
+  };
+}
+
+const initialize = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'desktop-test', version: '1.0.0' } } };
+const info = (r: { result?: Record<string, unknown> }) => JSON.parse((r.result!['contents'] as { text: string }[])[0]!.text).host as { sessions: number; auditEntries: number };
+
+describe('the desktop bridge over stdio', () => {
+  it('serves initialize, tools/list and tools/call as a registered agent, answers a line that is not JSON, and keeps everything across a restart', { timeout: 120_000 }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bridge-'));
+    const profile = join(dir, 'profile');
+    const port = await freePort();
+
+    const first = startBridge(profile, port);
+    first.send(initialize);
+    first.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    first.send({ jsonrpc: '2.0', id: 2, method: 'tools/list' });
+    first.send({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'text_stats', arguments: { text: 'from a desktop client' } } });
+    first.send({ jsonrpc: '2.0', id: 4, method: 'resources/read', params: { uri: 'system://info' } });
+    expect((await first.reply(1)).result).toMatchObject({ serverInfo: { name: 'browser-mcp-sandbox' } });
+    expect(((await first.reply(2)).result!['tools'] as { name: string }[]).map((t) => t.name)).toContain('text_stats');
+    const call = await first.reply(3);
+    expect(JSON.parse((call.result!['content'] as { text: string }[])[0]!.text).words).toBe(4);
+    const before = info(await first.reply(4));
+    first.send('this is not json');
+    expect(await first.reply(null as unknown as number)).toMatchObject({ error: { code: -32700 } });
+    expect(await first.end()).toBe(0);
+    const kept = JSON.parse(await readFile(join(dir, 'desktop-bridge.token.json'), 'utf8')) as { token: string };
+
+    // Same profile, same port: the same agent (its token kept), and the log and sessions it left.
+    const second = startBridge(profile, port);
+    second.send(initialize);
+    second.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    second.send({ jsonrpc: '2.0', id: 5, method: 'resources/read', params: { uri: 'system://info' } });
+    await second.reply(1);
+    const after = info(await second.reply(5));
+    expect(after.sessions).toBe(before.sessions + 1);
+    expect(after.auditEntries).toBeGreaterThan(before.auditEntries);
+    expect(await second.end()).toBe(0);
+    expect(JSON.parse(await readFile(join(dir, 'desktop-bridge.token.json'), 'utf8'))).toEqual(kept);
+  });
+});
