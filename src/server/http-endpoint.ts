@@ -35,6 +35,8 @@ interface HttpSession {
  */
 export class HttpEndpoint {
   private readonly sessions = new Map<string, HttpSession>();
+  /** Token hash → agent id, learnt in this lifetime (a token is checked against the agent's record each time). */
+  private readonly byToken = new Map<string, string>();
 
   constructor(
     private readonly ctx: ServerContext,
@@ -102,8 +104,16 @@ export class HttpEndpoint {
     if (!match) return null;
     const token = match[1]!;
     const hash = await sha256Hex(token);
-    const agent = (await this.ctx.agents.list()).find((a) => a.tokenHash === hash && a.revokedAt === null);
-    return agent ? { agentId: agent.id, token } : null;
+    // The agent a token named before is read from the registry's cache; a token not seen yet in
+    // this lifetime (or no longer that agent's: rotated) is looked for among all agents.
+    const known = this.byToken.get(hash);
+    let agent = known === undefined ? undefined : await this.ctx.agents.get(known);
+    if (agent?.tokenHash !== hash) {
+      agent = (await this.ctx.agents.list()).find((a) => a.tokenHash === hash);
+      if (agent) this.byToken.set(hash, agent.id);
+      else this.byToken.delete(hash);
+    }
+    return agent && agent.revokedAt === null ? { agentId: agent.id, token } : null;
   }
 }
 

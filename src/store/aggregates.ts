@@ -251,10 +251,7 @@ export async function foldCommitted(store: AggregateStore, audit: AuditSlices, e
       const all = await store.getAll();
       const global = all.find((r) => r.kind === 'global');
       if (isCurrent(global) && global.seq < first) {
-        fold = new AggregateFold(global);
-        for (const record of all) fold.adopt(record);
-        // What was committed after the stored checkpoint, from the log itself.
-        while (fold.global.seq < first - 1) if ((await foldSlice(audit, fold, fold.global.seq, first - 1)) === 0) break;
+        fold = await fromCheckpoint(global, all, audit, first - 1);
         if (fold.global.seq !== first - 1) throw new Error('the log has a gap before the batch');
       } else if (global === undefined && first === 1) {
         // A new log: the aggregates start with it (and nothing left from an earlier one counts).
@@ -283,10 +280,9 @@ export async function catchUpStored(store: AggregateStore, audit: AuditSlices): 
   const all = await store.getAll();
   const global = all.find((r) => r.kind === 'global');
   if (!isCurrent(global)) return null;
-  const fold = new AggregateFold(global);
-  for (const record of all) fold.adopt(record);
+  let fold: AggregateFold;
   try {
-    while ((await foldSlice(audit, fold, fold.global.seq)) === REBUILD_SLICE);
+    fold = await fromCheckpoint(global, all, audit);
   } catch {
     await store.delete(GLOBAL_KEY);
     return null;
@@ -306,14 +302,23 @@ export async function readCaughtUp(handle: DbHandle): Promise<AggregateFold> {
     const tx = db.transaction(['aggregates', 'audit']);
     const all = await tx.objectStore('aggregates').getAll();
     const global = all.find((r) => r.kind === 'global');
-    if (isCurrent(global) || attempt > 0) {
-      const fold = new AggregateFold(isCurrent(global) ? { ...global } : emptyGlobal());
-      for (const record of all) fold.adopt(record);
-      if (isCurrent(global)) while ((await foldSlice(tx.objectStore('audit'), fold, fold.global.seq)) === REBUILD_SLICE);
-      return fold;
-    }
+    if (isCurrent(global)) return fromCheckpoint(global, all, tx.objectStore('audit'));
+    // After one rebuild, whatever is there is the answer: a reader never loops on rebuilds.
+    if (attempt > 0) return fromCheckpoint(emptyGlobal(), all, null);
     await buildOnce(handle);
   }
+}
+
+/**
+ * A stored checkpoint (its global record and the records beside it) continued with the log's
+ * entries after it, through `through` (the newest without one; none without a log to read).
+ */
+async function fromCheckpoint(global: GlobalAggregate, records: readonly AggregateRecord[], audit: AuditSlices | null, through = Infinity): Promise<AggregateFold> {
+  const fold = new AggregateFold({ ...global });
+  for (const record of records) fold.adopt(record);
+  // A short slice is the end of what there is to read.
+  while (audit && fold.global.seq < through) if ((await foldSlice(audit, fold, fold.global.seq, through)) < REBUILD_SLICE) break;
+  return fold;
 }
 
 /** Reads the audit records after `after` (at most one slice), folds them; how many there were. */

@@ -38,6 +38,8 @@ export class SandboxHost implements ToolImporter {
   private readonly container: ServiceWorkerContainer;
   /** The interpreters of `execute_code`, by language (JavaScript built in; Python plugs in here). */
   private readonly codeRuntimes = new Map<CodeLanguage, CodeRuntime>();
+  /** The host link this window last handed the service worker (host-link.ts). */
+  private link: HostLink | null = null;
 
   constructor(options: SandboxHostOptions = {}, container: ServiceWorkerContainer = navigator.serviceWorker) {
     this.container = container;
@@ -88,8 +90,6 @@ export class SandboxHost implements ToolImporter {
     this.link = new HostLink(channel.port1, (request, end) => this.serve(request, end));
     registration.active?.postMessage(envelope<HostHelloEnvelope>({ kind: 'host-hello' }), [channel.port2]);
   }
-
-  private link: HostLink | null = null;
 
   /**
    * Runs a call the service worker sent, answering on its end. Whatever happens here, the
