@@ -18,6 +18,7 @@ import type { ToolRecord } from '../store/schema';
 import { installBenchRelay } from './bench-relay';
 import { AgentLinks } from './agent-links';
 import { HttpEndpoint, MCP_HTTP_PATH } from './http-endpoint';
+import { announceChanges } from './change-feed';
 
 /**
  * Wires the service worker's events to the server. Everything built here is rebuilt on every
@@ -29,6 +30,8 @@ export function startServiceWorker(scope: ServiceWorkerGlobalScope): void {
   const ctx: ServerContext = createServerContext({ db, executor: dispatcher });
   // The benchmark's floors (test/bench/): a port relay and IndexedDB commits in its own database.
   installBenchRelay(scope);
+  // Open admin pages are told when the log grows (they load again then, instead of polling).
+  announceChanges(ctx.audit);
   const live = new LiveSessions();
   const router = new SessionRouter(createSessionOpener(ctx, live));
   const agentLinks = new AgentLinks(router);

@@ -183,3 +183,19 @@ export function envelope<T extends Envelope>(body: Omit<T, 'channel' | 'v'>): T 
 export function isEnvelope(data: unknown): data is Envelope {
   return typeof data === 'object' && data !== null && (data as Base).channel === CHANNEL && (data as Base).v === WIRE_VERSION && typeof (data as { kind?: unknown }).kind === 'string';
 }
+
+/**
+ * Service worker → the app's open pages, on a BroadcastChannel of this name: the audit log
+ * grew. Every change (a call, a session, an admin action) writes an entry, so this one notice
+ * tells admin views when to load again instead of asking every few seconds.
+ */
+export const CHANGES_CHANNEL = 'mcp-sandbox:changes';
+export interface ChangeNotice {
+  channel: typeof CHANNEL;
+  v: typeof WIRE_VERSION;
+  kind: 'audit-appended';
+  /** The newest entry's seq. */
+  newestSeq: number;
+  /** The distinct events appended since the last notice (`call.result`, `admin`, …). */
+  events: string[];
+}

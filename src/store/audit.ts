@@ -100,6 +100,7 @@ export class AuditLog {
   /** A checkpoint of the aggregates is due when the queue next drains (`checkpoint()`, or idle). */
   private checkpointDue = false;
   private idleTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly committedListeners = new Set<(entries: readonly AuditEntry[]) => void>();
 
   constructor(
     private readonly handle: DbHandle,
@@ -154,6 +155,15 @@ export class AuditLog {
   }
 
   /**
+   * Calls `listener` with the entries of every commit of this log, after they are stored (what
+   * open admin pages are told about, instead of asking every few seconds). Returns the unsubscribe.
+   */
+  onCommitted(listener: (entries: readonly AuditEntry[]) => void): () => void {
+    this.committedListeners.add(listener);
+    return () => this.committedListeners.delete(listener);
+  }
+
+  /**
    * Resolves once every entry appended so far has been committed or has failed: what a reader
    * of the store waits for to see entries whose writers did not wait (a call's result entry is
    * committed after its reply; see docs/audit.md).
@@ -199,6 +209,13 @@ export class AuditLog {
         try {
           const entries = await this.commit(batch);
           batch.forEach((b, i) => b.queued.resolve(entries[i]!));
+          for (const listener of this.committedListeners) {
+            try {
+              listener(entries);
+            } catch {
+              // a listener's failure is its own; the log goes on
+            }
+          }
         } catch (error) {
           this.tail = null;
           this.fold = null;

@@ -1,6 +1,7 @@
 import { LitElement, css, html } from 'lit';
 import type { AgentMetrics, AgentView } from '../client/admin';
 import { Poller } from './poller';
+import { FALLBACK_MS } from './changes';
 import { adminClient } from './admin';
 import type { RegisteredEvent } from './agent-register-form';
 import type { TokenIssuedEvent } from './agent-details';
@@ -45,9 +46,9 @@ export class AgentsView extends LitElement {
   failure = '';
   loaded = false;
   /** Keeps the data current while the view is shown. */
-  protected readonly poller = new Poller(this, () => this.load(), 5000);
+  protected readonly poller = new Poller(this, () => this.load(), FALLBACK_MS);
 
-  /** What each poll loads (5 s apart; see Poller). */
+  /** What each load reads (when the log grows, at most once a second, and every 30 s; see Poller). */
   private async load(): Promise<void> {
     const admin = await adminClient();
     const [agents, metrics] = await Promise.all([admin.request('agents.list'), admin.request('agents.metrics').catch(() => null)]);

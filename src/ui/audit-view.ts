@@ -1,6 +1,7 @@
 import { LitElement, css, html, type PropertyValues } from 'lit';
 import type { AuditEntry } from '../store/schema';
 import { adminClient, describeError } from './admin';
+import { followChanges } from './changes';
 import type { ChainVerifier } from './chain-verifier';
 import { bytes, ms, time } from './format';
 import { base } from './styles';
@@ -81,17 +82,18 @@ export class AuditView extends LitElement {
   failure = '';
   loaded = false;
   now = Date.now();
-  private timer: ReturnType<typeof setInterval> | undefined;
+  private stop: (() => void) | undefined;
 
   override connectedCallback(): void {
     super.connectedCallback();
     void this.refresh();
-    this.timer = setInterval(() => void this.refresh(), 2000);
+    // New entries are read when the service worker says the log grew (and every 30 s besides).
+    this.stop = followChanges(() => this.refresh());
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
-    clearInterval(this.timer);
+    this.stop?.();
   }
 
   protected override updated(changed: PropertyValues<this>): void {

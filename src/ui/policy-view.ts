@@ -1,6 +1,7 @@
 import { LitElement, css, html } from 'lit';
 import type { AgentView } from '../client/admin';
 import { Poller } from './poller';
+import { FALLBACK_MS } from './changes';
 import { adminClient } from './admin';
 import type { AgentChangedEvent } from './grants-editor';
 import { base } from './styles';
@@ -24,9 +25,9 @@ export class PolicyView extends LitElement {
   failure = '';
   loaded = false;
   /** Keeps the data current while the view is shown. */
-  protected readonly poller = new Poller(this, () => this.load(), 5000);
+  protected readonly poller = new Poller(this, () => this.load(), FALLBACK_MS);
 
-  /** What each poll loads (5 s apart; see Poller). */
+  /** What each load reads (when the log grows, at most once a second, and every 30 s; see Poller). */
   private async load(): Promise<void> {
     this.agents = await (await adminClient()).request('agents.list');
   }

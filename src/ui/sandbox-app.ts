@@ -1,6 +1,7 @@
 import { LitElement, css, html } from 'lit';
 import type { FolderWatchApi, ToolImporter } from '../api/host';
 import { adminClient, describeError } from './admin';
+import { followChanges } from './changes';
 import { ChainVerifier } from './chain-verifier';
 import { seedDemoAgents } from './demo-agents';
 import { base } from './styles';
@@ -87,7 +88,7 @@ export class SandboxApp extends LitElement {
   /** Views render once the demo agents are seeded, so their first read sees them. */
   ready = false;
   private readonly verifier = new ChainVerifier(adminClient);
-  private timer: ReturnType<typeof setInterval> | undefined;
+  private stopFollowing: (() => void) | undefined;
   private readonly onHash = () => ({ view: this.view, param: this.param, query: this.query } = parseHash(location.hash));
 
   override connectedCallback(): void {
@@ -95,13 +96,14 @@ export class SandboxApp extends LitElement {
     this.onHash();
     addEventListener('hashchange', this.onHash);
     void this.start();
-    this.timer = setInterval(() => void this.checkChain(), 2000);
+    // What was appended is verified when the service worker says the log grew.
+    this.stopFollowing = followChanges(() => this.checkChain());
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     removeEventListener('hashchange', this.onHash);
-    clearInterval(this.timer);
+    this.stopFollowing?.();
   }
 
   private async start(): Promise<void> {

@@ -1,6 +1,7 @@
 import { LitElement, html } from 'lit';
 import type { SessionRecord } from '../store/schema';
 import { Poller } from './poller';
+import { FALLBACK_MS } from './changes';
 import { adminClient } from './admin';
 import { ago, dateTime } from './format';
 import { base } from './styles';
@@ -13,9 +14,9 @@ export class SessionsView extends LitElement {
   failure = '';
   loaded = false;
   /** Keeps the data current while the view is shown. */
-  protected readonly poller = new Poller(this, () => this.load(), 2000);
+  protected readonly poller = new Poller(this, () => this.load(), FALLBACK_MS);
 
-  /** What each poll loads (2 s apart; see Poller). */
+  /** What each load reads (when the log grows, at most once a second, and every 30 s; see Poller). */
   private async load(): Promise<void> {
     const sessions = await (await adminClient()).request('sessions.list');
     this.sessions = sessions.sort((a, b) => b.lastActivityAt - a.lastActivityAt);

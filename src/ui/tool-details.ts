@@ -2,6 +2,7 @@ import { LitElement, css, html } from 'lit';
 import type { ToolStats, ToolVersions } from '../api/admin';
 import type { ToolRecord } from '../store/schema';
 import { adminClient, describeError } from './admin';
+import { followChanges } from './changes';
 import { ago, bytes, dateTime, ms, pretty } from './format';
 import { base } from './styles';
 
@@ -58,17 +59,17 @@ export class ToolDetails extends LitElement {
   failure = '';
   busy = false;
   private loadedFor = '';
-  private timer: ReturnType<typeof setInterval> | undefined;
+  private stop: (() => void) | undefined;
 
   override connectedCallback(): void {
     super.connectedCallback();
-    // tools.stats reads the aggregates kept beside the audit log: cheap, but every few seconds is enough.
-    this.timer = setInterval(() => void this.load(), 5000);
+    // tools.stats reads the aggregates kept beside the audit log: loaded again when the log grows.
+    this.stop = followChanges(() => this.load());
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
-    clearInterval(this.timer);
+    this.stop?.();
   }
 
   protected override willUpdate(changed: Map<PropertyKey, unknown>): void {

@@ -2,6 +2,7 @@ import { LitElement, css, html } from 'lit';
 import type { FolderWatchApi, ToolImporter } from '../api/host';
 import type { ToolRecord } from '../store/schema';
 import { Poller } from './poller';
+import { FALLBACK_MS } from './changes';
 import { adminClient } from './admin';
 import { bytes } from './format';
 import { base } from './styles';
@@ -44,7 +45,7 @@ export class ToolsView extends LitElement {
   failure = '';
   loaded = false;
   /** Keeps the data current while the view is shown. */
-  protected readonly poller = new Poller(this, () => this.load(), 10_000);
+  protected readonly poller = new Poller(this, () => this.load(), FALLBACK_MS);
 
   protected override updated(changed: Map<PropertyKey, unknown>): void {
     if (changed.has('selectedName') && this.selectedName && changed.get('selectedName') !== undefined) {
@@ -52,7 +53,7 @@ export class ToolsView extends LitElement {
     }
   }
 
-  /** What each poll loads (10 s apart; see Poller). */
+  /** What each load reads (when the log grows, at most once a second, and every 30 s; see Poller). */
   private async load(): Promise<void> {
     this.tools = await (await adminClient()).request('tools.list');
   }

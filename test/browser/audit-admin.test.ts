@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { admin, connectAgent, launchBrowser, openApp } from './harness';
+import { admin, connectAgent, launchBrowser, openApp, openPage } from './harness';
 
 // Admin work at any size: verification in bounded slices from a kept checkpoint (a cut tail is
 // caught by it), and the whole log exported as a stream the service worker writes as it reads.
@@ -91,5 +91,46 @@ describe('audit verification in slices, from a checkpoint', () => {
     await page.reload();
     await page.waitForFunction(() => 'sandboxHost' in window);
     await expect.poll(async () => page.getByTestId('chain').first().innerText(), { timeout: 20_000 }).toMatch(/BROKEN at #\d+: truncated/);
+  });
+});
+
+describe('open admin pages are told of changes, not polling', () => {
+  it('an idle app asks the service worker nothing; a change reaches the open view at once', async () => {
+    const quiet = await browser.newContext();
+    try {
+      // Counts the admin requests this page sends to the service worker.
+      await quiet.addInitScript(() => {
+        const w = window as unknown as { adminRequests: string[] };
+        w.adminRequests = [];
+        const post = ServiceWorker.prototype.postMessage;
+        ServiceWorker.prototype.postMessage = function (this: ServiceWorker, message: unknown, ...rest: unknown[]) {
+          const m = message as { kind?: string; method?: string } | null;
+          if (m?.kind === 'admin') w.adminRequests.push(String(m.method));
+          return (post as (...a: unknown[]) => void).call(this, message, ...rest);
+        } as typeof post;
+      });
+      const p = await openPage(quiet, '/#agents');
+      await connectAgent(p, 'q', { agent: 'quiet-agent' });
+      const row = p.locator('[data-testid="agent-row"][data-agent="quiet-agent"]');
+      await expect.poll(() => row.count(), { timeout: 10_000 }).toBe(1);
+      await p.waitForTimeout(2_500);
+      const requests = () => p.evaluate(() => (window as unknown as { adminRequests: string[] }).adminRequests.length);
+      const before = await requests();
+      // Polling asked every few seconds (agents every 5 s, the chain every 2 s): now nothing but
+      // the folder watcher's look at the list of watched folders (a few records; files on disk
+      // are not announced), which with no folder asks nothing more.
+      await p.waitForTimeout(8_000);
+      const idle = await p.evaluate((from) => (window as unknown as { adminRequests: string[] }).adminRequests.slice(from), before);
+      expect(idle.filter((m) => m !== 'folders.list')).toEqual([]);
+
+      // A call writes entries; the service worker says so; the view loads once and shows it.
+      await p.evaluate(() => (window as unknown as { agents: Record<string, { callTool(x: unknown): Promise<unknown> }> }).agents['q']!.callTool({ name: 'text_stats', arguments: { text: 'pushed' } }));
+      await expect.poll(() => row.locator('td.num').first().innerText(), { timeout: 5_000 }).toBe('1');
+      const asked = await p.evaluate((from) => (window as unknown as { adminRequests: string[] }).adminRequests.slice(from), before);
+      expect(asked).toContain('agents.metrics');
+      expect(asked.length).toBeLessThanOrEqual(8);
+    } finally {
+      await quiet.close();
+    }
   });
 });

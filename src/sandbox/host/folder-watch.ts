@@ -158,6 +158,8 @@ export class FolderWatcher implements FolderWatchApi {
     const folders = await admin.request('folders.list');
     if (id !== null && !folders.some((f) => f.id === id)) throw new FolderWatchError('unknown-folder', `no watched folder ${id}`);
     const ids = id !== null ? [id] : folders.sort((a, b) => a.addedAt - b.addedAt).map((f) => f.id);
+    // Nothing watched: nothing more to ask the service worker.
+    if (ids.length === 0) return [];
     return (await this.scanFolders(admin, folders, ids, interactive)).map((r) => r.report);
   }
 
