@@ -6,6 +6,8 @@
  */
 import type { Grant, PolicyDocument, TrustLevel, EffectivePolicy } from '../policy';
 import type { ChainVerdict, OpenedEntry, Tail } from '../store/audit';
+import type { ArchiveRange } from '../store/archive';
+import type { ArchiveCheckpoint } from '../store/schema';
 import type { SessionRecord, SettingsRecord, ToolRecord, ToolVersion, WatchedFolderRecord } from '../store/schema';
 import type { FieldError } from '../shared/tool-metadata';
 
@@ -152,7 +154,19 @@ export interface AdminMethods {
    * read transaction of their own, so a long verification never holds up a call. `newestSeq`
    * is the log's newest entry at the time; `complete` says the slice reached it.
    */
-  'audit.verify': { params: { from?: Tail; limit?: number } | undefined; result: ChainVerdict & { newestSeq: number; complete: boolean } };
+  'audit.verify': { params: { from?: Tail; limit?: number } | undefined; result: ChainVerdict & { newestSeq: number; complete: boolean; archivedThrough?: number } };
+  /**
+   * Retention: what the browser holds and what can be archived (docs/audit.md). With `before`
+   * (a time), `throughBefore` is the newest entry written before it that can be archived.
+   * `storage` is this origin's use and quota (the app warns near the quota).
+   */
+  'audit.retention': { params: { before?: number } | undefined; result: ArchiveRange & { entries: number; storage: { usage: number; quota: number; persisted: boolean } | null; throughBefore?: number } };
+  /**
+   * Removes the entries an archive file vouches for (its last line's checkpoint, which must be
+   * signed by this sandbox and end at the entry the log holds). Audited. The archive itself is
+   * downloaded from `audit/archive.jsonl?through=<seq>`.
+   */
+  'audit.prune': { params: { checkpoint: ArchiveCheckpoint }; result: { through: number; removed: number } };
 
   'agents.list': { params: undefined; result: AgentView[] };
   /** The token is returned once, here; only its hash is stored. */

@@ -4,6 +4,7 @@ import { decideToolAccess, parsePolicyDocumentText, serializePolicyDocument, toP
 import { envelope, type AdminRequestEnvelope, type AdminResponseEnvelope } from '../shared/wire';
 import type { AuditEntry, ToolRecord, WatchedFolderRecord } from '../store/schema';
 import { openEntry, readAudit, readAuditTail, verifyChain, type OpenedEntry, type Tail } from '../store/audit';
+import { archiveRange, chainStart, pruneArchived, throughBefore } from '../store/archive';
 import { policyOf, viewOf } from './agents';
 import type { ServerContext } from './context';
 import { agentMetrics } from './metrics';
@@ -141,15 +142,41 @@ const HANDLERS: { [M in keyof AdminMethods]: Handler<M> } = {
   'audit.verify': async (ctx, params) => {
     // From a head the caller verified before (incremental), or from the genesis; one bounded
     // slice per request, so the caller yields between slices and calls run in between.
-    const from: Tail | undefined = params?.from;
+    // Without `from` (or from before it), the start is the newest archive checkpoint
+    // (retention), its signature checked: what it vouches for was verified as it was archived.
+    const archive = await chainStart(ctx.db);
+    const start = params?.from && params.from.seq >= archive.from.seq ? null : archive;
+    const from: Tail = start ? start.from : params!.from!;
     const limit = Math.min(20_000, Math.max(1, Math.floor(Number(params?.limit ?? 2_000)) || 2_000));
     const db = await ctx.db.get();
     const tx = db.transaction('audit');
-    const [records, newest] = await Promise.all([tx.store.getAll(IDBKeyRange.lowerBound(from?.seq ?? 0, true), limit), tx.store.openCursor(null, 'prev')]);
+    const [records, newest] = await Promise.all([tx.store.getAll(IDBKeyRange.lowerBound(from.seq, true), limit), tx.store.openCursor(null, 'prev')]);
     const newestSeq = newest ? Number(newest.key) : 0;
-    const verdict = await (from ? verifyChain(records, from) : verifyChain(records));
+    const archivedThrough = start?.archived ? { archivedThrough: start.archived.through } : {};
+    if (start?.problem) return { ok: false, count: 0, seq: from.seq + 1, reason: 'malformed', detail: start.problem, newestSeq, complete: true, ...archivedThrough } as const;
+    const verdict = await verifyChain(records, from);
     const reached = verdict.ok ? verdict.headSeq : 0;
-    return { ...verdict, newestSeq, complete: verdict.ok ? reached >= newestSeq : true };
+    return { ...verdict, newestSeq, complete: verdict.ok ? reached >= newestSeq : true, ...archivedThrough };
+  },
+
+  'audit.retention': async (ctx, params) => {
+    const db = await ctx.db.get();
+    const [range, entries, storage, persisted] = await Promise.all([
+      archiveRange(ctx.db),
+      db.count('audit'),
+      navigator.storage?.estimate?.().catch(() => null) ?? null,
+      navigator.storage?.persisted?.().catch(() => false) ?? false,
+    ]);
+    const before = typeof params?.before === 'number' ? { throughBefore: await throughBefore(ctx.db, params.before) } : {};
+    return { ...range, entries, storage: storage ? { usage: storage.usage ?? 0, quota: storage.quota ?? 0, persisted } : null, ...before };
+  },
+  'audit.prune': async (ctx, params) => {
+    const checkpoint = params?.checkpoint;
+    if (typeof checkpoint !== 'object' || checkpoint === null) throw Object.assign(new Error('checkpoint: the archive file\'s last line ({"archive": …}) is needed'), { code: 'invalid-params' });
+    // The aggregates keep the figures of what is removed: they are stored through the newest entry first.
+    const { removed } = await pruneArchived(ctx.db, checkpoint, () => ctx.audit.checkpoint());
+    await ctx.audit.append({ event: 'admin', outcome: 'info', details: { method: 'audit.prune', firstSeq: checkpoint.firstSeq, through: checkpoint.through, hash: checkpoint.hash, fileSha256: checkpoint.fileSha256, removed } });
+    return { through: checkpoint.through, removed };
   },
 
   'tools.audience': async (ctx, params) =>

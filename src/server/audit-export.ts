@@ -1,4 +1,5 @@
 import { toJsonLines } from '../store/audit';
+import { chainStart } from '../store/archive';
 import type { DbHandle } from '../store/db';
 
 /** Where the app downloads the whole audit log (relative to the app root). */
@@ -11,12 +12,21 @@ const STEP = 1_000;
  * read transaction of its own and hands them on, so the file is written as it is read (never
  * one string of the whole log, which at ~700k entries would pass V8's longest string) and no
  * transaction is held while the browser writes. Sealed fields stay sealed. Served by the
- * service worker to the app's own pages (same origin: inside the trust boundary).
+ * service worker to the app's own pages (same origin: inside the trust boundary). When older
+ * entries were archived (retention), the first line is `{"archive": checkpoint}`: the signed
+ * checkpoint the first entry links to, so the file verifies on its own.
  */
 export function streamAuditExport(handle: DbHandle): Response {
   let after = 0;
   const encoder = new TextEncoder();
   const body = new ReadableStream<Uint8Array>({
+    async start(controller) {
+      const { archived } = await chainStart(handle);
+      if (archived) {
+        after = archived.through;
+        controller.enqueue(encoder.encode(JSON.stringify({ archive: archived }) + '\n'));
+      }
+    },
     async pull(controller) {
       const db = await handle.get();
       const records = await db.getAll('audit', IDBKeyRange.lowerBound(after, true), STEP);

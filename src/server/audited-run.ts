@@ -97,7 +97,7 @@ export async function runAudited(ctx: ServerContext, call: CallContext, tool: To
     result = { ok: false, error: info, durationMs: ctx.clock() - startedAt, memoryBytes: 0 };
   }
   if (!(await durable)) {
-    const info = new SandboxError('audit-unavailable', `the call was stopped because its audit entry could not be written: ${(commitError as Error)?.message ?? String(commitError)}`).toInfo();
+    const info = auditUnavailable(commitError);
     return { ok: false, output: '', error: info, result: { ok: false, error: info, durationMs: result.durationMs, memoryBytes: 0 }, sensitive: null };
   }
   // What the audit keeps: everything the tool produced, redacted with what the call taught.
@@ -187,4 +187,13 @@ function capabilityDenial(denial: CapabilityDenialFacts, toolError: SandboxError
   if (denial.retryAfterMs !== undefined) details['retryAfterMs'] = denial.retryAfterMs;
   details['toolMessage'] = toolError.message;
   return { code: 'policy-denied', message: denial.reason, details };
+}
+
+/** Why a call was stopped unrecorded; a full quota says what the person can do about it. */
+function auditUnavailable(commitError: unknown) {
+  const cause = (commitError as Error)?.message ?? String(commitError);
+  if ((commitError as { name?: string } | null)?.name === 'QuotaExceededError') {
+    return new SandboxError('audit-unavailable', `the call was stopped because its audit entry could not be written: this app's storage is full (the browser's quota is reached); archive older audit entries (Audit → Archive) or free space`, { cause: 'quota', detail: cause }).toInfo();
+  }
+  return new SandboxError('audit-unavailable', `the call was stopped because its audit entry could not be written: ${cause}`).toInfo();
 }

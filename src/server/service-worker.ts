@@ -14,6 +14,7 @@ import { LiveSessions } from './live-sessions';
 import { UPLOADED_PREFIX } from './registry';
 import { serveToolFile } from './tool-files';
 import { AUDIT_EXPORT_PATH, streamAuditExport } from './audit-export';
+import { AUDIT_ARCHIVE_PATH, streamAuditArchive } from './audit-archive';
 import type { ToolRecord } from '../store/schema';
 import { installBenchRelay } from './bench-relay';
 import { AgentLinks } from './agent-links';
@@ -39,6 +40,7 @@ export function startServiceWorker(scope: ServiceWorkerGlobalScope): void {
   const mcpPath = new URL(MCP_HTTP_PATH, scope.registration.scope).pathname;
   const uploadedPath = new URL(UPLOADED_PREFIX, scope.registration.scope).pathname;
   const exportPath = new URL(AUDIT_EXPORT_PATH, scope.registration.scope).pathname;
+  const archivePath = new URL(AUDIT_ARCHIVE_PATH, scope.registration.scope).pathname;
   const manifestUrl = new URL('tools/manifest.json', scope.registration.scope).href;
 
   // Once per wake: close calls cut off by a stop, and make sure the bundled tools are known.
@@ -110,6 +112,7 @@ export function startServiceWorker(scope: ServiceWorkerGlobalScope): void {
     // Uploaded tools' glue and core modules live in IndexedDB, not on the server.
     if (url.pathname.startsWith(uploadedPath)) event.respondWith(serveToolFile(db, url.pathname.slice(uploadedPath.length)));
     else if (url.pathname === exportPath && request.mode !== 'no-cors') event.respondWith(streamAuditExport(db));
+    else if (url.pathname === archivePath && request.mode !== 'no-cors') event.respondWith(streamAuditArchive(ctx, url));
     else event.respondWith(respond(request, scope.registration.scope));
   });
 }

@@ -190,12 +190,15 @@ export function isEnvelope(data: unknown): data is Envelope {
  * tells admin views when to load again instead of asking every few seconds.
  */
 export const CHANGES_CHANNEL = 'mcp-sandbox:changes';
-export interface ChangeNotice {
-  channel: typeof CHANNEL;
-  v: typeof WIRE_VERSION;
-  kind: 'audit-appended';
-  /** The newest entry's seq. */
-  newestSeq: number;
-  /** The distinct events appended since the last notice (`call.result`, `admin`, …). */
-  events: string[];
-}
+export type ChangeNotice =
+  | {
+      channel: typeof CHANNEL;
+      v: typeof WIRE_VERSION;
+      kind: 'audit-appended';
+      /** The newest entry's seq. */
+      newestSeq: number;
+      /** The distinct events appended since the last notice (`call.result`, `admin`, …). */
+      events: string[];
+    }
+  /** An audit entry could not be written because the origin's storage quota is reached: calls are being refused. */
+  | { channel: typeof CHANNEL; v: typeof WIRE_VERSION; kind: 'storage-full'; at: number };

@@ -101,6 +101,7 @@ export class AuditLog {
   private checkpointDue = false;
   private idleTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly committedListeners = new Set<(entries: readonly AuditEntry[]) => void>();
+  private readonly failedListeners = new Set<(error: unknown) => void>();
 
   constructor(
     private readonly handle: DbHandle,
@@ -163,6 +164,12 @@ export class AuditLog {
     return () => this.committedListeners.delete(listener);
   }
 
+  /** Calls `listener` with the error of every commit that failed (its entries' appends reject with it). */
+  onCommitFailed(listener: (error: unknown) => void): () => void {
+    this.failedListeners.add(listener);
+    return () => this.failedListeners.delete(listener);
+  }
+
   /**
    * Resolves once every entry appended so far has been committed or has failed: what a reader
    * of the store waits for to see entries whose writers did not wait (a call's result entry is
@@ -220,6 +227,13 @@ export class AuditLog {
           this.tail = null;
           this.fold = null;
           batch.forEach((b) => b.queued.reject(error));
+          for (const listener of this.failedListeners) {
+            try {
+              listener(error);
+            } catch {
+              // as above
+            }
+          }
         }
       }
     } finally {

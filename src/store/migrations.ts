@@ -62,6 +62,11 @@ export const MIGRATIONS: readonly Migration[] = [
   (db) => {
     db.createObjectStore('aggregates', { keyPath: 'key' });
   },
+  // v9: retention: checkpoints of audit entries archived to a file and removed, and the key that signs them.
+  (db) => {
+    db.createObjectStore('archives', { keyPath: 'through' });
+    db.createObjectStore('signingKeys', { keyPath: 'id' });
+  },
 ];
 
 export const DB_VERSION = MIGRATIONS.length;

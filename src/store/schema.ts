@@ -333,4 +333,39 @@ export interface SandboxDB extends DBSchema {
   folders: { key: string; value: WatchedFolderRecord };
   keys: { key: string; value: SealingKeyRecord };
   aggregates: { key: AggregateKey; value: AggregateRecord };
+  archives: { key: number; value: ArchiveCheckpoint };
+  signingKeys: { key: string; value: SigningKeyRecord };
+}
+
+/**
+ * What vouches for audit entries archived to a file and removed from the browser
+ * (src/store/archive.ts): the file's last line, and kept here so the chain left in the browser
+ * verifies from it. Signed with this sandbox's archive key (ECDSA P-256), so the file can be
+ * checked anywhere with `publicKey`.
+ */
+export interface ArchiveCheckpoint {
+  format: 1;
+  /** The file holds entries `firstSeq` … `through`, in order. */
+  firstSeq: number;
+  through: number;
+  /** Hash of entry #through: the first entry left in the browser links to it. */
+  hash: string;
+  /** Where the file's chain starts: the previous archive's `through` and `hash`, or seq 0 and the genesis hash. */
+  previous: { through: number; hash: string };
+  /** SHA-256 (hex) of the file's bytes before this line. */
+  fileSha256: string;
+  createdAt: number;
+  /** The archive key's public half. */
+  publicKey: JsonWebKey;
+  /** Base64 of the ECDSA P-256 / SHA-256 signature (IEEE P1363) over the canonical JSON of every other field. */
+  signature: string;
+}
+
+/** The key that signs archive checkpoints; `privateKey` is non-extractable. */
+export interface SigningKeyRecord {
+  id: string;
+  alg: 'ECDSA-P256';
+  privateKey: CryptoKey;
+  publicKey: JsonWebKey;
+  createdAt: number;
 }

@@ -7,6 +7,7 @@ import { bytes, ms, time } from './format';
 import { base } from './styles';
 import './audit-charts';
 import './audit-details';
+import './audit-retention';
 import './chain-badge';
 
 /** Entries read on the first load; later polls read a short tail and append it. */
@@ -44,7 +45,7 @@ export class AuditView extends LitElement {
   static override styles = [
     base,
     css`
-      audit-charts { margin-bottom: 14px; }
+      audit-charts, audit-retention { display: block; margin-bottom: 14px; }
       .filters { display: flex; flex-wrap: wrap; gap: 8px; align-items: end; margin-bottom: 10px; }
       .filters select { min-width: 130px; }
       .body { display: grid; grid-template-columns: minmax(0, 1fr); gap: 14px; align-items: start; }
@@ -72,7 +73,10 @@ export class AuditView extends LitElement {
     failure: { state: true },
     loaded: { state: true },
     now: { state: true },
+    retention: { state: true },
   };
+  /** The retention panel is open. */
+  retention = false;
   verifier: ChainVerifier | null = null;
   selectedSeq: number | null = null;
   /** The hash's query part: `agent=…&event=…&outcome=…&tool=…`. */
@@ -149,6 +153,13 @@ export class AuditView extends LitElement {
     location.hash = this.hashFor(seq);
   }
 
+  /** The oldest entries left the browser: what is shown starts again from the log's tail. */
+  private afterPrune(): void {
+    this.loaded = false;
+    this.entries = [];
+    void this.refresh();
+  }
+
   private async verifyWhole(): Promise<void> {
     try {
       await this.verifier?.check(true);
@@ -197,7 +208,9 @@ export class AuditView extends LitElement {
         <span class="spacer"></span>
         <button @click=${() => void this.verifyWhole()} data-testid="verify-whole" title="re-hash every entry from the first">Verify whole chain</button>
         <button @click=${() => this.exportAudit()} data-testid="export-audit">Export JSON Lines</button>
+        <button @click=${() => (this.retention = !this.retention)} data-testid="archive-open" aria-expanded=${this.retention}>Archive…</button>
       </div>
+      ${this.retention ? html`<audit-retention @pruned=${() => this.afterPrune()}></audit-retention>` : ''}
       ${this.failure ? html`<p class="notice error">${this.failure}</p>` : ''}
       <audit-charts .entries=${this.entries.filter((e) => this.passes(e, ['agent', 'tool']))} .now=${this.now}></audit-charts>
       <div class="filters">

@@ -4,18 +4,27 @@ type Listener = (notice: ChangeNotice) => void;
 const listeners = new Set<Listener>();
 let channel: BroadcastChannel | null = null;
 
+/** Calls `listener` whenever the service worker says the audit log grew (at most four times a second, whatever the load). */
+export function onAuditAppended(listener: (notice: Extract<ChangeNotice, { kind: 'audit-appended' }>) => void): () => void {
+  return onNotice((n) => n.kind === 'audit-appended' && listener(n));
+}
+
+/** Calls `listener` when an audit entry could not be written because the storage quota is reached. */
+export function onStorageFull(listener: (notice: Extract<ChangeNotice, { kind: 'storage-full' }>) => void): () => void {
+  return onNotice((n) => n.kind === 'storage-full' && listener(n));
+}
+
 /**
- * Calls `listener` whenever the service worker says the audit log grew (src/server/change-feed.ts:
- * at most four times a second, whatever the load). One channel per page, opened with the first
- * listener and closed with the last. Returns the unsubscribe.
+ * What the service worker announces (src/server/change-feed.ts). One channel per page, opened
+ * with the first listener and closed with the last. Returns the unsubscribe.
  */
-export function onAuditAppended(listener: Listener): () => void {
+function onNotice(listener: Listener): () => void {
   listeners.add(listener);
   if (!channel && typeof BroadcastChannel !== 'undefined') {
     channel = new BroadcastChannel(CHANGES_CHANNEL);
     channel.onmessage = (event: MessageEvent) => {
       const data = event.data as Partial<ChangeNotice> | null;
-      if (data?.channel !== CHANNEL || data.v !== WIRE_VERSION || data.kind !== 'audit-appended') return;
+      if (data?.channel !== CHANNEL || data.v !== WIRE_VERSION || (data.kind !== 'audit-appended' && data.kind !== 'storage-full')) return;
       for (const l of listeners) l(data as ChangeNotice);
     };
   }

@@ -1,10 +1,14 @@
 import { LitElement, css, html } from 'lit';
 import type { FolderWatchApi, ToolImporter } from '../api/host';
 import { adminClient, describeError } from './admin';
-import { followChanges } from './changes';
+import { followChanges, onAuditAppended, onStorageFull } from './changes';
 import { ChainVerifier } from './chain-verifier';
 import { seedDemoAgents } from './demo-agents';
 import { base } from './styles';
+import { bytes } from './format';
+
+/** Share of the storage quota from which the app warns. */
+const STORAGE_WARN_SHARE = 0.8;
 import './agents-view';
 import './audit-view';
 import './chain-badge';
@@ -73,7 +77,7 @@ export class SandboxApp extends LitElement {
   static override properties = {
     importer: { attribute: false },
     folders: { attribute: false },
-    view: { state: true }, param: { state: true }, query: { state: true }, failure: { state: true }, chainFailure: { state: true }, warning: { state: true }, ready: { state: true },
+    view: { state: true }, param: { state: true }, query: { state: true }, failure: { state: true }, chainFailure: { state: true }, warning: { state: true }, storageWarning: { state: true }, ready: { state: true },
   };
   /** This window's sandbox host, handed over by the app entry (the UI never imports sandbox code). */
   importer: ToolImporter | null = null;
@@ -85,10 +89,17 @@ export class SandboxApp extends LitElement {
   failure = '';
   chainFailure = '';
   warning = '';
+  /** Set when this app's storage nears the browser's quota (past it, calls are refused: none runs unrecorded). */
+  storageWarning = '';
   /** Views render once the demo agents are seeded, so their first read sees them. */
   ready = false;
   private readonly verifier = new ChainVerifier(adminClient);
   private stopFollowing: (() => void) | undefined;
+  private storageTimer: ReturnType<typeof setInterval> | undefined;
+  private stopStorageFull: (() => void) | undefined;
+  private stopAppended: (() => void) | undefined;
+  /** When the service worker last said the quota was reached (null: writes succeed). */
+  private storageFullAt: number | null = null;
   private readonly onHash = () => ({ view: this.view, param: this.param, query: this.query } = parseHash(location.hash));
 
   override connectedCallback(): void {
@@ -98,12 +109,26 @@ export class SandboxApp extends LitElement {
     void this.start();
     // What was appended is verified when the service worker says the log grew.
     this.stopFollowing = followChanges(() => this.checkChain());
+    this.storageTimer = setInterval(() => void this.checkStorage(), 60_000);
+    this.stopStorageFull = onStorageFull(({ at }) => {
+      this.storageFullAt = at;
+      this.storageWarning = `This app's storage is full (the browser's quota is reached): since ${new Date(at).toLocaleTimeString()} calls are refused, because their audit entries cannot be written. Archive older audit entries (Audit → Archive…) or free space.`;
+    });
+    // Entries are written again: space was made.
+    this.stopAppended = onAuditAppended(() => {
+      if (this.storageFullAt === null) return;
+      this.storageFullAt = null;
+      void this.checkStorage();
+    });
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     removeEventListener('hashchange', this.onHash);
     this.stopFollowing?.();
+    clearInterval(this.storageTimer);
+    this.stopStorageFull?.();
+    this.stopAppended?.();
   }
 
   private async start(): Promise<void> {
@@ -118,8 +143,28 @@ export class SandboxApp extends LitElement {
       this.failure = `Could not reach the sandbox: ${describeError(error)}`;
     }
     this.ready = true;
-    await this.checkChain();
+    await Promise.all([this.checkChain(), this.checkStorage()]);
   }
+
+  /**
+   * Asks once for persistent storage (an installed app usually gets it: the browser then does not
+   * evict the audit log under pressure), and warns from STORAGE_WARN_SHARE of the quota on.
+   */
+  private async checkStorage(): Promise<void> {
+    const storage = navigator.storage;
+    if (!storage?.estimate) return;
+    if (!this.askedPersist) {
+      this.askedPersist = true;
+      await storage.persist?.().catch(() => false);
+    }
+    const { usage = 0, quota = 0 } = await storage.estimate().catch(() => ({ usage: 0, quota: 0 }));
+    if (this.storageFullAt !== null) return;
+    this.storageWarning =
+      quota > 0 && usage / quota >= STORAGE_WARN_SHARE
+        ? `This app uses ${bytes(usage)} of the ${bytes(quota)} the browser allows it (${Math.round((usage / quota) * 100)} %). When it is full, calls are refused rather than run unrecorded: archive older audit entries (Audit → Archive…).`
+        : '';
+  }
+  private askedPersist = false;
 
   private async checkChain(): Promise<void> {
     if (document.hidden) return;
@@ -148,6 +193,7 @@ export class SandboxApp extends LitElement {
         <main>
           ${this.failure ? html`<p class="notice error">${this.failure}</p>` : ''}
           ${this.chainFailure && !this.failure ? html`<p class="notice error">${this.chainFailure}</p>` : ''}
+          ${this.storageWarning ? html`<p class="notice warn" data-testid="storage-warning">${this.storageWarning} <a href="#audit">Audit</a></p>` : ''}
           ${this.warning ? html`<p class="notice warn">${this.warning} <button class="link" @click=${() => (this.warning = '')}>dismiss</button></p>` : ''}
           ${this.ready ? this.renderView() : html`<p class="empty">Connecting to the sandbox…</p>`}
         </main>

@@ -37,11 +37,11 @@ async function expectServed(clients: Client[]): Promise<void> {
 }
 
 /** Makes the `n`th audit append of `event` (0-based, counted from now) throw once. */
-function failAppend(h: Harness, event: string, n = 0): void {
+function failAppend(h: Harness, event: string, n = 0, error: () => Error = () => new Error(`injected failure writing ${event}`)): void {
   const real = h.ctx.audit.append.bind(h.ctx.audit);
   let seen = 0;
   h.ctx.audit.append = (draft: AuditDraft, effect?: AuditSideEffect) => {
-    if (draft.event === event && seen++ === n) return Promise.reject(new Error(`injected failure writing ${event}`));
+    if (draft.event === event && seen++ === n) return Promise.reject(error());
     return real(draft, effect);
   };
 }
@@ -129,6 +129,18 @@ describe('a failed call keeps nothing it took', () => {
     { step: 'the result entry cannot be written', inject: (h) => failAppend(h, 'call.result'), code: null, pending: 1 },
     { step: 'the agent counters cannot be loaded', inject: (h) => (h.ctx.counters.load = () => Promise.reject(new Error('injected load failure'))), code: null },
   ];
+
+  it('says the storage is full when the request entry fails on the quota, and nothing of the call runs', async () => {
+    const h = await harness();
+    const a = await h.connect({ agent: 'a' });
+    // What Chromium's IndexedDB rejects a commit with at the origin's quota.
+    failAppend(h, 'call.request', 0, () => new DOMException('The quota has been exceeded.', 'QuotaExceededError'));
+    const refused = errorOf(await a.callTool({ name: 'writer', arguments: { text: 'full' } }));
+    expect(refused).toMatchObject({ code: 'audit-unavailable', details: { cause: 'quota' } });
+    expect(refused?.message).toMatch(/storage is full.*archive older audit entries/);
+    await expectNothingHeld(h, ['a'], 0);
+    expect((await readAudit(h.ctx.db)).filter((e) => e.event === 'call.result')).toEqual([]);
+  });
 
   for (const { step, inject, code, pending } of steps) {
     it(`releases everything when ${step}`, async () => {

@@ -8,9 +8,11 @@ import type { AuditLog } from '../../src/store/audit';
 
 function fakeLog() {
   let listener: ((entries: readonly AuditEntry[]) => void) | null = null;
-  const log = { onCommitted: (l: typeof listener) => ((listener = l), () => (listener = null)) } as unknown as AuditLog;
+  let failed: ((error: unknown) => void) | null = null;
+  const log = { onCommitted: (l: typeof listener) => ((listener = l), () => (listener = null)), onCommitFailed: (l: typeof failed) => ((failed = l), () => (failed = null)) } as unknown as AuditLog;
   const commit = (...entries: [number, string][]) => listener?.(entries.map(([seq, event]) => ({ seq, event }) as AuditEntry));
-  return { log, commit, subscribed: () => listener !== null };
+  const fail = (name: string) => failed?.(Object.assign(new Error(name), { name }));
+  return { log, commit, fail, subscribed: () => listener !== null && failed !== null };
 }
 
 afterEach(() => void vi.useRealTimers());
@@ -30,6 +32,21 @@ describe('announceChanges', () => {
     commit([5, 'admin']);
     vi.advanceTimersByTime(CHANGE_NOTICE_MS);
     expect(posted.at(-1)).toMatchObject({ newestSeq: 5, events: ['admin'] });
+    expect(posted).toHaveLength(2);
+  });
+
+  it('says at once that the quota is reached (once a second at most), and nothing of other failures', () => {
+    vi.useFakeTimers();
+    const { log, fail } = fakeLog();
+    const posted: { kind: string }[] = [];
+    announceChanges(log, { postMessage: (m: { kind: string }) => posted.push(m) });
+    fail('AbortError');
+    expect(posted).toEqual([]);
+    fail('QuotaExceededError');
+    fail('QuotaExceededError');
+    expect(posted).toMatchObject([{ kind: 'storage-full' }]);
+    vi.advanceTimersByTime(1_000);
+    fail('QuotaExceededError');
     expect(posted).toHaveLength(2);
   });
 

@@ -10,7 +10,7 @@ describe('store migrations', () => {
   it('creates every store and index at the current version', async () => {
     const db = await openStore(freshDbName());
     expect(db.version).toBe(DB_VERSION);
-    expect([...db.objectStoreNames].sort()).toEqual(['agents', 'aggregates', 'audit', 'folders', 'hosts', 'keys', 'pending', 'sessions', 'settings', 'toolFiles', 'tools', 'workspace']);
+    expect([...db.objectStoreNames].sort()).toEqual(['agents', 'aggregates', 'archives', 'audit', 'folders', 'hosts', 'keys', 'pending', 'sessions', 'settings', 'signingKeys', 'toolFiles', 'tools', 'workspace']);
     expect([...db.transaction('audit').store.indexNames].sort()).toEqual(['by-agent', 'by-agent-ts', 'by-call', 'by-session']);
     db.close();
   });
