@@ -5,8 +5,9 @@
  * message the service worker at all.
  */
 import type { Grant, PolicyDocument, TrustLevel, EffectivePolicy } from '../policy';
-import type { ChainVerdict, OpenedEntry, Tail } from '../store/audit';
+import type { OpenedEntry, Tail } from '../store/audit';
 import type { ArchiveRange } from '../store/archive';
+import type { VerifiedSlice } from '../store/verify';
 import type { ArchiveCheckpoint } from '../store/schema';
 import type { SessionRecord, SettingsRecord, ToolRecord, ToolVersion, WatchedFolderRecord } from '../store/schema';
 import type { FieldError } from '../shared/tool-metadata';
@@ -154,7 +155,7 @@ export interface AdminMethods {
    * read transaction of their own, so a long verification never holds up a call. `newestSeq`
    * is the log's newest entry at the time; `complete` says the slice reached it.
    */
-  'audit.verify': { params: { from?: Tail; limit?: number } | undefined; result: ChainVerdict & { newestSeq: number; complete: boolean; archivedThrough?: number } };
+  'audit.verify': { params: { from?: Tail; limit?: number } | undefined; result: VerifiedSlice };
   /**
    * Retention: what the browser holds and what can be archived (docs/audit.md). With `before`
    * (a time), `throughBefore` is the newest entry written before it that can be archived.

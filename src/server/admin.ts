@@ -3,8 +3,9 @@ import type { AdminMethods } from '../api/admin';
 import { decideToolAccess, parsePolicyDocumentText, serializePolicyDocument, toPolicyDocument } from '../policy';
 import { envelope, type AdminRequestEnvelope, type AdminResponseEnvelope } from '../shared/wire';
 import type { AuditEntry, ToolRecord, WatchedFolderRecord } from '../store/schema';
-import { openEntry, readAudit, readAuditTail, verifyChain, type OpenedEntry, type Tail } from '../store/audit';
-import { archiveRange, chainStart, pruneArchived, throughBefore } from '../store/archive';
+import { openEntry, readAudit, readAuditTail, type OpenedEntry } from '../store/audit';
+import { verifySlice } from '../store/verify';
+import { archiveRange, pruneArchived, throughBefore } from '../store/archive';
 import { policyOf, viewOf } from './agents';
 import type { ServerContext } from './context';
 import { agentMetrics } from './metrics';
@@ -139,26 +140,8 @@ const HANDLERS: { [M in keyof AdminMethods]: Handler<M> } = {
     return opened(ctx, entries);
   },
   'audit.tail': async (ctx, params) => opened(ctx, await readAuditTail(ctx.db, Math.min(1000, Math.max(1, Number(params?.limit ?? 200))))),
-  'audit.verify': async (ctx, params) => {
-    // From a head the caller verified before (incremental), or from the genesis; one bounded
-    // slice per request, so the caller yields between slices and calls run in between.
-    // Without `from` (or from before it), the start is the newest archive checkpoint
-    // (retention), its signature checked: what it vouches for was verified as it was archived.
-    const archive = await chainStart(ctx.db);
-    const start = params?.from && params.from.seq >= archive.from.seq ? null : archive;
-    const from: Tail = start ? start.from : params!.from!;
-    const limit = Math.min(20_000, Math.max(1, Math.floor(Number(params?.limit ?? 2_000)) || 2_000));
-    const db = await ctx.db.get();
-    const tx = db.transaction('audit');
-    const [records, newest] = await Promise.all([tx.store.getAll(IDBKeyRange.lowerBound(from.seq, true), limit), tx.store.openCursor(null, 'prev')]);
-    const newestSeq = newest ? Number(newest.key) : 0;
-    const archivedThrough = start?.archived ? { archivedThrough: start.archived.through } : {};
-    if (start?.problem) return { ok: false, count: 0, seq: from.seq + 1, reason: 'malformed', detail: start.problem, newestSeq, complete: true, ...archivedThrough } as const;
-    const verdict = await verifyChain(records, from);
-    const reached = verdict.ok ? verdict.headSeq : 0;
-    return { ...verdict, newestSeq, complete: verdict.ok ? reached >= newestSeq : true, ...archivedThrough };
-  },
-
+  // One bounded slice per request (the app verifies in its own worker: src/entries/audit-worker.ts).
+  'audit.verify': (ctx, params) => verifySlice(ctx.db, params?.from, params?.limit),
   'audit.retention': async (ctx, params) => {
     const db = await ctx.db.get();
     const [range, entries, storage, persisted] = await Promise.all([

@@ -107,7 +107,10 @@ export async function writeArchive(handle: DbHandle, through: number, sink: (chu
   let at = previous;
   const db = await handle.get();
   while (at.seq < through) {
-    const records = await db.getAll('audit', IDBKeyRange.bound(at.seq, through, true, false), ARCHIVE_STEP);
+    const tx = db.transaction('audit');
+    const records = await tx.store.getAll(IDBKeyRange.bound(at.seq, through, true, false), ARCHIVE_STEP);
+    // Hashing and writing after the read transaction's end, never holding a call's write behind it.
+    await tx.done;
     const verdict = await verifyChain(records, at);
     if (!verdict.ok) throw new ArchiveError('archive-broken', `the chain breaks at #${verdict.seq} (${verdict.reason}): verify it before archiving`);
     if (verdict.count === 0) throw new ArchiveError('archive-broken', `entry #${at.seq + 1} is missing`);

@@ -4,8 +4,9 @@
  * - Incremental: a verified checkpoint (seq, hash, count) is kept in this origin's
  *   localStorage, so opening the app checks only what was appended since the last check,
  *   whatever the log's size.
- * - In slices: each request verifies a bounded slice on its own read transaction and the
- *   verifier yields between slices, so a long check never holds up an agent's call.
+ * - In slices: each verifies a bounded slice on its own read transaction and the verifier
+ *   yields between slices; the slices run in a worker of the page (audit-verifier.ts), so a long
+ *   check never holds up an agent's call.
  * - A whole re-verification is an explicit action, with progress, and can be cancelled.
  * - A broken chain stays broken (and the checkpoint stays where it was) until a whole check
  *   says otherwise.
@@ -13,8 +14,8 @@
  * One instance per app, so switching views does not start over. Fires `change` after every
  * slice.
  */
-import type { AdminClient } from '../client/admin';
 import type { ChainVerdict, Tail } from '../store/audit';
+import type { SliceVerifier } from './audit-verifier';
 
 const CHECKPOINT_KEY = 'mcp-sandbox.audit-checkpoint';
 /** Entries per request: small enough that a slice never delays a call noticeably. */
@@ -33,7 +34,7 @@ export class ChainVerifier extends EventTarget {
   private cancelled = false;
 
   constructor(
-    private readonly admin: () => Promise<AdminClient>,
+    private readonly verifySlice: SliceVerifier,
     private readonly storage: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'> | null = typeof localStorage === 'undefined' ? null : localStorage,
   ) {
     super();
@@ -62,10 +63,9 @@ export class ChainVerifier extends EventTarget {
     this.cancelled = false;
     if (!whole && this.verdict && !this.verdict.ok) return;
     let at: Checkpoint | null = whole ? null : this.checkpoint();
-    const admin = await this.admin();
     try {
       for (;;) {
-        const slice = await admin.request('audit.verify', { ...(at ? { from: { seq: at.seq, hash: at.hash } } : {}), limit: SLICE });
+        const slice = await this.verifySlice(at ? { seq: at.seq, hash: at.hash } : undefined, SLICE);
         this.checkedAt = Date.now();
         if (at && slice.newestSeq < at.seq) {
           // The chain alone cannot show a cut tail; the checkpoint can.

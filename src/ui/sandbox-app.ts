@@ -3,6 +3,7 @@ import type { FolderWatchApi, ToolImporter } from '../api/host';
 import { adminClient, describeError } from './admin';
 import { followChanges, onAuditAppended, onStorageFull } from './changes';
 import { ChainVerifier } from './chain-verifier';
+import { auditVerifier } from './audit-verifier';
 import { seedDemoAgents } from './demo-agents';
 import { base } from './styles';
 import { bytes } from './format';
@@ -93,7 +94,7 @@ export class SandboxApp extends LitElement {
   storageWarning = '';
   /** Views render once the demo agents are seeded, so their first read sees them. */
   ready = false;
-  private readonly verifier = new ChainVerifier(adminClient);
+  private readonly verifier = new ChainVerifier(auditVerifier());
   private stopFollowing: (() => void) | undefined;
   private storageTimer: ReturnType<typeof setInterval> | undefined;
   private stopStorageFull: (() => void) | undefined;

@@ -1,6 +1,6 @@
 // What the run measured (`m`, filled in by run.mjs as it goes) as table rows and as the JSON
 // summary. Both take whatever part of `m` exists, so a run that fails still reports what it got.
-import { round, row } from './report.mjs';
+import { round, row, stats as statsOf } from './report.mjs';
 
 export const TARGETS = { toolsCallP50OverFloor: 2, toolsCallP99OverFloorP99: 4, callsPerSecond: 1500, soakDrift: 0.1 };
 
@@ -20,6 +20,7 @@ export function rowsOf(m) {
   const P = 'peers (same browser, same run)';
   const D = 'durability (IndexedDB in the service worker)';
   const O = 'other measures';
+  const A = 'admin work beside agents (issue 14), on the soak\'s log';
   const floor = floorOf(m);
   const rows = [];
   const add = (ok, make) => ok && rows.push(make());
@@ -59,6 +60,30 @@ export function rowsOf(m) {
       pass: Math.abs(drift - 1) <= TARGETS.soakDrift,
     });
   });
+  add(m.adminLoad, () => {
+    const ratio = div(m.adminLoad.withAdmin, m.adminLoad.alone);
+    return row(A, `4 agents calling while an admin verifies, exports, reads stats (vs no admin)`, {
+      ...pick(m.adminLoad.withAdmin),
+      floor: pick(m.adminLoad.alone),
+      ratio,
+      figure: `${ratio.p50.toFixed(2)}× / ${ratio.p99.toFixed(2)}×; ${count(Math.round(m.adminLoad.withAdminCallsPerSecond))} vs ${count(Math.round(m.adminLoad.aloneCallsPerSecond))} calls/s; ${m.adminLoad.adminRounds} admin rounds`,
+    });
+  });
+  add(m.adminScale, () => row(A, `agents.metrics, ${count(m.adminScale.entries)} entries`, { p50: m.adminScale.agentsMetricsMs }));
+  add(m.adminScale, () => row(A, 'tools.stats, every tool', { p50: m.adminScale.toolsStatsMs }));
+  add(m.adminScale, () => row(A, 'whole chain verified in slices of 2,000, in the app\'s worker', { p50: m.adminScale.verifyWholeMs }));
+  add(m.adminScale?.pingsDuringVerify?.length && m.swPing, () => {
+    const s = statsOf(m.adminScale.pingsDuringVerify);
+    return row(A, 'admin ping meanwhile (vs ping alone; p99 column: max)', { p50: s.p50, p99: s.max, floor: pick(m.swPing), ratio: { p50: s.p50 / m.swPing.p50, p99: s.max / m.swPing.p99 } });
+  });
+  add(m.adminScale?.verifyWholeInSwMs, () => row(A, 'the same verified by the service worker (audit.verify)', { p50: m.adminScale.verifyWholeInSwMs }));
+  add(m.adminScale?.pingsDuringSwVerify?.length && m.swPing, () => {
+    const s = statsOf(m.adminScale.pingsDuringSwVerify);
+    return row(A, 'admin ping meanwhile (vs ping alone; p99 column: max)', { p50: s.p50, p99: s.max, floor: pick(m.swPing), ratio: { p50: s.p50 / m.swPing.p50, p99: s.max / m.swPing.p99 } });
+  });
+  add(m.adminScale, () => row(A, 'export streamed, whole log', { p50: m.adminScale.exportMs, figure: `${(m.adminScale.exportBytes / 1e6).toFixed(1)} MB` }));
+  add(m.adminScale?.auditViewOpenMs, () => row(A, 'open the app at #audit until rows show', { p50: m.adminScale.auditViewOpenMs }));
+  add(m.adminScale?.usageBytes, () => row(A, 'storage per audit entry (origin usage / entries)', { figure: `${Math.round(m.adminScale.usageBytes / m.adminScale.entries)} B` }));
   add(m.mcpB && m.floorSdk, () => row(P, 'MCP-B Tab transports (@mcp-b/transports 5.1.0) + SDK tools/call (vs a)', { ...pick(m.mcpB), floor: pick(m.floorSdk), ratio: div(m.mcpB, m.floorSdk) }));
   add(m.extism && m.comlink, () => row(P, 'Extism 1.0.3 runInWorker plugin call, echo (vs page ⇄ worker)', { ...pick(m.extism), floor: pick(m.comlink), ratio: div(m.extism, m.comlink) }));
   add(m.idbRelaxed, () => row(D, 'commit, relaxed', pick(m.idbRelaxed)));
@@ -117,5 +142,15 @@ export function summaryOf(m) {
     upload: m.upload ? { firstMs: round(m.upload.firstMs), ms: rounded(m.upload.warm), firstCallMs: rounded(m.upload.firstCall), warmCallMs: rounded(m.upload.warmCall) } : null,
   };
   out.audit = m.audit ?? null;
+  if (m.adminScale) {
+    const { pingsDuringVerify, pingsDuringSwVerify, ...scale } = m.adminScale;
+    out.admin = {
+      scale: Object.fromEntries(Object.entries(scale).map(([k, v]) => [k, typeof v === 'number' ? round(v) : v])),
+      pingDuringVerifyMs: pingsDuringVerify?.length ? rounded(statsOf(pingsDuringVerify)) : null,
+      pingDuringSwVerifyMs: pingsDuringSwVerify?.length ? rounded(statsOf(pingsDuringSwVerify)) : null,
+      bytesPerEntry: scale.usageBytes ? Math.round(scale.usageBytes / scale.entries) : null,
+    };
+  }
+  if (m.adminLoad) out.admin = { ...out.admin, load: { calls: m.adminLoad.calls, agents: 4, aloneMs: rounded(m.adminLoad.alone), withAdminMs: rounded(m.adminLoad.withAdmin), aloneCallsPerSecond: Math.round(m.adminLoad.aloneCallsPerSecond), withAdminCallsPerSecond: Math.round(m.adminLoad.withAdminCallsPerSecond), adminRounds: m.adminLoad.adminRounds } };
   return out;
 }

@@ -37,6 +37,8 @@ const OUT = process.env.BENCH_OUT ?? fileURLToPath(new URL('../../bench-results.
 /** The soak's two measured windows: its first and its last calls, 1,000 each at full size. */
 const SOAK_WINDOW = Math.min(1000, Math.floor(SOAK / 4));
 const SOAK_CHUNK = 5000;
+/** Calls of the admin-load measure, each half (4 agents alone, then beside an admin at work). */
+const ADMIN_LOAD_CALLS = Math.min(N * 2, 4000);
 /** Limits no run reaches (policy schema: callsPerMinute ≤ 100,000, maxCalls ≤ 10,000,000), so the policy is evaluated on every call and allows all of them. */
 const POLICY = { version: 1, session: { callsPerMinute: 100_000, maxCalls: 10_000_000 } };
 const TEXT = 'The quick brown fox jumps over the lazy dog. '.repeat(4);
@@ -149,6 +151,18 @@ try {
   m.soak.last = stats(await measure(null, 'toolsCall', [SOAK_WINDOW, soakers[0], 0]));
   m.soak.calls += SOAK_WINDOW;
   soakStep('last window, 1 agent', m.soak.last);
+
+  // Admin work on the log the soak grew (issue 14): each request at this size, then agents
+  // calling with and without an admin verifying, exporting and browsing at the same time.
+  m.adminScale = await measure('admin work at this size', 'adminScale', []);
+  const reloadPage = await context.newPage();
+  const t0 = Date.now();
+  await reloadPage.goto(`${url}#audit`);
+  await reloadPage.locator('[data-testid="audit-row"]').first().waitFor({ timeout: 60_000 });
+  m.adminScale.auditViewOpenMs = Date.now() - t0;
+  await reloadPage.close();
+  const loaded = await measure(`4 agents, alone then beside an admin at work`, 'adminLoad', [ADMIN_LOAD_CALLS, soakers.slice(0, 4)]);
+  m.adminLoad = { calls: ADMIN_LOAD_CALLS, agents: 4, alone: stats(loaded.alone.samples), withAdmin: stats(loaded.withAdmin.samples), aloneCallsPerSecond: ADMIN_LOAD_CALLS / (loaded.alone.ms / 1000), withAdminCallsPerSecond: ADMIN_LOAD_CALLS / (loaded.withAdmin.ms / 1000), adminRounds: loaded.rounds };
 
   const audit = await measure('audit.verify', 'auditVerify', []);
   m.audit = { entries: audit.count, chainVerified: audit.ok };

@@ -4,6 +4,7 @@
 // errors would be a fast and meaningless one.
 import { connectSdkPair } from './sdk-floor.js';
 import { WARM_UP, sequential } from './timing.js';
+import { wrap } from 'comlink';
 
 const CHANNEL = 'mcp-sandbox';
 const TEXT = 'The quick brown fox jumps over the lazy dog. '.repeat(4);
@@ -239,4 +240,120 @@ async function auditVerify() {
   }
 }
 
-window.bench = { setup, realAnswer, floorSdk, floorRelay, idbCommits, floorComlink, floorSwPing, registerAgents, toolsCall, sandboxOnly, executeCode, concurrent, hostCapability, uploads, auditVerify };
+let appVerifier = null;
+/** The app's own verifier worker (src/entries/audit-worker.ts), found by its name in the build. */
+async function appWorker() {
+  if (!appVerifier) {
+    const { files } = await (await fetch('/precache.json')).json();
+    const file = files.find((f) => /^assets\/audit-worker-[^/]*\.js$/.test(f));
+    if (!file) throw new Error('no audit worker in the build');
+    appVerifier = wrap(new Worker(`/${file}`, { type: 'module' }));
+  }
+  return appVerifier;
+}
+
+/**
+ * The whole chain from the genesis (or the archive), in the app's slices of 2,000, yielding
+ * between: in the app's verifier worker (`where` 'worker', as the app does) or by the service
+ * worker (`audit.verify`, the API's way).
+ */
+async function verifyWhole(where = 'worker') {
+  const slice = where === 'worker' ? await appWorker().then((w) => (from) => w.verify(from, 2_000)) : (from) => admin.request('audit.verify', from ? { from, limit: 2_000 } : { limit: 2_000 });
+  let from;
+  for (;;) {
+    const v = await slice(from);
+    if (!v.ok) throw new Error(`audit chain broken: ${JSON.stringify(v)}`);
+    if (v.complete !== false) return;
+    from = { seq: v.headSeq, hash: v.head };
+    await new Promise((r) => setTimeout(r, 0));
+  }
+}
+
+/** The whole log streamed from audit/export.jsonl; returns its bytes. */
+async function exportAll() {
+  const reader = (await fetch('/audit/export.jsonl')).body.getReader();
+  let bytes = 0;
+  for (let r = await reader.read(); !r.done; r = await reader.read()) bytes += r.value.length;
+  return bytes;
+}
+
+/**
+ * What an admin's work on the whole log costs at its present size (issue 14's table): each
+ * request timed, a whole verification with bare pings beside it, and a streamed export.
+ */
+async function adminScale() {
+  const out = {};
+  const time = async (name, fn) => {
+    const t = performance.now();
+    const r = await fn();
+    out[name] = performance.now() - t;
+    return r;
+  };
+  const retention = await time('retentionMs', () => admin.request('audit.retention'));
+  out.entries = retention.entries;
+  out.usageBytes = retention.storage?.usage ?? null;
+  await time('agentsMetricsMs', () => admin.request('agents.metrics'));
+  await time('toolsStatsMs', () => admin.request('tools.stats'));
+  await time('toolStatsOneMs', () => admin.request('tools.stats', { name: 'text_stats' }));
+  await time('tail1000Ms', () => admin.request('audit.tail', { limit: 1000 }));
+  const pings = [];
+  let verifying = true;
+  const pinger = (async () => {
+    while (verifying) {
+      const t = performance.now();
+      await admin.request('ping');
+      pings.push(performance.now() - t);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  await time('verifyWholeMs', () => verifyWhole('worker'));
+  verifying = false;
+  await pinger;
+  out.pingsDuringVerify = pings.splice(0);
+  verifying = true;
+  const pinger2 = (async () => {
+    while (verifying) {
+      const t = performance.now();
+      await admin.request('ping');
+      pings.push(performance.now() - t);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  await time('verifyWholeInSwMs', () => verifyWhole('sw'));
+  verifying = false;
+  await pinger2;
+  out.pingsDuringSwVerify = pings;
+  out.exportBytes = await time('exportMs', exportAll);
+  out.pageHeapAfterExport = performance.memory?.usedJSHeapSize ?? null;
+  return out;
+}
+
+/**
+ * `total` calls by `ids` agents at once, first with no admin at work, then while an admin
+ * verifies the whole chain, exports the whole log and reads stats and the trail, over and over.
+ */
+async function adminLoad(total, ids, parts = ['verify', 'export', 'browse']) {
+  const alone = await concurrent(total, ids);
+  let busy = true;
+  let rounds = 0;
+  const work = (async () => {
+    while (busy) {
+      if (parts.includes('verify')) await verifyWhole();
+      if (!busy) break;
+      if (parts.includes('export')) await exportAll();
+      if (parts.includes('browse')) {
+        await admin.request('agents.metrics');
+        await admin.request('tools.stats');
+        await admin.request('audit.tail', { limit: 200 });
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      rounds++;
+    }
+  })();
+  const withAdmin = await concurrent(total, ids);
+  busy = false;
+  await work;
+  return { alone, withAdmin, rounds };
+}
+
+window.bench = { setup, realAnswer, floorSdk, floorRelay, idbCommits, floorComlink, floorSwPing, registerAgents, toolsCall, sandboxOnly, executeCode, concurrent, hostCapability, uploads, auditVerify, adminScale, adminLoad };
