@@ -161,7 +161,7 @@ export interface AdminMethods {
    * (a time), `throughBefore` is the newest entry written before it that can be archived.
    * `storage` is this origin's use and quota (the app warns near the quota).
    */
-  'audit.retention': { params: { before?: number } | undefined; result: ArchiveRange & { entries: number; storage: { usage: number; quota: number; persisted: boolean } | null; throughBefore?: number } };
+  'audit.retention': { params: { before?: number } | undefined; result: ArchiveRange & { entries: number; storage: { usage: number; quota: number; indexedDB: number | null; persisted: boolean } | null; throughBefore?: number } };
   /**
    * Removes the entries an archive file vouches for (its last line's checkpoint, which must be
    * signed by this sandbox and end at the entry the log holds). Audited. The archive itself is

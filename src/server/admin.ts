@@ -151,7 +151,9 @@ const HANDLERS: { [M in keyof AdminMethods]: Handler<M> } = {
       navigator.storage?.persisted?.().catch(() => false) ?? false,
     ]);
     const before = typeof params?.before === 'number' ? { throughBefore: await throughBefore(ctx.db, params.before) } : {};
-    return { ...range, entries, storage: storage ? { usage: storage.usage ?? 0, quota: storage.quota ?? 0, persisted } : null, ...before };
+    // `usageDetails` is Chromium's breakdown (not in the DOM typings): the database's share of the use.
+    const indexedDB = (storage as { usageDetails?: { indexedDB?: number } } | null)?.usageDetails?.indexedDB ?? null;
+    return { ...range, entries, storage: storage ? { usage: storage.usage ?? 0, quota: storage.quota ?? 0, indexedDB, persisted } : null, ...before };
   },
   'audit.prune': async (ctx, params) => {
     const checkpoint = params?.checkpoint;

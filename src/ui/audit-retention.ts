@@ -127,7 +127,7 @@ export class AuditRetention extends LitElement {
         <dt>archived</dt>
         <dd data-testid="retention-archived">${info.archived ? html`through #${info.archived.through}, ${dateTime(info.archived.createdAt)}` : 'nothing yet'}</dd>
         <dt>storage</dt>
-        <dd data-testid="retention-storage">${storage ? `${bytes(storage.usage)} of ${bytes(storage.quota)} (${((share ?? 0) * 100).toFixed(1)} %)${storage.persisted ? ', persistent' : ''}` : 'unknown'}</dd>
+        <dd data-testid="retention-storage">${storage ? `${bytes(storage.usage)} of ${bytes(storage.quota)} (${((share ?? 0) * 100).toFixed(1)} %)${storage.indexedDB !== null ? `, the database ${bytes(storage.indexedDB)}` : ''}${storage.persisted ? ', persistent' : ''}` : 'unknown'}</dd>
       </dl>
       ${info.maxThrough
         ? html`<div class="row">

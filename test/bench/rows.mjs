@@ -83,7 +83,7 @@ export function rowsOf(m) {
   });
   add(m.adminScale, () => row(A, 'export streamed, whole log', { p50: m.adminScale.exportMs, figure: `${(m.adminScale.exportBytes / 1e6).toFixed(1)} MB` }));
   add(m.adminScale?.auditViewOpenMs, () => row(A, 'open the app at #audit until rows show', { p50: m.adminScale.auditViewOpenMs }));
-  add(m.adminScale?.usageBytes, () => row(A, 'storage per audit entry (origin usage / entries)', { figure: `${Math.round(m.adminScale.usageBytes / m.adminScale.entries)} B` }));
+  add(m.adminScale?.indexedDbBytes, () => row(A, 'IndexedDB bytes per audit entry (all stores / entries)', { figure: `${Math.round(m.adminScale.indexedDbBytes / m.adminScale.entries)} B` }));
   add(m.mcpB && m.floorSdk, () => row(P, 'MCP-B Tab transports (@mcp-b/transports 5.1.0) + SDK tools/call (vs a)', { ...pick(m.mcpB), floor: pick(m.floorSdk), ratio: div(m.mcpB, m.floorSdk) }));
   add(m.extism && m.comlink, () => row(P, 'Extism 1.0.3 runInWorker plugin call, echo (vs page ⇄ worker)', { ...pick(m.extism), floor: pick(m.comlink), ratio: div(m.extism, m.comlink) }));
   add(m.idbRelaxed, () => row(D, 'commit, relaxed', pick(m.idbRelaxed)));
@@ -148,7 +148,7 @@ export function summaryOf(m) {
       scale: Object.fromEntries(Object.entries(scale).map(([k, v]) => [k, typeof v === 'number' ? round(v) : v])),
       pingDuringVerifyMs: pingsDuringVerify?.length ? rounded(statsOf(pingsDuringVerify)) : null,
       pingDuringSwVerifyMs: pingsDuringSwVerify?.length ? rounded(statsOf(pingsDuringSwVerify)) : null,
-      bytesPerEntry: scale.usageBytes ? Math.round(scale.usageBytes / scale.entries) : null,
+      indexedDbBytesPerEntry: scale.indexedDbBytes ? Math.round(scale.indexedDbBytes / scale.entries) : null,
     };
   }
   if (m.adminLoad) out.admin = { ...out.admin, load: { calls: m.adminLoad.calls, agents: 4, aloneMs: rounded(m.adminLoad.alone), withAdminMs: rounded(m.adminLoad.withAdmin), aloneCallsPerSecond: Math.round(m.adminLoad.aloneCallsPerSecond), withAdminCallsPerSecond: Math.round(m.adminLoad.withAdminCallsPerSecond), adminRounds: m.adminLoad.adminRounds } };

@@ -292,6 +292,7 @@ async function adminScale() {
   const retention = await time('retentionMs', () => admin.request('audit.retention'));
   out.entries = retention.entries;
   out.usageBytes = retention.storage?.usage ?? null;
+  out.indexedDbBytes = retention.storage?.indexedDB ?? null;
   await time('agentsMetricsMs', () => admin.request('agents.metrics'));
   await time('toolsStatsMs', () => admin.request('tools.stats'));
   await time('toolStatsOneMs', () => admin.request('tools.stats', { name: 'text_stats' }));
