@@ -8,6 +8,7 @@ import type { Grant, PolicyDocument, TrustLevel, EffectivePolicy } from '../poli
 import type { OpenedEntry, Tail } from '../store/audit';
 import type { ArchiveRange } from '../store/archive';
 import type { VerifiedSlice } from '../store/verify';
+import type { AuditFilter } from '../store/audit-query';
 import type { ArchiveCheckpoint } from '../store/schema';
 import type { SessionRecord, SettingsRecord, ToolRecord, ToolVersion, WatchedFolderRecord } from '../store/schema';
 import type { FieldError } from '../shared/tool-metadata';
@@ -149,6 +150,12 @@ export interface AdminMethods {
   'sessions.list': { params: undefined; result: SessionRecord[] };
   'audit.list': { params: { sessionId?: string; agentId?: string } | undefined; result: OpenedEntry[] };
   'audit.tail': { params: { limit?: number } | undefined; result: OpenedEntry[] };
+  /**
+   * One page of the whole log, newest first: entries matching every field of `filter`, older than
+   * `beforeSeq` (src/store/audit-query.ts; walks the by-tool / by-agent index when one fits).
+   * `next` continues it (null: no more). At most 500 entries, and 5,000 records read, a request.
+   */
+  'audit.query': { params: { filter?: AuditFilter; beforeSeq?: number | null; limit?: number } | undefined; result: { entries: OpenedEntry[]; next: number | null } };
   /** With `from` (a head verified before), checks only what came after it. */
   /**
    * Verifies at most `limit` entries (default 2,000) after `from` (default: the genesis), on a

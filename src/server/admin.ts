@@ -2,9 +2,10 @@
 import type { AdminMethods } from '../api/admin';
 import { decideToolAccess, parsePolicyDocumentText, serializePolicyDocument, toPolicyDocument } from '../policy';
 import { envelope, type AdminRequestEnvelope, type AdminResponseEnvelope } from '../shared/wire';
-import type { AuditEntry, ToolRecord, WatchedFolderRecord } from '../store/schema';
+import type { AuditEntry, AuditEvent, AuditOutcome, ToolRecord, WatchedFolderRecord } from '../store/schema';
 import { openEntry, readAudit, readAuditTail, type OpenedEntry } from '../store/audit';
 import { verifySlice } from '../store/verify';
+import { queryAudit } from '../store/audit-query';
 import { archiveRange, pruneArchived, throughBefore } from '../store/archive';
 import { policyOf, viewOf } from './agents';
 import type { ServerContext } from './context';
@@ -138,6 +139,14 @@ const HANDLERS: { [M in keyof AdminMethods]: Handler<M> } = {
     const db = await ctx.db.get();
     const entries = params?.sessionId ? await db.getAllFromIndex('audit', 'by-session', params.sessionId) : params?.agentId ? await db.getAllFromIndex('audit', 'by-agent', params.agentId) : await readAudit(ctx.db);
     return opened(ctx, entries);
+  },
+  'audit.query': async (ctx, params) => {
+    const f = params?.filter ?? {};
+    const text = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
+    const filter = { agentId: text(f.agentId), tool: text(f.tool), event: text(f.event) as AuditEvent | undefined, outcome: text(f.outcome) as AuditOutcome | undefined };
+    const beforeSeq = Number.isSafeInteger(params?.beforeSeq) ? params!.beforeSeq! : null;
+    const page = await queryAudit(ctx.db, filter, beforeSeq, Number(params?.limit ?? 200));
+    return { entries: await opened(ctx, page.entries), next: page.next };
   },
   'audit.tail': async (ctx, params) => opened(ctx, await readAuditTail(ctx.db, Math.min(1000, Math.max(1, Number(params?.limit ?? 200))))),
   // One bounded slice per request (the app verifies in its own worker: src/entries/audit-worker.ts).

@@ -323,7 +323,7 @@ export interface HostRecord {
 export interface SandboxDB extends DBSchema {
   tools: { key: string; value: ToolRecord };
   sessions: { key: string; value: SessionRecord };
-  audit: { key: number; value: AuditEntry; indexes: { 'by-session': string; 'by-call': string; 'by-agent': string; 'by-agent-ts': [string, number] } };
+  audit: { key: number; value: AuditEntry; indexes: { 'by-session': string; 'by-call': string; 'by-agent': string; 'by-agent-ts': [string, number]; 'by-tool-seq': [string, number] } };
   pending: { key: string; value: PendingCall };
   hosts: { key: string; value: HostRecord };
   agents: { key: string; value: AgentRecord };

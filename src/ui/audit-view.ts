@@ -1,5 +1,5 @@
 import { LitElement, css, html, type PropertyValues } from 'lit';
-import type { AuditEntry } from '../store/schema';
+import type { AuditEntry, AuditEvent, AuditOutcome } from '../store/schema';
 import { adminClient, describeError } from './admin';
 import { followChanges } from './changes';
 import type { ChainVerifier } from './chain-verifier';
@@ -17,6 +17,11 @@ const POLL_LOAD = 200;
 const KEEP = 3000;
 
 const FILTERS = ['agent', 'event', 'outcome', 'tool'] as const;
+/** Entries a "Load older" page reads from the whole log. */
+const OLDER_PAGE = 200;
+/** Every event and outcome (store/schema.ts), offered whether or not the rows loaded show them. */
+const EVENTS = ['call.request', 'call.result', 'call.rejected', 'call.interrupted', 'call.capability', 'session.open', 'session.refused', 'resource.read', 'admin'];
+const OUTCOMES = ['pending', 'ok', 'error', 'denied', 'interrupted', 'cancelled', 'info'];
 type Filter = (typeof FILTERS)[number];
 type Filters = Record<Filter, string>;
 
@@ -74,7 +79,23 @@ export class AuditView extends LitElement {
     loaded: { state: true },
     now: { state: true },
     retention: { state: true },
+    older: { state: true },
+    olderNext: { state: true },
+    olderLoading: { state: true },
+    known: { state: true },
   };
+  /**
+   * Entries of the whole log older than the tail (`entries`), matching the filters, newest
+   * first, read page by page from the service worker's indexes (`audit.query`).
+   */
+  older: AuditEntry[] = [];
+  /** Where the next older page starts (null: the log has no more). */
+  olderNext: number | null = null;
+  olderLoading = false;
+  /** Registered agents and tools, offered as filters even when no loaded row names them. */
+  known: { agent: string[]; tool: string[] } = { agent: [], tool: [] };
+  /** The filters the `older` pages were read for. */
+  private olderFor = '';
   /** The retention panel is open. */
   retention = false;
   verifier: ChainVerifier | null = null;
@@ -91,6 +112,7 @@ export class AuditView extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     void this.refresh();
+    void this.loadKnown();
     // New entries are read when the service worker says the log grew (and every 30 s besides).
     this.stop = followChanges(() => this.refresh());
   }
@@ -112,6 +134,48 @@ export class AuditView extends LitElement {
       const q = new URLSearchParams(this.query);
       this.filters = Object.fromEntries(FILTERS.map((f) => [f, q.get(f) ?? ''])) as Filters;
     }
+    // Filtered: the first older page is read at once, so an agent that called long ago shows up.
+    if ((changed.has('filters') || changed.has('loaded')) && this.loaded && this.olderFor !== this.filterKey()) {
+      this.older = [];
+      this.olderNext = this.entries[0]?.seq ?? null;
+      this.olderFor = this.filterKey();
+      if (FILTERS.some((f) => this.filters[f])) void this.loadOlder();
+    }
+  }
+
+  private filterKey(): string {
+    return JSON.stringify(this.filters);
+  }
+
+  private async loadKnown(): Promise<void> {
+    try {
+      const admin = await adminClient();
+      const [agents, tools] = await Promise.all([admin.request('agents.list'), admin.request('tools.list')]);
+      this.known = { agent: agents.map((a) => a.id), tool: tools.map((t) => t.name) };
+    } catch {
+      // the options then come from the rows loaded
+    }
+  }
+
+  /** Reads the next page of older matching entries from the whole log. */
+  private async loadOlder(): Promise<void> {
+    const key = this.filterKey();
+    if (this.olderNext === null || this.olderLoading) return;
+    this.olderLoading = true;
+    try {
+      const admin = await adminClient();
+      const filter = { agentId: this.filters.agent, tool: this.filters.tool, event: this.filters.event as AuditEvent, outcome: this.filters.outcome as AuditOutcome };
+      const page = await admin.request('audit.query', { filter, beforeSeq: this.olderNext, limit: OLDER_PAGE });
+      if (key !== this.filterKey()) return;
+      this.older = [...this.older, ...page.entries];
+      this.olderNext = page.next;
+      // A page that found nothing in its read budget goes on by itself (a rare match far back).
+      if (page.entries.length === 0 && page.next !== null) setTimeout(() => void this.loadOlder(), 0);
+    } catch (error) {
+      this.failure = describeError(error);
+    } finally {
+      this.olderLoading = false;
+    }
   }
 
   private async refresh(): Promise<void> {
@@ -123,7 +187,11 @@ export class AuditView extends LitElement {
       const fresh = tail.filter((e) => e.seq > last);
       // A gap (more new entries than one poll reads) restarts from the fetched tail.
       const contiguous = this.loaded && (fresh.length === 0 || fresh[0]!.seq === last + 1);
-      if (!this.loaded || !contiguous) this.entries = tail;
+      if (!this.loaded || !contiguous) {
+        this.entries = tail;
+        // The tail moved on past what the older pages continued from: they are read again.
+        this.olderFor = '';
+      }
       else if (fresh.length > 0) this.entries = [...this.entries, ...fresh].slice(-KEEP);
       this.now = Date.now();
       this.failure = '';
@@ -157,6 +225,8 @@ export class AuditView extends LitElement {
   private afterPrune(): void {
     this.loaded = false;
     this.entries = [];
+    this.older = [];
+    this.olderFor = '';
     void this.refresh();
   }
 
@@ -184,7 +254,8 @@ export class AuditView extends LitElement {
   }
 
   private options(name: Filter) {
-    const values = [...new Set(this.entries.map(field[name]).filter(Boolean))].sort();
+    const fixed = name === 'event' ? EVENTS : name === 'outcome' ? OUTCOMES : name === 'agent' ? this.known.agent : this.known.tool;
+    const values = [...new Set([...fixed, ...this.entries.map(field[name]).filter(Boolean)])].sort();
     const current = this.filters[name];
     if (current && !values.includes(current)) values.unshift(current);
     return html`<label
@@ -197,9 +268,11 @@ export class AuditView extends LitElement {
   }
 
   override render() {
-    const shown = this.entries.filter((e) => this.passes(e)).reverse();
-    const selected = this.selectedSeq == null ? null : (this.entries.find((e) => e.seq === this.selectedSeq) ?? null);
-    const related = selected?.callId ? this.entries.filter((e) => e.callId === selected.callId) : [];
+    const oldestTail = this.entries[0]?.seq ?? Infinity;
+    const shown = [...this.entries.filter((e) => this.passes(e)).reverse(), ...this.older.filter((e) => e.seq < oldestTail && this.passes(e))];
+    const all = [...this.entries, ...this.older];
+    const selected = this.selectedSeq == null ? null : (all.find((e) => e.seq === this.selectedSeq) ?? null);
+    const related = selected?.callId ? all.filter((e) => e.callId === selected.callId).sort((a, b) => a.seq - b.seq) : [];
     const filtered = FILTERS.some((f) => this.filters[f]);
     return html`
       <div class="toolbar">
@@ -217,7 +290,7 @@ export class AuditView extends LitElement {
         ${FILTERS.map((f) => this.options(f))}
         <button @click=${() => this.clearFilters()} ?disabled=${!filtered}>Clear filters</button>
         <span class="spacer"></span>
-        <span class="muted small" data-testid="audit-count">${shown.length} of the newest ${this.entries.length} entries${filtered ? ' match' : ''}</span>
+        <span class="muted small" data-testid="audit-count">${filtered ? `${shown.length} matching entries of the whole log loaded` : `the newest ${shown.length} entries`}${this.olderNext !== null ? '' : ' (all)'}</span>
       </div>
       <div class="body ${this.selectedSeq != null ? 'with-details' : ''}">
         <div class="table-wrap">
@@ -246,7 +319,10 @@ export class AuditView extends LitElement {
               )}
             </tbody>
           </table>
-          ${this.loaded && shown.length === 0 ? html`<p class="empty">${filtered ? 'No entries match these filters.' : 'No entries yet: calls, sessions and refusals appear here as they happen.'}</p>` : ''}
+          ${this.olderNext !== null && this.loaded
+            ? html`<p><button data-testid="audit-older" ?disabled=${this.olderLoading} @click=${() => void this.loadOlder()}>${this.olderLoading ? 'Loading…' : 'Load older'}</button></p>`
+            : ''}
+          ${this.loaded && shown.length === 0 && !this.olderLoading && this.olderNext === null ? html`<p class="empty">${filtered ? 'No entries match these filters.' : 'No entries yet: calls, sessions and refusals appear here as they happen.'}</p>` : ''}
         </div>
         ${this.selectedSeq == null
           ? ''

@@ -52,6 +52,34 @@ describe('export', () => {
   });
 });
 
+describe('the trail reaches the whole log', () => {
+  it('an agent that called long ago shows in its drill-down, read from the index; older pages load on request', async () => {
+    await connectAgent(page, 'old', { agent: 'long-ago' });
+    await page.evaluate(async () => {
+      const c = (window as unknown as { agents: Record<string, { callTool(p: unknown): Promise<unknown> }> }).agents['old']!;
+      for (let i = 0; i < 3; i++) await c.callTool({ name: 'text_stats', arguments: { text: `long ago ${i}` } });
+    });
+    // More than the trail's first load (1,000 entries) since.
+    await calls(600);
+    await page.goto(new URL('/#audit?agent=long-ago', page.url()).href);
+    const rows = page.locator('[data-testid="audit-row"]');
+    // its registration, session.open, 3 × (request, result)
+    await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(8);
+    expect(await page.getByTestId('audit-count').innerText()).toMatch(/8 matching entries of the whole log loaded \(all\)/);
+    expect(await page.getByTestId('filter-agent').inputValue()).toBe('long-ago');
+
+    // Unfiltered: the newest entries, and older ones a page at a time.
+    await page.goto(new URL('/#audit', page.url()).href);
+    await page.waitForFunction(() => 'sandboxHost' in window);
+    await expect.poll(() => rows.count(), { timeout: 15_000 }).toBeGreaterThanOrEqual(1000);
+    const before = await rows.count();
+    const oldestShown = Number(await rows.last().getAttribute('data-seq'));
+    await page.getByTestId('audit-older').click();
+    await expect.poll(() => rows.count(), { timeout: 10_000 }).toBe(before + 200);
+    expect(Number(await rows.last().getAttribute('data-seq'))).toBe(oldestShown - 200);
+  });
+});
+
 describe('audit verification in slices, from a checkpoint', () => {
   it('verifies a bounded slice per request and says how far the log goes', async () => {
     const head = await newest();

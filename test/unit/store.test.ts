@@ -11,7 +11,7 @@ describe('store migrations', () => {
     const db = await openStore(freshDbName());
     expect(db.version).toBe(DB_VERSION);
     expect([...db.objectStoreNames].sort()).toEqual(['agents', 'aggregates', 'archives', 'audit', 'folders', 'hosts', 'keys', 'pending', 'sessions', 'settings', 'signingKeys', 'toolFiles', 'tools', 'workspace']);
-    expect([...db.transaction('audit').store.indexNames].sort()).toEqual(['by-agent', 'by-agent-ts', 'by-call', 'by-session']);
+    expect([...db.transaction('audit').store.indexNames].sort()).toEqual(['by-agent', 'by-agent-ts', 'by-call', 'by-session', 'by-tool-seq']);
     db.close();
   });
 
