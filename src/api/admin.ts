@@ -179,7 +179,8 @@ export interface AdminMethods {
   'agents.list': { params: undefined; result: AgentView[] };
   /** The token is returned once, here; only its hash is stored. */
   'agents.register': { params: AgentInput; result: { agent: AgentView; token: string } };
-  'agents.update': { params: { id: string } & Partial<AgentInput>; result: AgentView };
+  /** Audited with each changed field's value before (`details.before`); `revertOf` names the entry of a change this one takes back. */
+  'agents.update': { params: { id: string; revertOf?: number } & Partial<AgentInput>; result: AgentView };
   /** Revoked agents cannot open sessions, and their open sessions are refused on the next call. */
   'agents.revoke': { params: { id: string }; result: AgentView };
   'agents.rotateToken': { params: { id: string }; result: { agent: AgentView; token: string } };

@@ -190,8 +190,11 @@ const HANDLERS: { [M in keyof AdminMethods]: Handler<M> } = {
     });
   },
   'agents.update': async (ctx, params, hooks) => {
-    const { id, ...change } = params;
-    const view = await audited(ctx, 'agents.update', id, { change }, async () => viewOf(await ctx.agents.update(id, change)));
+    const { id, revertOf, ...change } = params;
+    // What each changed field held before, so the trail can show the change and take it back.
+    const record = await ctx.agents.get(id);
+    const before = record ? Object.fromEntries(Object.keys(change).map((k) => [k, record[k as keyof typeof change] ?? null])) : null;
+    const view = await audited(ctx, 'agents.update', id, { change, before, ...(Number.isSafeInteger(revertOf) ? { revertOf } : {}) }, async () => viewOf(await ctx.agents.update(id, change)));
     // A new trust level or policy can change which tools the agent sees.
     await hooks.toolsChanged?.(id);
     return view;

@@ -5,6 +5,15 @@ import type { OpenedEntry } from '../store/audit';
 const SEALED_TEXT = 'sealed — cannot be decrypted here (the key is gone or the ciphertext was changed)';
 const unopened = (e: AuditEntry, field: 'args' | 'details') => ((e as OpenedEntry).unopened ?? []).includes(field);
 import { bytes, duration, ms, pretty } from './format';
+import { jsonDiff } from './json-diff';
+
+/** An agent's settings changed by `agents.update`, with what they held before (audited since before/after exist). */
+function agentChange(e: AuditEntry): { change: Record<string, unknown>; before: Record<string, unknown>; revertOf?: number } | null {
+  const d = e.details;
+  if (e.event !== 'admin' || d?.['method'] !== 'agents.update' || typeof d['before'] !== 'object' || d['before'] === null || typeof d['change'] !== 'object') return null;
+  return d as { change: Record<string, unknown>; before: Record<string, unknown>; revertOf?: number };
+}
+const show = (v: unknown) => (v === undefined ? html`<span class="muted">absent</span>` : html`<code>${JSON.stringify(v)}</code>`);
 import { base } from './styles';
 
 /** The denial facts a policy error carries, in the order a person reads them. */
@@ -37,12 +46,31 @@ export class AuditDetails extends LitElement {
       .err .code { font-weight: 700; color: var(--bad); }
       .err dl { margin-top: 6px; }
       .related button { margin: 0 4px 4px 0; }
+      table.diff td { vertical-align: top; font-size: 12px; }
+      table.diff td.was code { background: #fee2e2; }
+      table.diff td.now code { background: #dcfce7; }
     `,
   ];
   static override properties = { entry: { attribute: false }, related: { attribute: false } };
   entry: AuditEntry | null = null;
   /** Other entries of the same call (request, result…), oldest first. */
   related: AuditEntry[] = [];
+
+  /** A settings change shown as before → after, field by field, with a way to take it back (audited as a revert of this entry). */
+  private renderChange(e: AuditEntry) {
+    const c = agentChange(e);
+    if (!c || !e.agentId) return '';
+    const rows = jsonDiff(c.before, c.change);
+    return html`<section data-testid="audit-change">
+      <h4>Change${c.revertOf !== undefined ? html` <span class="muted">(reverts <a href="#audit/${c.revertOf}">#${c.revertOf}</a>)</span>` : ''}</h4>
+      ${rows.length
+        ? html`<table class="diff"><thead><tr><th>field</th><th>before</th><th>after</th></tr></thead><tbody>
+            ${rows.map((r) => html`<tr data-testid="audit-change-row"><td><code>${r.path}</code></td><td class="was">${show(r.before)}</td><td class="now">${show(r.after)}</td></tr>`)}
+          </tbody></table>`
+        : html`<p class="muted small">Nothing changed.</p>`}
+      <button data-testid="audit-revert" @click=${() => this.dispatchEvent(new CustomEvent('revert', { detail: { agentId: e.agentId, before: c.before, seq: e.seq } }))}>Revert to before</button>
+    </section>`;
+  }
 
   override render() {
     const e = this.entry;
@@ -82,6 +110,7 @@ export class AuditDetails extends LitElement {
         </dl>
       </section>
       ${e.args !== null && e.args !== undefined ? html`<section><h4>Arguments</h4><pre data-testid="audit-args">${unopened(e, 'args') ? SEALED_TEXT : pretty(e.args)}</pre></section>` : ''}
+      ${this.renderChange(e)}
       ${e.details ? html`<section><h4>Details</h4><pre>${unopened(e, 'details') ? SEALED_TEXT : pretty(e.details)}</pre></section>` : ''}
       ${this.related.length > 1
         ? html`<section class="related">

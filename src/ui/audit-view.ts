@@ -230,6 +230,19 @@ export class AuditView extends LitElement {
     void this.refresh();
   }
 
+  /** Takes back an agent's settings change (audited as a revert of its entry), then shows the new entry. */
+  private async revert(change: { agentId: string; before: Record<string, unknown>; seq: number }): Promise<void> {
+    try {
+      const admin = await adminClient();
+      await admin.request('agents.update', { id: change.agentId, ...change.before, revertOf: change.seq });
+      await this.refresh();
+      const entry = [...this.entries].reverse().find((e) => e.event === 'admin' && e.details?.['revertOf'] === change.seq);
+      if (entry) this.select(entry.seq);
+    } catch (error) {
+      this.failure = describeError(error);
+    }
+  }
+
   private async verifyWhole(): Promise<void> {
     try {
       await this.verifier?.check(true);
@@ -327,7 +340,7 @@ export class AuditView extends LitElement {
         ${this.selectedSeq == null
           ? ''
           : selected
-            ? html`<audit-details .entry=${selected} .related=${related} @select=${(e: CustomEvent<number>) => this.select(e.detail)} @close=${() => this.select(null)}></audit-details>`
+            ? html`<audit-details .entry=${selected} .related=${related} @select=${(e: CustomEvent<number>) => this.select(e.detail)} @revert=${(e: CustomEvent<{ agentId: string; before: Record<string, unknown>; seq: number }>) => void this.revert(e.detail)} @close=${() => this.select(null)}></audit-details>`
             : html`<div class="card muted">${this.loaded ? `Entry #${this.selectedSeq} is not among the newest ${this.entries.length} entries.` : 'Loading…'}</div>`}
       </div>
     `;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { admin, connectAgent, launchBrowser, openApp, openPage } from './harness';
+import { admin, connectAgent, launchBrowser, openApp, openPage, registerAgent } from './harness';
 
 // Admin work at any size: verification in bounded slices from a kept checkpoint (a cut tail is
 // caught by it), and the whole log exported as a stream the service worker writes as it reads.
@@ -77,6 +77,29 @@ describe('the trail reaches the whole log', () => {
     await page.getByTestId('audit-older').click();
     await expect.poll(() => rows.count(), { timeout: 10_000 }).toBe(before + 200);
     expect(Number(await rows.last().getAttribute('data-seq'))).toBe(oldestShown - 200);
+  });
+});
+
+describe('a settings change in the trail', () => {
+  it('shows each changed field before and after, and takes it back, audited as a revert of that entry', async () => {
+    await registerAgent(page, { id: 'changing', trustLevel: 'Limited' });
+    const first = { version: 1, tools: { allowed: ['text_stats'] } };
+    await admin(page, 'agents.update', { id: 'changing', policy: first });
+    await admin(page, 'agents.update', { id: 'changing', trustLevel: 'Trusted', policy: { version: 1, tools: { allowed: ['text_stats', 'json_query'] } } });
+    const tail = await admin<{ seq: number; details: { method?: string } | null; agentId: string | null }[]>(page, 'audit.tail', { limit: 20 });
+    const change = tail.filter((e) => e.agentId === 'changing' && e.details?.method === 'agents.update').at(-1)!;
+    expect(change.details).toMatchObject({ before: { trustLevel: 'Limited', policy: first } });
+
+    await page.goto(new URL(`/#audit/${change.seq}`, page.url()).href);
+    const rows = page.getByTestId('audit-change-row');
+    await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(2);
+    expect(await rows.allInnerTexts()).toEqual([expect.stringMatching(/\/policy\/tools\/allowed\/1\s+absent\s+"json_query"/), expect.stringMatching(/\/trustLevel\s+"Limited"\s+"Trusted"/)]);
+
+    await page.getByTestId('audit-revert').click();
+    await expect.poll(async () => (await admin<{ id: string; trustLevel: string; policy: unknown }[]>(page, 'agents.list')).find((a) => a.id === 'changing'), { timeout: 10_000 }).toMatchObject({ trustLevel: 'Limited', policy: first });
+    const revert = (await admin<{ details: { method?: string; revertOf?: number; before?: unknown } | null; agentId: string | null }[]>(page, 'audit.tail', { limit: 10 })).filter((e) => e.agentId === 'changing').at(-1)!;
+    expect(revert.details).toMatchObject({ method: 'agents.update', revertOf: change.seq, change: { trustLevel: 'Limited', policy: first } });
+    await expect.poll(() => page.getByTestId('audit-change').innerText(), { timeout: 10_000 }).toMatch(new RegExp(`reverts #${change.seq}`, "i"));
   });
 });
 
