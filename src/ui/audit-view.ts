@@ -8,6 +8,7 @@ import { base } from './styles';
 import './audit-charts';
 import './audit-details';
 import './audit-retention';
+import { callRows, type CallRow } from './call-rows';
 import './chain-badge';
 
 /** Entries read on the first load; later polls read a short tail and append it. */
@@ -83,7 +84,10 @@ export class AuditView extends LitElement {
     olderNext: { state: true },
     olderLoading: { state: true },
     known: { state: true },
+    byCall: { state: true },
   };
+  /** One row per call (request, capability uses, outcome folded) instead of one per entry. */
+  byCall = false;
   /**
    * Entries of the whole log older than the tail (`entries`), matching the filters, newest
    * first, read page by page from the service worker's indexes (`audit.query`).
@@ -302,6 +306,7 @@ export class AuditView extends LitElement {
       <div class="filters">
         ${FILTERS.map((f) => this.options(f))}
         <button @click=${() => this.clearFilters()} ?disabled=${!filtered}>Clear filters</button>
+        <label class="inline"><input type="checkbox" data-testid="audit-by-call" .checked=${this.byCall} @change=${(e: Event) => (this.byCall = (e.target as HTMLInputElement).checked)} /> one row per call</label>
         <span class="spacer"></span>
         <span class="muted small" data-testid="audit-count">${filtered ? `${shown.length} matching entries of the whole log loaded` : `the newest ${shown.length} entries`}${this.olderNext !== null ? '' : ' (all)'}</span>
       </div>
@@ -315,14 +320,14 @@ export class AuditView extends LitElement {
               </tr>
             </thead>
             <tbody>
-              ${shown.map(
-                (e) => html`<tr class="clickable ${e.seq === this.selectedSeq ? 'selected' : ''}" data-testid="audit-row" data-seq=${e.seq} tabindex="0"
+              ${(this.byCall ? callRows(shown) : shown.map((e): CallRow => ({ entry: e, entries: [e], outcome: e.outcome, capabilities: 0 }))).map(
+                ({ entry: e, entries, outcome, capabilities }) => html`<tr class="clickable ${e.seq === this.selectedSeq ? 'selected' : ''}" data-testid="audit-row" data-seq=${e.seq} tabindex="0"
                   @click=${() => this.select(e.seq === this.selectedSeq ? null : e.seq)}
                   @keydown=${(k: KeyboardEvent) => k.key === 'Enter' && this.select(e.seq === this.selectedSeq ? null : e.seq)}>
                   <td class="num">${e.seq}</td>
                   <td class="when" title=${new Date(e.ts).toLocaleString()}>${time(e.ts)}</td>
-                  <td class="nowrap">${e.event}</td>
-                  <td class=${e.outcome}>${e.outcome}</td>
+                  <td class="nowrap" data-testid="audit-row-event">${this.byCall && e.callId ? `call · ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}${capabilities ? ` · ${capabilities} capability use${capabilities > 1 ? 's' : ''}` : ''}` : e.event}</td>
+                  <td class=${outcome} data-testid="audit-row-outcome">${outcome}</td>
                   <td class="nowrap">${e.agentId ?? ''}</td>
                   <td class="nowrap">${e.tool ?? ''}</td>
                   <td class="num hide-narrow">${ms(e.durationMs)}</td>

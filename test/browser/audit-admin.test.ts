@@ -80,6 +80,26 @@ describe('the trail reaches the whole log', () => {
   });
 });
 
+describe('one row per call', () => {
+  it('folds each call into one row with its final outcome; entries of no call stay rows of their own', async () => {
+    await connectAgent(page, 'bc', { agent: 'by-call' });
+    await page.evaluate(async () => {
+      const c = (window as unknown as { agents: Record<string, { callTool(p: unknown): Promise<unknown> }> }).agents['bc']!;
+      await c.callTool({ name: 'text_stats', arguments: { text: 'one' } });
+      await c.callTool({ name: 'text_stats', arguments: { text: 'two' } });
+      await c.callTool({ name: 'text_stats', arguments: { wrong: true } }); // refused: invalid arguments
+    });
+    await page.goto(new URL('/#audit?agent=by-call', page.url()).href);
+    const rows = page.locator('[data-testid="audit-row"]');
+    await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(7); // register, session, 2 × (request, result), rejected
+    await page.getByTestId('audit-by-call').check();
+    await expect.poll(() => rows.count(), { timeout: 5_000 }).toBe(5);
+    const events = await page.getByTestId('audit-row-event').allInnerTexts();
+    const outcomes = await page.getByTestId('audit-row-outcome').allInnerTexts();
+    expect(events.map((e, i) => `${e} → ${outcomes[i]}`)).toEqual(['call · 1 entry → denied', 'call · 2 entries → ok', 'call · 2 entries → ok', 'session.open → info', 'admin → info']);
+  });
+});
+
 describe('a settings change in the trail', () => {
   it('shows each changed field before and after, and takes it back, audited as a revert of that entry', async () => {
     await registerAgent(page, { id: 'changing', trustLevel: 'Limited' });
