@@ -6,6 +6,7 @@ const SEALED_TEXT = 'sealed — cannot be decrypted here (the key is gone or the
 const unopened = (e: AuditEntry, field: 'args' | 'details') => ((e as OpenedEntry).unopened ?? []).includes(field);
 import { bytes, duration, ms, pretty } from './format';
 import { jsonDiff } from './json-diff';
+import './json-view';
 
 /** An agent's settings changed by `agents.update`, with what they held before (audited since before/after exist). */
 function agentChange(e: AuditEntry): { change: Record<string, unknown>; before: Record<string, unknown>; revertOf?: number } | null {
@@ -109,9 +110,9 @@ export class AuditDetails extends LitElement {
           <dt>memory</dt><dd>${e.memoryBytes == null ? '–' : bytes(e.memoryBytes)}</dd>
         </dl>
       </section>
-      ${e.args !== null && e.args !== undefined ? html`<section><h4>Arguments</h4><pre data-testid="audit-args">${unopened(e, 'args') ? SEALED_TEXT : pretty(e.args)}</pre></section>` : ''}
+      ${e.args !== null && e.args !== undefined ? html`<section><h4>Arguments</h4>${unopened(e, 'args') ? html`<pre data-testid="audit-args">${SEALED_TEXT}</pre>` : html`<json-view data-testid="audit-args" .value=${e.args}></json-view>`}</section>` : ''}
       ${this.renderChange(e)}
-      ${e.details ? html`<section><h4>Details</h4><pre>${unopened(e, 'details') ? SEALED_TEXT : pretty(e.details)}</pre></section>` : ''}
+      ${e.details ? html`<section><h4>Details</h4>${unopened(e, 'details') ? html`<pre>${SEALED_TEXT}</pre>` : html`<json-view data-testid="audit-details-json" .value=${e.details}></json-view>`}</section>` : ''}
       ${this.related.length > 1
         ? html`<section class="related">
             <h4>This call's entries</h4>

@@ -147,7 +147,11 @@ describe('the admin UI', () => {
     await request.first().click();
     const details = page.getByTestId('audit-details');
     await details.waitFor();
-    expect(await text('audit-args')).toContain('"text": "Hello there, audit view."');
+    expect(await page.getByTestId('audit-args').getByTestId('json-tree').textContent()).toContain('text: "Hello there, audit view."');
+    // Copy puts the value itself on the clipboard, as JSON.
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(page.url()).origin });
+    await page.getByTestId('audit-args').getByTestId('json-copy').click();
+    expect(JSON.parse(await page.evaluate(() => navigator.clipboard.readText()))).toEqual({ text: 'Hello there, audit view.' });
     expect(await text('audit-hash')).toMatch(/^[0-9a-f]{64}$/);
     expect(await details.textContent()).toContain('call.result · ok');
 
