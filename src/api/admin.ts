@@ -150,6 +150,8 @@ export interface AdminMethods {
   'sessions.list': { params: undefined; result: SessionRecord[] };
   'audit.list': { params: { sessionId?: string; agentId?: string } | undefined; result: OpenedEntry[] };
   'audit.tail': { params: { limit?: number } | undefined; result: OpenedEntry[] };
+  /** The entries named (at most 500), those still in the browser, in the order asked. */
+  'audit.entries': { params: { seqs: number[] }; result: OpenedEntry[] };
   /**
    * One page of the whole log, newest first: entries matching every field of `filter`, older than
    * `beforeSeq` (src/store/audit-query.ts; walks the by-tool / by-agent index when one fits).

@@ -148,6 +148,13 @@ const HANDLERS: { [M in keyof AdminMethods]: Handler<M> } = {
     const page = await queryAudit(ctx.db, filter, beforeSeq, Number(params?.limit ?? 200));
     return { entries: await opened(ctx, page.entries), next: page.next };
   },
+  'audit.entries': async (ctx, params) => {
+    const seqs = (Array.isArray(params?.seqs) ? params.seqs : []).filter((s): s is number => Number.isSafeInteger(s)).slice(0, 500);
+    const tx = (await ctx.db.get()).transaction('audit');
+    const found = await Promise.all(seqs.map((s) => tx.store.get(s)));
+    await tx.done;
+    return opened(ctx, found.filter((e): e is AuditEntry => e !== undefined));
+  },
   'audit.tail': async (ctx, params) => opened(ctx, await readAuditTail(ctx.db, Math.min(1000, Math.max(1, Number(params?.limit ?? 200))))),
   // One bounded slice per request (the app verifies in its own worker: src/entries/audit-worker.ts).
   'audit.verify': (ctx, params) => verifySlice(ctx.db, params?.from, params?.limit),

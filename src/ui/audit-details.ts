@@ -7,6 +7,7 @@ const unopened = (e: AuditEntry, field: 'args' | 'details') => ((e as OpenedEntr
 import { bytes, duration, ms, pretty } from './format';
 import { jsonDiff } from './json-diff';
 import './json-view';
+import { pinnedSeqs, togglePin } from './pins';
 
 /** An agent's settings changed by `agents.update`, with what they held before (audited since before/after exist). */
 function agentChange(e: AuditEntry): { change: Record<string, unknown>; before: Record<string, unknown>; revertOf?: number } | null {
@@ -86,6 +87,7 @@ export class AuditDetails extends LitElement {
         <span class="badge ${e.outcome === 'ok' ? 'ok' : e.outcome === 'error' || e.outcome === 'denied' || e.outcome === 'interrupted' ? 'error' : ''}">${e.outcome}</span>
         ${e.sealed?.length ? html`<span class="badge" data-testid="audit-sealed" title="stored encrypted (AES-GCM, data.encryptionRequired); shown decrypted here">🔒 encrypted at rest: ${e.sealed.join(', ')}</span>` : ''}
         <span class="spacer"></span>
+        <button class="link" data-testid="audit-pin" @click=${() => (togglePin(e.seq), this.requestUpdate())}>${pinnedSeqs().includes(e.seq) ? '★ Unpin' : '☆ Pin'}</button>
         <button class="link" @click=${() => event('close')} aria-label="close details">✕</button>
       </div>
       ${e.error

@@ -9,6 +9,7 @@ import './audit-charts';
 import './audit-details';
 import './audit-retention';
 import { callRows, type CallRow } from './call-rows';
+import { pinnedSeqs } from './pins';
 import './chain-badge';
 
 /** Entries read on the first load; later polls read a short tail and append it. */
@@ -85,7 +86,13 @@ export class AuditView extends LitElement {
     olderLoading: { state: true },
     known: { state: true },
     byCall: { state: true },
+    pinnedOnly: { state: true },
+    pinned: { state: true },
   };
+  /** Only the pinned entries are shown (read by seq, wherever they are in the log). */
+  pinnedOnly = false;
+  pinned: AuditEntry[] = [];
+  private readonly onPins = () => void (this.pinnedOnly ? this.loadPinned() : this.requestUpdate());
   /** One row per call (request, capability uses, outcome folded) instead of one per entry. */
   byCall = false;
   /**
@@ -117,6 +124,7 @@ export class AuditView extends LitElement {
     super.connectedCallback();
     void this.refresh();
     void this.loadKnown();
+    addEventListener('audit-pins', this.onPins);
     // New entries are read when the service worker says the log grew (and every 30 s besides).
     this.stop = followChanges(() => this.refresh());
   }
@@ -124,6 +132,7 @@ export class AuditView extends LitElement {
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     this.stop?.();
+    removeEventListener('audit-pins', this.onPins);
   }
 
   protected override updated(changed: PropertyValues<this>): void {
@@ -149,6 +158,20 @@ export class AuditView extends LitElement {
 
   private filterKey(): string {
     return JSON.stringify(this.filters);
+  }
+
+  private showPinned(on: boolean): void {
+    this.pinnedOnly = on;
+    if (on) void this.loadPinned();
+  }
+
+  private async loadPinned(): Promise<void> {
+    try {
+      const admin = await adminClient();
+      this.pinned = (await admin.request('audit.entries', { seqs: pinnedSeqs() })).sort((a, b) => a.seq - b.seq);
+    } catch (error) {
+      this.failure = describeError(error);
+    }
   }
 
   private async loadKnown(): Promise<void> {
@@ -286,8 +309,8 @@ export class AuditView extends LitElement {
 
   override render() {
     const oldestTail = this.entries[0]?.seq ?? Infinity;
-    const shown = [...this.entries.filter((e) => this.passes(e)).reverse(), ...this.older.filter((e) => e.seq < oldestTail && this.passes(e))];
-    const all = [...this.entries, ...this.older];
+    const shown = this.pinnedOnly ? [...this.pinned].reverse() : [...this.entries.filter((e) => this.passes(e)).reverse(), ...this.older.filter((e) => e.seq < oldestTail && this.passes(e))];
+    const all = [...this.entries, ...this.older, ...this.pinned];
     const selected = this.selectedSeq == null ? null : (all.find((e) => e.seq === this.selectedSeq) ?? null);
     const related = selected?.callId ? all.filter((e) => e.callId === selected.callId).sort((a, b) => a.seq - b.seq) : [];
     const filtered = FILTERS.some((f) => this.filters[f]);
@@ -306,6 +329,7 @@ export class AuditView extends LitElement {
       <div class="filters">
         ${FILTERS.map((f) => this.options(f))}
         <button @click=${() => this.clearFilters()} ?disabled=${!filtered}>Clear filters</button>
+        <label class="inline"><input type="checkbox" data-testid="audit-pinned" .checked=${this.pinnedOnly} @change=${(e: Event) => this.showPinned((e.target as HTMLInputElement).checked)} /> pinned only (${pinnedSeqs().length})</label>
         <label class="inline"><input type="checkbox" data-testid="audit-by-call" .checked=${this.byCall} @change=${(e: Event) => (this.byCall = (e.target as HTMLInputElement).checked)} /> one row per call</label>
         <span class="spacer"></span>
         <span class="muted small" data-testid="audit-count">${filtered ? `${shown.length} matching entries of the whole log loaded` : `the newest ${shown.length} entries`}${this.olderNext !== null ? '' : ' (all)'}</span>

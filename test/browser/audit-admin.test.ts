@@ -100,6 +100,29 @@ describe('one row per call', () => {
   });
 });
 
+describe('pins', () => {
+  it('pins an entry from its details; after a reload "pinned only" shows exactly the pinned entries, read wherever they are', async () => {
+    await page.goto(new URL('/#audit', page.url()).href);
+    const rows = page.locator('[data-testid="audit-row"]');
+    await expect.poll(() => rows.count(), { timeout: 15_000 }).toBeGreaterThan(10);
+    const seqs = [Number(await rows.nth(3).getAttribute('data-seq')), Number(await rows.nth(7).getAttribute('data-seq'))];
+    for (const seq of seqs) {
+      await page.goto(new URL(`/#audit/${seq}`, page.url()).href);
+      await page.getByTestId('audit-pin').click();
+      await expect.poll(() => page.getByTestId('audit-pin').innerText()).toMatch(/Unpin/);
+    }
+    await page.goto(new URL('/#audit', page.url()).href);
+    await page.reload();
+    await page.getByTestId('audit-pinned').check();
+    await expect.poll(async () => (await rows.evaluateAll((r) => r.map((x) => Number(x.getAttribute('data-seq'))))).join(), { timeout: 10_000 }).toBe([...seqs].sort((a, b) => b - a).join());
+    // Unpinned from the list itself.
+    await rows.first().click();
+    await page.getByTestId('audit-pin').click();
+    await expect.poll(() => rows.count(), { timeout: 5_000 }).toBe(1);
+    await page.getByTestId('audit-pinned').uncheck();
+  });
+});
+
 describe('a settings change in the trail', () => {
   it('shows each changed field before and after, and takes it back, audited as a revert of that entry', async () => {
     await registerAgent(page, { id: 'changing', trustLevel: 'Limited' });
