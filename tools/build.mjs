@@ -57,8 +57,8 @@ export const TRANSPILE_OPTIONS = {
 /** The interface of tools/wit/tool.wit that tools may import, as core modules name it. */
 export const HOST_INTERFACE = "mcp-sandbox:tool/host@0.1.0";
 /** Functions of the host interface, and the ones the host implements asynchronously. */
-const HOST_FUNCTIONS = ["read-file", "write-file", "list-directory", "stat", "http-fetch", "log", "now-ms", "random-bytes"];
-const ASYNC_HOST_FUNCTIONS = ["read-file", "write-file", "list-directory", "stat", "http-fetch"];
+const HOST_FUNCTIONS = ["read-file", "write-file", "list-directory", "stat", "http-fetch", "client-request", "log", "now-ms", "random-bytes"];
+const ASYNC_HOST_FUNCTIONS = ["read-file", "write-file", "list-directory", "stat", "http-fetch", "client-request"];
 
 // Tools that import an async host function: jco wraps those imports in
 // WebAssembly.Suspending and `call` in WebAssembly.promising (JSPI), so the host can
@@ -139,6 +139,9 @@ async function buildAll(options) {
     if (tool.fixture !== metadata.categories.includes("fixture")) {
       throw new BuildError(`${tool.name}: fixtures (and only fixtures) must have the category "fixture"`);
     }
+    if (tool.bundle && !metadata.categories.includes("restricted")) {
+      throw new BuildError(`${tool.name}: tools of the ${tool.bundle} bundle must have the category "restricted" (only agents whose policy names them may reach them)`);
+    }
     entries.push({
       name: tool.name,
       dir: `tools/${tool.name}/`,
@@ -148,6 +151,7 @@ async function buildAll(options) {
       sha256: sha,
       size: component.byteLength,
       fixture: tool.fixture,
+      ...(tool.bundle ? { bundle: tool.bundle } : {}),
       imports,
       async: isAsync,
       metadata,
@@ -209,7 +213,8 @@ async function buildBuiltin(builtin) {
 /** Finds tools/src/<dir>/index.ts and tools/fixtures/<dir>/index.ts; name = dir with '-' -> '_'. */
 async function discoverTools() {
   const tools = [];
-  for (const [group, fixture] of [["src", false], ["fixtures", true]]) {
+  // tools/conformance/: the fixtures the MCP conformance suite calls, one bundle, restricted.
+  for (const [group, fixture, bundle] of [["src", false], ["fixtures", true], ["conformance", true, "conformance"]]) {
     const groupDir = join(TOOLS_DIR, group);
     const dirs = (await readdir(groupDir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
     for (const dirName of dirs.sort()) {
@@ -218,7 +223,7 @@ async function discoverTools() {
       if (!existsSync(entry)) throw new BuildError(`${relative(ROOT, srcDir)}: missing index.ts`);
       const name = dirName.replaceAll("-", "_");
       if (!/^[a-z][a-z0-9_]*$/.test(name)) throw new BuildError(`${relative(ROOT, srcDir)}: invalid tool directory name`);
-      tools.push({ name, srcDir, entry, fixture });
+      tools.push({ name, srcDir, entry, fixture, ...(bundle ? { bundle } : {}) });
     }
   }
   const names = tools.map((t) => t.name);

@@ -10,12 +10,16 @@ export interface ToolMetadata {
   version: string;
   author: string;
   tags: string[];
-  /** e.g. "text", "data", "resource" (served as an MCP resource), "fixture". */
+  /**
+   * e.g. "text", "data", "resource" (served as an MCP resource), "prompt" (served as an MCP
+   * prompt), "mcp-content" (the output is the MCP result itself), "fixture", "restricted"
+   * (reached only by agents whose policy names it).
+   */
   categories: string[];
   /** JSON Schema of the `call` argument object (`type: "object"`). */
   inputSchema: Record<string, unknown> & { type: "object" };
   /**
-   * Capabilities the tool needs from the host: "files:read", "files:write", "network".
+   * Capabilities the tool needs from the host: "files:read", "files:write", "network", "client".
    * (log, now-ms and random-bytes need none.)
    */
   permissions: string[];
@@ -44,6 +48,8 @@ export interface ToolManifestEntry {
   size: number;
   /** True for test fixtures (loop_forever, memory_hog, trap, host_probe), which must not be listed to agents. */
   fixture: boolean;
+  /** The fixture bundle a tool of tools/<bundle>/ belongs to ("conformance"); such tools are restricted. */
+  bundle?: string;
   /**
    * Host functions the component imports, sorted, e.g.
    * "mcp-sandbox:tool/host@0.1.0#read-file". Empty for tools that need no host.
@@ -51,7 +57,7 @@ export interface ToolManifestEntry {
   imports: HostImport[];
   /**
    * True when the component imports an asynchronous host function (read-file, write-file,
-   * list-directory, stat, http-fetch): its glue uses JSPI, needs `WebAssembly.Suspending`
+   * list-directory, stat, http-fetch, client-request): its glue uses JSPI, needs `WebAssembly.Suspending`
    * (Chromium; not Node 20) and its `call` returns a Promise.
    */
   async: boolean;
@@ -65,6 +71,7 @@ export type HostFunctionName =
   | "list-directory"
   | "stat"
   | "http-fetch"
+  | "client-request"
   | "log"
   | "now-ms"
   | "random-bytes";

@@ -10,6 +10,8 @@ export type RuleId =
   | 'clock.invalid'
   /** The tool is not in `tools.allowed`. */
   | 'tool.not-allowed'
+  /** The tool is restricted (a test bundle) and `tools.allowed` does not name it: `"*"` does not reach it. */
+  | 'tool.restricted'
   /** The tool is in `tools.blocked` (wins over `tools.allowed`). */
   | 'tool.blocked'
   /** The session has been idle longer than `session.timeoutMinutes`. */

@@ -62,7 +62,7 @@ export { policyDocumentSchema, grantSchema } from './schema';
 export { resolvePolicy } from './resolve';
 export { applyGrant, applyRevoke, parseGrant } from './grants';
 export { decideToolAccess, decideToolCall } from './tool-call';
-export { decideCodeLanguage, filterTools, isToolAllowed } from './tools';
+export { decideCodeLanguage, filterTools, isRestricted, isToolAllowed, RESTRICTED_CATEGORY } from './tools';
 export { effectiveLimits } from './limits';
 export { decideNetwork } from './network';
 export { parseUrl, type ParsedUrl } from './url';

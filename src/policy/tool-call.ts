@@ -20,7 +20,7 @@ export function decideToolCall(policy: EffectivePolicy, call: ToolCall, state: C
   const clock = invalidClock(now);
   if (clock !== null) return clock;
   return (
-    checkTool(policy, call.tool) ??
+    checkTool(policy, call.tool, call.restricted === true) ??
     checkSession(policy, state, now) ??
     checkQuietHours(policy, now) ??
     checkCallRate(policy, state, now) ??
@@ -33,14 +33,21 @@ export function decideToolCall(policy: EffectivePolicy, call: ToolCall, state: C
  * May this agent call `tool` at all (tools.allowed / tools.blocked), whatever its counters say?
  * The first check of `decideToolCall`, on its own for refusing before anything is counted.
  */
-export function decideToolAccess(policy: EffectivePolicy, tool: string): Decision {
-  return checkTool(policy, tool) ?? ALLOW;
+/** `restricted`: the tool is of the restricted category (see `isRestricted`), so `"*"` does not reach it. */
+export function decideToolAccess(policy: EffectivePolicy, tool: string, restricted = false): Decision {
+  return checkTool(policy, tool, restricted) ?? ALLOW;
 }
 
-function checkTool(policy: EffectivePolicy, tool: string): Decision | null {
+function checkTool(policy: EffectivePolicy, tool: string, restricted = false): Decision | null {
   if (isToolBlocked(policy, tool)) {
     return deny('tool.blocked', `Tool '${tool}' is blocked for this agent (tools.blocked); an admin must grant it to unblock it.`, {
       limit: [...policy.tools.blocked],
+      observed: tool,
+    });
+  }
+  if (restricted && !policy.tools.allowed.includes(tool)) {
+    return deny('tool.restricted', `Tool '${tool}' is restricted: only an agent whose tools.allowed names it may use it ("*" does not).`, {
+      limit: [...policy.tools.allowed],
       observed: tool,
     });
   }

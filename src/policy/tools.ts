@@ -12,13 +12,23 @@ export function isToolBlocked(policy: EffectivePolicy, tool: string): boolean {
   return listNames(policy.tools.blocked, tool);
 }
 
-export function isToolAllowed(policy: EffectivePolicy, tool: string): boolean {
-  return listNames(policy.tools.allowed, tool) && !isToolBlocked(policy, tool);
+/**
+ * Tools of this category (test bundles such as the MCP conformance fixtures) are reached only by
+ * an agent whose policy names them in `tools.allowed`: `"*"` does not reach them.
+ */
+export const RESTRICTED_CATEGORY = 'restricted';
+
+export function isRestricted(tool: { categories?: readonly string[] }): boolean {
+  return tool.categories?.includes(RESTRICTED_CATEGORY) ?? false;
+}
+
+export function isToolAllowed(policy: EffectivePolicy, tool: string, restricted = false): boolean {
+  return (restricted ? policy.tools.allowed.includes(tool) : listNames(policy.tools.allowed, tool)) && !isToolBlocked(policy, tool);
 }
 
 /** The tools to show in tools/list: only those the agent could call. */
-export function filterTools<T extends { name: string }>(policy: EffectivePolicy, tools: readonly T[]): T[] {
-  return tools.filter((tool) => isToolAllowed(policy, tool.name));
+export function filterTools<T extends { name: string; categories?: readonly string[] }>(policy: EffectivePolicy, tools: readonly T[]): T[] {
+  return tools.filter((tool) => isToolAllowed(policy, tool.name, isRestricted(tool)));
 }
 
 /** May `execute_code` run `language` for this agent (`tools.codeLanguages`)? */

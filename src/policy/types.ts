@@ -130,6 +130,8 @@ export type Revoke = Grant;
 
 export interface ToolCall {
   readonly tool: string;
+  /** The tool is of the restricted category: only an exact `tools.allowed` entry reaches it. */
+  readonly restricted?: boolean;
 }
 
 /** What the caller knows about this agent and the sandbox when a call arrives. */

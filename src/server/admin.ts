@@ -1,6 +1,6 @@
 /// <reference lib="webworker" />
 import type { AdminMethods } from '../api/admin';
-import { decideToolAccess, parsePolicyDocumentText, serializePolicyDocument, toPolicyDocument } from '../policy';
+import { decideToolAccess, isRestricted, parsePolicyDocumentText, serializePolicyDocument, toPolicyDocument } from '../policy';
 import { envelope, type AdminRequestEnvelope, type AdminResponseEnvelope } from '../shared/wire';
 import type { AuditEntry, AuditEvent, AuditOutcome, ToolRecord, WatchedFolderRecord } from '../store/schema';
 import { openEntry, readAudit, readAuditTail, type OpenedEntry } from '../store/audit';
@@ -180,13 +180,17 @@ const HANDLERS: { [M in keyof AdminMethods]: Handler<M> } = {
     return { through: checkpoint.through, removed };
   },
 
-  'tools.audience': async (ctx, params) =>
-    (await ctx.agents.list())
+  'tools.audience': async (ctx, params) => {
+    // A restricted tool (a test bundle) is reached only by an exact grant, as calls decide.
+    const tool = await ctx.registry.get(String(params.name));
+    const restricted = tool ? isRestricted(tool) : false;
+    return (await ctx.agents.list())
       .filter((a) => a.revokedAt === null)
       .map((a) => {
-        const decision = decideToolAccess(policyOf(a), String(params.name));
+        const decision = decideToolAccess(policyOf(a), String(params.name), restricted);
         return { agentId: a.id, trustLevel: a.trustLevel, sees: decision.allow, rule: decision.allow ? null : decision.rule };
-      }),
+      });
+  },
   'agents.list': async (ctx) => (await ctx.agents.list()).map(viewOf),
   'agents.register': (ctx, params) => {
     // The id is settled first, so the audit entry names the agent even when one is generated.

@@ -4,8 +4,9 @@ import type { ExecuteResult } from '../shared/wire';
 import type { ToolRecord } from '../store/schema';
 import { sealIf } from './at-rest';
 import { touched, type CallContext } from './call-context';
-import { capabilitiesFor, type CapabilityDenialFacts, type CapabilitySession } from './capabilities';
+import { capabilitiesFor, type CapabilityDenialFacts, type CapabilitySession, type ClientChannel } from './capabilities';
 import type { ServerContext } from './context';
+import { MCP_CONTENT_CATEGORY } from './registry';
 
 export interface AuditedRun {
   ok: boolean;
@@ -15,6 +16,8 @@ export interface AuditedRun {
   sensitive: { matchedPatterns: string[]; redactions: number } | null;
   /** The output parsed, for a tool that declares an `outputSchema` (redacted like `output`). */
   structured?: Record<string, unknown>;
+  /** The output parsed, for a producer of MCP results (category "mcp-content"; redacted like `output`); undefined if it is not JSON. */
+  mcp?: unknown;
 }
 
 /**
@@ -31,7 +34,7 @@ export interface AuditedRun {
  * - A tool that fails after one of its capabilities was denied ends `policy-denied` with that
  *   denial's facts, exactly like a call-level denial.
  */
-export async function runAudited(ctx: ServerContext, call: CallContext, tool: ToolRecord, args: unknown, kind: 'call' | 'resource', signal?: AbortSignal): Promise<AuditedRun> {
+export async function runAudited(ctx: ServerContext, call: CallContext, tool: ToolRecord, args: unknown, kind: 'call' | 'resource' | 'prompt', signal?: AbortSignal, client?: ClientChannel): Promise<AuditedRun> {
   const { session, agent, policy } = call;
   const callId = crypto.randomUUID();
   const limits = effectiveLimits(policy, tool.limits);
@@ -56,7 +59,10 @@ export async function runAudited(ctx: ServerContext, call: CallContext, tool: To
   let capabilities: CapabilitySession | null = null;
   let running: Promise<ExecuteResult>;
   try {
-    capabilities = capabilitiesFor(ctx, call, tool, callId, startedAt + limits.cpuMs, redactor, runSignal, durable);
+    // Log lines reach the client redacted as its policy says, like the output.
+    const log = client?.log;
+    const forward: ClientChannel | undefined = client && { ...client, ...(log ? { log: (level: string, message: string) => log(level, policy.data.redactForAgent ? redactor.text(message) : message) } : {}) };
+    capabilities = capabilitiesFor(ctx, call, tool, callId, startedAt + limits.cpuMs, redactor, runSignal, durable, forward);
     running = ctx.executor.execute(
       {
         callId,
@@ -139,6 +145,15 @@ export async function runAudited(ctx: ServerContext, call: CallContext, tool: To
   const hide = policy.data.redactForAgent;
   const agentError = error && !hide && !result.ok ? result.error : error;
   const run: AuditedRun = { ok: result.ok, output: result.ok ? (hide ? output! : result.output) : '', error: agentError, result, sensitive };
+  if (result.ok && tool.categories.includes(MCP_CONTENT_CATEGORY)) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(result.output);
+    } catch {
+      parsed = undefined;
+    }
+    run.mcp = hide ? redactor.value(parsed) : parsed;
+  }
   if (result.ok && tool.outputSchema) {
     // Structured content is redacted as a value (masking inside JSON text could break it).
     const parsed = parseObject(result.output);

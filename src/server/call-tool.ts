@@ -1,15 +1,17 @@
-import { McpError, ErrorCode, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolResultSchema, McpError, ErrorCode, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { CfWorkerJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/cfworker';
-import { decideCodeLanguage, decideToolAccess, decideToolCall, redactValue, type Denial } from '../policy';
+import { decideCodeLanguage, decideToolAccess, decideToolCall, isRestricted, redactValue, type Denial } from '../policy';
 import { EXECUTE_CODE_TOOL } from '../shared/execute-code';
 import { ERROR_META_KEY, SandboxError, type SandboxErrorInfo } from '../shared/errors';
 import { ARGUMENT_BOUNDS, describeBound, measureJson } from '../shared/json-bounds';
 import type { ToolRecord } from '../store/schema';
 import { sealIf } from './at-rest';
+import type { ClientChannel } from './capabilities';
 import { runAudited } from './audited-run';
 import { readCall, touched, type CallContext } from './call-context';
 import type { ServerContext } from './context';
 import { holding } from './fair-queue';
+import { isPrompt, MCP_CONTENT_CATEGORY } from './registry';
 
 // The tools/call handler: everything that decides whether a call runs. What happens once it
 // runs (write-ahead audit, sandbox, redaction) is `runAudited` (audited-run.ts).
@@ -58,7 +60,7 @@ export function denialError(denial: Denial): SandboxError {
  * call with the agent's counters, and only then does anything run. Everything admission
  * counts comes back as one slot, released by `holding` on every path.
  */
-export async function callTool(ctx: ServerContext, sessionId: string, name: string, args: Record<string, unknown> | undefined, signal?: AbortSignal): Promise<CallToolResult> {
+export async function callTool(ctx: ServerContext, sessionId: string, name: string, args: Record<string, unknown> | undefined, signal?: AbortSignal, client?: ClientChannel): Promise<CallToolResult> {
   const call = await readCall(ctx, sessionId, name);
   const { tool, policy, agent, session } = call;
   const measured = measureJson(args ?? {}, ARGUMENT_BOUNDS);
@@ -68,11 +70,12 @@ export async function callTool(ctx: ServerContext, sessionId: string, name: stri
     // The arguments themselves are not kept: walking them is what the bound prevents.
     return errorResult((await refuse(ctx, call, name, { '[not recorded]': error.message }, error)).toInfo());
   }
-  if (!tool || !tool.enabled || tool.resource) {
+  if (!tool || !tool.enabled || tool.resource || isPrompt(tool)) {
     const refused = await refuse(ctx, call, name, args, new SandboxError('unknown-tool', `no enabled tool named ${JSON.stringify(name)}`));
     throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`, { code: 'unknown-tool', callId: refused.details?.['callId'] });
   }
-  const access = decideToolAccess(policy, name);
+  const restricted = isRestricted(tool);
+  const access = decideToolAccess(policy, name, restricted);
   if (!access.allow) {
     // Known but outside the policy: say which rule, so the agent can ask for a grant.
     const error = denialError(access);
@@ -100,16 +103,23 @@ export async function callTool(ctx: ServerContext, sessionId: string, name: stri
     now,
     globalLimit: call.globalConcurrentCalls,
     waitMs: policy.limits.queueWaitMs,
-    decide: (counts) => decideToolCall(policy, { tool: name }, { ...counts, sessionStartedAt: session.createdAt, sessionLastActivityAt: session.lastActivityAt, globalConcurrentLimit: call.globalConcurrentCalls }, now),
+    decide: (counts) => decideToolCall(policy, { tool: name, restricted }, { ...counts, sessionStartedAt: session.createdAt, sessionLastActivityAt: session.lastActivityAt, globalConcurrentLimit: call.globalConcurrentCalls }, now),
   });
   if (!admission.ok) {
     const error = admission.waitedMs === undefined ? denialError(admission.denial) : busyError(admission.denial, admission.waitedMs, admission.retryAfterMs);
     return errorResult((await refuse(ctx, call, name, args, error)).toInfo());
   }
-  const run = await holding(admission.slot, () => runAudited(ctx, call, tool, args ?? {}, 'call', signal));
+  const run = await holding(admission.slot, () => runAudited(ctx, call, tool, args ?? {}, 'call', signal, client));
   const meta: Record<string, unknown> = { 'mcp-sandbox/call': { durationMs: run.result.durationMs, memoryBytes: run.result.memoryBytes } };
   if (run.sensitive) meta[SENSITIVE_META_KEY] = { ...run.sensitive, redactedForAgent: policy.data.redactForAgent };
   if (!run.ok) return { ...errorResult(run.error!), _meta: { ...meta, [ERROR_META_KEY]: run.error! } };
+  if (tool.categories.includes(MCP_CONTENT_CATEGORY)) {
+    // The tool wrote the MCP result itself (content blocks of any type): checked, not trusted.
+    const parsed = CallToolResultSchema.safeParse(run.mcp);
+    if (!parsed.success) return { ...errorResult({ code: 'tool-error', message: `${name} declares MCP content but its output is not an MCP tool result` }), _meta: meta };
+    const { content, isError, structuredContent } = parsed.data;
+    return { content, ...(isError ? { isError } : {}), ...(structuredContent ? { structuredContent } : {}), _meta: meta };
+  }
   return { content: [{ type: 'text', text: run.output }], ...(run.structured ? { structuredContent: run.structured } : {}), _meta: meta };
 }
 

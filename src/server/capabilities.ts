@@ -19,8 +19,20 @@ const PERMISSION: Record<CapabilityName, string | null> = {
   stat: 'files:read',
   'write-file': 'files:write',
   'http-fetch': 'network',
+  'client-request': 'client',
   log: null,
 };
+
+/** What a tool may ask the agent's own client, by way of its session. */
+const CLIENT_METHODS = new Set(['sampling/createMessage', 'elicitation/create']);
+
+/** The calling agent's MCP client, for the call that is running: its log lines and requests. */
+export interface ClientChannel {
+  /** Each log line as it is written (notifications/message, progress). */
+  log?(level: string, message: string): void;
+  /** A request to the client on the call's own stream; resolves with its result. */
+  request?(method: string, params: Record<string, unknown>, signal?: AbortSignal): Promise<unknown>;
+}
 
 export interface CapabilitySession {
   answer(request: CapabilityRequest): Promise<CapabilityReply>;
@@ -58,6 +70,7 @@ export function capabilitiesFor(
   signal?: AbortSignal,
   /** Resolves when the call's request entry has committed (false: it could not be written). */
   durable: Promise<boolean> = Promise.resolve(true),
+  client?: ClientChannel,
 ): CapabilitySession {
   const logs: { level: string; message: string }[] = [];
   const denials: CapabilityDenialFacts[] = [];
@@ -99,7 +112,11 @@ export function capabilitiesFor(
     if (signal?.aborted) return fail(`${String(fn)} refused: the call was cancelled`);
     try {
       if (fn === 'log') {
-        if (logs.length < MAX_LOG_LINES) logs.push({ level: String(args['level']).slice(0, 16), message: String(args['message']).slice(0, MAX_LOG_CHARS) });
+        const line = { level: String(args['level']).slice(0, 16), message: String(args['message']).slice(0, MAX_LOG_CHARS) };
+        if (logs.length < MAX_LOG_LINES) {
+          logs.push(line);
+          client?.log?.(line.level, line.message);
+        }
         return { id, ok: true, value: null };
       }
       const permission = PERMISSION[fn];
@@ -109,6 +126,7 @@ export function capabilitiesFor(
         return fail(refusal(decision));
       }
       if (fn === 'http-fetch') return await httpFetch(ctx, call, id, String(args['request']), deadline, record, refusal, signal);
+      if (fn === 'client-request') return await clientRequest(id, String(args['method']), String(args['params']), client, record, signal);
       return await fileOp(ctx, call, id, fn, args, record, refusal);
     } catch (error) {
       return fail(`${String(fn)} failed: ${(error as Error)?.message ?? String(error)}`);
@@ -133,9 +151,9 @@ type CapabilityDecision = Decision | CapabilityDenial;
 type Recorder = (fn: CapabilityName, target: Record<string, unknown>, decision: CapabilityDecision) => Promise<void>;
 type Refusal = (decision: Exclude<CapabilityDecision, { allow: true }>) => string;
 
-const OPS: Record<Exclude<CapabilityName, 'http-fetch' | 'log'>, FileOp> = { 'read-file': 'read', 'write-file': 'write', 'list-directory': 'list', stat: 'stat' };
+const OPS: Record<Exclude<CapabilityName, 'http-fetch' | 'client-request' | 'log'>, FileOp> = { 'read-file': 'read', 'write-file': 'write', 'list-directory': 'list', stat: 'stat' };
 
-async function fileOp(ctx: ServerContext, call: CallContext, id: number, fn: Exclude<CapabilityName, 'http-fetch' | 'log'>, args: Record<string, unknown>, record: Recorder, refusal: Refusal): Promise<CapabilityReply> {
+async function fileOp(ctx: ServerContext, call: CallContext, id: number, fn: Exclude<CapabilityName, 'http-fetch' | 'client-request' | 'log'>, args: Record<string, unknown>, record: Recorder, refusal: Refusal): Promise<CapabilityReply> {
   const rawPath = String(args['path'] ?? '');
   const contents = fn === 'write-file' ? String(args['contents'] ?? '') : null;
   const sizeBytes = contents === null ? undefined : new TextEncoder().encode(contents).length;
@@ -217,4 +235,28 @@ async function httpFetch(ctx: ServerContext, call: CallContext, id: number, requ
   const truncated = bytes.length > MAX_RESPONSE_BYTES;
   const text = new TextDecoder().decode(truncated ? bytes.subarray(0, MAX_RESPONSE_BYTES) : bytes);
   return { id, ok: true, value: JSON.stringify({ status: response.status, headers: Object.fromEntries(response.headers), body: text, ...(truncated ? { truncated: true } : {}) }) };
+}
+
+/**
+ * Sampling or elicitation, asked of the agent's own client (which decides, as it would for any
+ * server): no policy rule, the permission `client` and an audit entry before it is sent. The
+ * params are the tool's; the client's result comes back as JSON.
+ */
+async function clientRequest(id: number, method: string, paramsJson: string, client: ClientChannel | undefined, record: Recorder, signal?: AbortSignal): Promise<CapabilityReply> {
+  const fail = (error: string): CapabilityReply => ({ id, ok: false, error });
+  if (!CLIENT_METHODS.has(method)) return fail(`client-request refused: a tool may ask the client only ${[...CLIENT_METHODS].join(' or ')}`);
+  let params: unknown;
+  try {
+    params = JSON.parse(paramsJson);
+  } catch {
+    return fail('client-request refused: params-json is not JSON');
+  }
+  if (!params || typeof params !== 'object' || Array.isArray(params)) return fail('client-request refused: params-json must be a JSON object');
+  if (!client?.request) return fail('client-request failed: this call has no client to ask (only tools/call has)');
+  await record('client-request', { method }, { allow: true });
+  try {
+    return { id, ok: true, value: JSON.stringify(await client.request(method, params as Record<string, unknown>, signal)) };
+  } catch (error) {
+    return fail(`client-request failed: ${(error as Error)?.message ?? String(error)}`);
+  }
 }

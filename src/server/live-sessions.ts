@@ -1,4 +1,5 @@
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { forgetSession, subscriptions } from './session-state';
 
 /**
  * The sessions this service-worker lifetime has a connected server for. Only these can be told
@@ -15,6 +16,7 @@ export class LiveSessions {
 
   delete(sessionId: string): void {
     this.servers.delete(sessionId);
+    forgetSession(sessionId);
   }
 
   get size(): number {
@@ -23,13 +25,17 @@ export class LiveSessions {
 
   /**
    * Sends `notifications/tools/list_changed` to every live session (or to those of one agent,
-   * whose policy changed); returns how many got it.
+   * whose policy changed); returns how many got it. Resource documents are written by tools
+   * under the reader's policy, so each subscribed URI of those sessions is also announced as
+   * updated (`notifications/resources/updated`): the client reads it again.
    */
   async notifyToolsChanged(agentId?: string): Promise<number> {
     const sent = await Promise.all(
-      [...this.servers.values()].filter((s) => agentId === undefined || s.agentId === agentId).map(async ({ server }) => {
+      [...this.servers.entries()].filter(([, s]) => agentId === undefined || s.agentId === agentId).map(async ([sessionId, { server }]) => {
         try {
-          await (await server).sendToolListChanged();
+          const live = await server;
+          await live.sendToolListChanged();
+          for (const uri of subscriptions.get(sessionId) ?? []) await live.sendResourceUpdated({ uri });
           return 1;
         } catch {
           return 0; // a session whose page is gone

@@ -3,12 +3,21 @@ import { SandboxServer } from './sandbox-server';
 import { CfWorkerJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/cfworker';
 import {
   CallToolRequestSchema,
+  CompleteRequestSchema,
+  CreateMessageResultSchema,
+  ElicitResultSchema,
   ErrorCode,
+  GetPromptRequestSchema,
+  ListPromptsRequestSchema,
   ListResourcesRequestSchema,
   ListResourceTemplatesRequestSchema,
   ListToolsRequestSchema,
   McpError,
   ReadResourceRequestSchema,
+  SetLevelRequestSchema,
+  SubscribeRequestSchema,
+  UnsubscribeRequestSchema,
+  type LoggingLevel,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
@@ -18,7 +27,11 @@ import { callTool } from './call-tool';
 import { readCall } from './call-context';
 import type { ServerContext } from './context';
 import { agentMetrics } from './metrics';
-import { readResource } from './resources';
+import { getPrompt, isTemplate, promptArguments, readResource, visibleProducers } from './resources';
+import { logLevels, subscriptions } from './session-state';
+
+/** Resource URIs one session may watch at once. */
+const MAX_SUBSCRIPTIONS = 100;
 
 /** The seed's custom methods, served beside MCP's own. */
 const HealthRequest = z.object({ method: z.literal('health'), params: z.optional(z.object({}).passthrough()) });
@@ -34,7 +47,9 @@ export function createSessionServer(ctx: ServerContext, sessionId: string): Serv
   const server = new SandboxServer(ctx.config.serverInfo, {
     // Declared truthfully: a tool registered while the sandbox runs is announced to every
     // session this service-worker lifetime serves (src/server/live-sessions.ts).
-    capabilities: { tools: { listChanged: true }, resources: {} },
+    // Prompts are produced by wasm modules like resources; logging carries what a tool logs
+    // while it runs; completions offer the values a prompt argument's schema enumerates.
+    capabilities: { tools: { listChanged: true }, resources: { subscribe: true }, prompts: {}, logging: {}, completions: {} },
     jsonSchemaValidator: new CfWorkerJsonSchemaValidator(),
     instructions: 'Tools run as WebAssembly in locked-down browser workers under your policy; every call is audited.',
   });
@@ -58,20 +73,89 @@ export function createSessionServer(ctx: ServerContext, sessionId: string): Serv
   });
 
   // `extra.signal` aborts on the agent's notifications/cancelled: the call is stopped where it runs.
-  server.setRequestHandler(CallToolRequestSchema, async (request, extra) => callTool(ctx, sessionId, request.params.name, request.params.arguments, extra.signal));
+  // What the tool logs meanwhile reaches the client on the call's own stream: log lines as
+  // notifications/message (at or above the session's level), lines of level "progress" (JSON
+  // {progress, total?, message?}) as notifications/progress when the request asked for progress.
+  server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+    const progressToken = request.params._meta?.progressToken;
+    // Sent before the result: once it is, the call's stream closes.
+    const sending: Promise<void>[] = [];
+    const notify = (notification: Parameters<typeof extra.sendNotification>[0]) => void sending.push(extra.sendNotification(notification).catch(() => undefined));
+    const onLog = (level: string, message: string): void => {
+      if (level === 'progress') {
+        const progress = progressOf(message);
+        if (progressToken !== undefined && progress) notify({ method: 'notifications/progress', params: { progressToken, ...progress } });
+        return;
+      }
+      const mcpLevel = logLevelOf(level);
+      if (LOG_LEVELS.indexOf(mcpLevel) < LOG_LEVELS.indexOf(logLevels.get(sessionId) ?? 'debug')) return;
+      notify({ method: 'notifications/message', params: { level: mcpLevel, logger: request.params.name, data: message } });
+    };
+    // A tool's sampling or elicitation request goes to this client on this call's stream.
+    // Only what the client declared (when this lifetime saw its initialize; else it answers itself).
+    const ask = async (method: string, params: Record<string, unknown>, signal?: AbortSignal) => {
+      const needed = method === 'sampling/createMessage' ? 'sampling' : 'elicitation';
+      const declared = server.getClientCapabilities();
+      if (declared && !declared[needed]) throw new Error(`the client did not declare the capability ${needed}`);
+      return extra.sendRequest({ method, params } as never, needed === 'sampling' ? CreateMessageResultSchema : ElicitResultSchema, signal ? { signal } : {});
+    };
+    const result = await callTool(ctx, sessionId, request.params.name, request.params.arguments, extra.signal, { log: onLog, request: ask });
+    await Promise.all(sending);
+    return result;
+  });
 
-  // Declared with `resources`, so answered: there are no templates (every resource is fixed).
+  server.setRequestHandler(SetLevelRequestSchema, async (request) => {
+    await readCall(ctx, sessionId, null);
+    logLevels.set(sessionId, request.params.level);
+    return {};
+  });
+
+  // A producer whose URI has {variables} is a template (RFC 6570 level 1).
   server.setRequestHandler(ListResourceTemplatesRequestSchema, async (request) => {
     noCursor(request.params?.cursor);
-    await readCall(ctx, sessionId, null);
-    return { resourceTemplates: [] };
+    const { policy } = await readCall(ctx, sessionId, null);
+    const producers = visibleProducers(policy, await ctx.registry.resources()).filter((t) => isTemplate(t.resource!.uri));
+    return { resourceTemplates: producers.map((t) => ({ uriTemplate: t.resource!.uri, name: t.name, description: t.description, mimeType: t.resource!.mimeType })) };
   });
 
   server.setRequestHandler(ListResourcesRequestSchema, async (request) => {
     noCursor(request.params?.cursor);
-    await readCall(ctx, sessionId, null);
-    const producers = await ctx.registry.resources();
+    const { policy } = await readCall(ctx, sessionId, null);
+    const producers = visibleProducers(policy, await ctx.registry.resources()).filter((t) => !isTemplate(t.resource!.uri));
     return { resources: producers.map((t) => ({ uri: t.resource!.uri, name: t.name, description: t.description, mimeType: t.resource!.mimeType })) };
+  });
+
+  // Any URI may be watched (one not served yet may come with a new tool): it is announced as
+  // updated whenever tools or this agent's policy change (live-sessions.ts).
+  server.setRequestHandler(SubscribeRequestSchema, async (request) => {
+    await readCall(ctx, sessionId, null);
+    const watched = subscriptions.get(sessionId) ?? new Set<string>();
+    if (watched.size >= MAX_SUBSCRIPTIONS && !watched.has(request.params.uri)) throw new McpError(ErrorCode.InvalidParams, `a session may watch at most ${MAX_SUBSCRIPTIONS} resources`);
+    subscriptions.set(sessionId, watched.add(request.params.uri));
+    return {};
+  });
+
+  server.setRequestHandler(UnsubscribeRequestSchema, async (request) => {
+    await readCall(ctx, sessionId, null);
+    subscriptions.get(sessionId)?.delete(request.params.uri);
+    return {};
+  });
+
+  server.setRequestHandler(ListPromptsRequestSchema, async (request) => {
+    noCursor(request.params?.cursor);
+    const { policy } = await readCall(ctx, sessionId, null);
+    return { prompts: filterTools(policy, await ctx.registry.prompts()).map((t) => ({ name: t.name, description: t.description, arguments: promptArguments(t.inputSchema) })) };
+  });
+
+  server.setRequestHandler(GetPromptRequestSchema, async (request) => getPrompt(ctx, sessionId, request.params.name, request.params.arguments ?? {}));
+
+  server.setRequestHandler(CompleteRequestSchema, async (request) => {
+    const { policy } = await readCall(ctx, sessionId, null);
+    const { ref, argument } = request.params;
+    const prompt = ref.type === 'ref/prompt' ? filterTools(policy, await ctx.registry.prompts()).find((t) => t.name === ref.name) : undefined;
+    const property = (prompt?.inputSchema['properties'] as Record<string, { enum?: unknown[] }> | undefined)?.[argument.name];
+    const values = (property?.enum ?? []).filter((v): v is string => typeof v === 'string' && v.startsWith(argument.value)).slice(0, 100);
+    return { completion: { values, total: values.length, hasMore: false } };
   });
 
   server.setRequestHandler(ReadResourceRequestSchema, async (request) => readResource(ctx, sessionId, request.params.uri));
@@ -94,6 +178,24 @@ export function createSessionServer(ctx: ServerContext, sessionId: string): Serv
   });
 
   return server;
+}
+
+const LOG_LEVELS: LoggingLevel[] = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
+
+/** A tool's level name as MCP's ("warn" is "warning"; an unknown one is "info"). */
+function logLevelOf(level: string): LoggingLevel {
+  const l = level.toLowerCase();
+  return l === 'warn' ? 'warning' : (LOG_LEVELS.find((x) => x === l) ?? 'info');
+}
+
+function progressOf(message: string): { progress: number; total?: number; message?: string } | null {
+  try {
+    const p = JSON.parse(message) as { progress?: unknown; total?: unknown; message?: unknown };
+    if (typeof p.progress !== 'number' || !Number.isFinite(p.progress)) return null;
+    return { progress: p.progress, ...(typeof p.total === 'number' ? { total: p.total } : {}), ...(typeof p.message === 'string' ? { message: p.message } : {}) };
+  } catch {
+    return null;
+  }
 }
 
 /** Lists here fit in one page, so no cursor was ever handed out: any cursor is unknown. */

@@ -137,7 +137,12 @@ export class ToolRegistry {
 
   /** Tools an agent can call: enabled and not resource producers. */
   async callable(): Promise<ToolRecord[]> {
-    return (await this.list()).filter((t) => t.enabled && !t.resource);
+    return (await this.list()).filter((t) => t.enabled && !t.resource && !isPrompt(t));
+  }
+
+  /** Prompt producers (category "prompt"): served by prompts/list and prompts/get, not as tools. */
+  async prompts(): Promise<ToolRecord[]> {
+    return (await this.list()).filter((t) => t.enabled && !t.resource && isPrompt(t));
   }
 
   async resources(): Promise<ToolRecord[]> {
@@ -388,4 +393,13 @@ export class ToolUploads {
     await tx.done.finally(() => toolsChanged(this.handle));
     return next;
   }
+}
+
+/** A producer of an MCP prompt: its input schema's properties are the prompt's arguments, its output a `GetPromptResult`. */
+export const PROMPT_CATEGORY = 'prompt';
+/** A tool or resource producer whose output is the MCP result itself (content blocks, or resource contents), not one text. */
+export const MCP_CONTENT_CATEGORY = 'mcp-content';
+
+export function isPrompt(tool: { categories: readonly string[] }): boolean {
+  return tool.categories.includes(PROMPT_CATEGORY);
 }

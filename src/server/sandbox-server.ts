@@ -25,11 +25,20 @@ export class SandboxServer extends Server {
         return await inner(request, extra);
       } catch (error) {
         const check = (schema as unknown as ParsingSchema).safeParse(request);
-        if (check.success) throw error;
+        if (check.success) throw unprefixed(error);
         const issue = check.error?.issues?.[0];
         const where = issue?.path?.length ? issue.path.map(String).join('.') : 'params';
-        throw new McpError(ErrorCode.InvalidParams, `invalid params for ${method}: ${where}: ${issue?.message ?? 'does not match the method\'s schema'}`);
+        throw unprefixed(new McpError(ErrorCode.InvalidParams, `invalid params for ${method}: ${where}: ${issue?.message ?? 'does not match the method\'s schema'}`));
       }
     });
   }
+}
+
+/**
+ * An McpError's message starts "MCP error <code>: ", which the client's McpError adds again:
+ * the error goes out with its message alone, whatever the transport (HTTP included).
+ */
+function unprefixed(error: unknown): unknown {
+  if (!(error instanceof McpError)) return error;
+  return Object.assign(new Error(error.message.replace(/^MCP error -?\d+: /, '')), { code: error.code, data: error.data });
 }

@@ -9,7 +9,7 @@ import { describeBound, measureJson, type JsonBounds } from './json-bounds';
 export const MAX_COMPONENT_BYTES = 8 * 1024 * 1024;
 export const TOOL_NAME_PATTERN = /^[a-z][a-z0-9_]{0,63}$/;
 /** Permissions a tool may declare (tools/wit/tool.wit); log, clock and random need none. */
-export const TOOL_PERMISSIONS = ['files:read', 'files:write', 'network'] as const;
+export const TOOL_PERMISSIONS = ['files:read', 'files:write', 'network', 'client'] as const;
 
 /** Typed reasons an upload is refused. */
 export type ToolUploadErrorCode = 'not-wasm' | 'not-a-component' | 'too-large' | 'transpile-failed' | 'describe-failed' | 'invalid-metadata' | 'name-clash' | 'pinned';

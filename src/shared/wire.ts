@@ -153,7 +153,7 @@ export interface ExecuteRequest {
 }
 
 /** Host capabilities a tool can ask for while it runs (tools/wit/tool.wit, interface `host`). */
-export const CAPABILITIES = ['read-file', 'write-file', 'list-directory', 'stat', 'http-fetch', 'log'] as const;
+export const CAPABILITIES = ['read-file', 'write-file', 'list-directory', 'stat', 'http-fetch', 'client-request', 'log'] as const;
 export type CapabilityName = (typeof CAPABILITIES)[number];
 
 /** Tool worker → host window → service worker: one use of a capability by a running call. */

@@ -39,7 +39,7 @@ describe('an SDK Client in a page, over postMessage to the service worker', () =
       return { version: c.getServerVersion(), capabilities: c.getServerCapabilities() };
     });
     expect(info.version).toMatchObject({ name: 'browser-mcp-sandbox' });
-    expect(info.capabilities).toEqual({ tools: { listChanged: true }, resources: {} });
+    expect(info.capabilities).toEqual({ tools: { listChanged: true }, resources: { subscribe: true }, prompts: {}, logging: {}, completions: {} });
   });
 
   it('lists the bundled tools with their input schemas', async () => {

@@ -79,6 +79,7 @@ function makeHost(setup) {
       : isDir(path) ? { tag: "ok", val: JSON.stringify({ size: 0, isDirectory: true, modifiedMs: now }) }
       : { tag: "err", val: "no such file or directory: " + path }),
     httpFetch: async("http-fetch", () => ({ tag: "ok", val: JSON.stringify(setup.http ?? { status: 200, headers: {}, body: "" }) })),
+    clientRequest: async("client-request", () => ({ tag: "err", val: "no client here" })),
     log: (level, message) => { calls.push(["log", level, message]); },
     nowMs: () => { calls.push(["now-ms"]); return BigInt(now); },
     randomBytes: (len) => { calls.push(["random-bytes", len]); return crypto.getRandomValues(new Uint8Array(len)); },
@@ -219,7 +220,12 @@ describe("JSPI tools in Chromium", () => {
       expect(JSON.parse(r.describe)).toEqual(e.metadata);
       expect(r.isPromise).toBe(true);
     }
-    expect(manifest.tools.filter((t) => t.async).map((t) => t.name).sort()).toEqual(["fetch_url", "host_probe", "list_directory", "read_file", "workspace_files", "write_file"]);
+    expect(manifest.tools.filter((t) => t.async).map((t) => t.name).sort()).toEqual([
+      "fetch_url", "host_probe", "list_directory", "read_file",
+      // the conformance fixtures that ask the client (client-request)
+      "test_elicitation", "test_elicitation_sep1034_defaults", "test_elicitation_sep1330_enums", "test_sampling",
+      "workspace_files", "write_file",
+    ]);
   });
 
   it("workspace_files: write -> read -> list -> stat round trip through the host", async () => {

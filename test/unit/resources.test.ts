@@ -54,7 +54,7 @@ describe('resource facts', () => {
     const facts = JSON.parse((read.contents[0] as { text: string }).text);
     expect(Object.keys(facts)).toEqual(['server', 'tools', 'toolCounts', 'sessions', 'auditEntries', 'agent', 'now']);
     expect(facts).toMatchObject({ tools: 2, sessions: 1, agent: { id: 'full', trustLevel: 'FullyTrusted' } });
-    expect(facts.toolCounts).toEqual({ registered: 4, callable: 2, resourceProducers: 2, disabled: 0 });
+    expect(facts.toolCounts).toEqual({ registered: 4, callable: 2, resourceProducers: 2, promptProducers: 0, disabled: 0 });
   });
 
   it("gives system_env the agent's languages, verdicts, limits and the session's protocol", async () => {
@@ -74,6 +74,7 @@ describe('resource facts', () => {
       'files:read': { allowed: true, reason: 'paths matching ./sandbox/*' },
       'files:write': { allowed: true, reason: 'paths matching ./sandbox/*, files up to 1 MiB' },
       network: { allowed: false, reason: 'network.requestsPerMinute is 0' },
+      client: { allowed: true, reason: 'requests go to your own client (sampling/createMessage, elicitation/create), which decides each' },
     });
     expect(untrusted.limits).toEqual({ memoryMb: 32, cpuSeconds: 10, concurrentCalls: 1, queueWaitMs: 1000, globalConcurrentCalls: 16 });
     expect(untrusted.rate).toEqual({ callsPerMinute: 5, maxCallsPerSession: 10, sessionTimeoutMinutes: 10, quietHours: null });

@@ -110,10 +110,11 @@ async function callError(name: string, args: unknown): Promise<string> {
 describe("manifest", () => {
   it("lists every tool and fixture with its files", async () => {
     expect(manifest.version).toBe(1);
-    expect(manifest.tools.map((t) => t.name)).toEqual([...TOOL_NAMES, ...FIXTURE_NAMES]);
+    const own = manifest.tools.filter((t) => t.bundle === undefined);
+    expect(own.map((t) => t.name)).toEqual([...TOOL_NAMES, ...FIXTURE_NAMES]);
     const onDisk = JSON.parse(await readFile(join(OUT_DIR, "manifest.json"), "utf8")) as unknown;
     expect(onDisk).toEqual(manifest);
-    for (const t of manifest.tools) {
+    for (const t of own) {
       expect(t.fixture).toBe(FIXTURE_NAMES.includes(t.name));
       expect(t.dir).toBe(`tools/${t.name}/`);
       expect(t.glue).toBe(`${t.name}.js`);
@@ -128,6 +129,29 @@ describe("manifest", () => {
       const component = await readFile(join(toolDir(t), t.component));
       expect(t.size).toBe(component.byteLength);
       expect(t.sha256).toBe(createHash("sha256").update(component).digest("hex"));
+    }
+  });
+
+  it("lists the conformance bundle (tools/conformance/): fixtures, restricted, importing only what they use", async () => {
+    const bundle = manifest.tools.filter((t) => t.bundle !== undefined);
+    expect(bundle.length).toBe(19);
+    const uses: Record<string, string[]> = {
+      test_tool_with_logging: ["log", "now-ms"],
+      test_tool_with_progress: ["log", "now-ms"],
+      test_sampling: ["client-request"],
+      test_elicitation: ["client-request"],
+      test_elicitation_sep1034_defaults: ["client-request"],
+      test_elicitation_sep1330_enums: ["client-request"],
+    };
+    for (const t of bundle) {
+      expect(t.bundle, t.name).toBe("conformance");
+      expect(t.name).toMatch(/^test_/);
+      expect(t.fixture).toBe(true);
+      expect(t.metadata.categories).toEqual(expect.arrayContaining(["fixture", "restricted"]));
+      expect(t.imports, t.name).toEqual((uses[t.name] ?? []).map((f) => `${HOST}#${f}`));
+      // client-request waits for the client: JSPI glue, like files and HTTP.
+      expect(t.async, t.name).toBe(t.imports.includes(`${HOST}#client-request`));
+      expect(t.metadata.permissions).toEqual(t.async ? ["client"] : []);
     }
   });
 
@@ -562,6 +586,7 @@ describe("system_env", () => {
       "files:read": { allowed: true, reason: "paths matching ./workspace/*" },
       "files:write": { allowed: true, reason: "paths matching ./workspace/*, files up to 10 MiB" },
       network: { allowed: false, reason: "network.requestsPerMinute is 0" },
+      client: { allowed: true, reason: "requests go to your own client" },
     },
     limits: { memoryMb: 128, cpuSeconds: 60, concurrentCalls: 3, queueWaitMs: 2000, globalConcurrentCalls: 16 },
     rate: { callsPerMinute: 20, maxCallsPerSession: 50, sessionTimeoutMinutes: 60, quietHours: { start: "22:00", end: "06:00", timeZone: "UTC" } },
@@ -588,6 +613,7 @@ describe("system_env", () => {
     expect(byName["stat"]).toMatchObject({ permission: "files:read", allowed: true });
     expect(byName["write-file"]).toMatchObject({ permission: "files:write", allowed: true });
     expect(byName["http-fetch"]).toMatchObject({ permission: "network", allowed: false, reason: "network.requestsPerMinute is 0" });
+    expect(byName["client-request"]).toMatchObject({ permission: "client", allowed: true });
     for (const free of ["log", "now-ms", "random-bytes"]) expect(byName[free]).toMatchObject({ permission: null, allowed: true });
   });
 
@@ -601,7 +627,7 @@ describe("system_env", () => {
     expect(doc.summary).toEqual([
       "Agent demo-limited (Limited), MCP protocol 2025-06-18, 6 tools visible.",
       "execute_code may run javascript: always. Each run: up to 128 MiB and 30000 ms.",
-      "Host capabilities this agent's policy allows: read-file, write-file, list-directory, stat, log, now-ms, random-bytes. Refused: http-fetch (network.requestsPerMinute is 0). A tool must also declare the permission a capability needs; each use is decided and audited when it happens.",
+      "Host capabilities this agent's policy allows: read-file, write-file, list-directory, stat, client-request, log, now-ms, random-bytes. Refused: http-fetch (network.requestsPerMinute is 0). A tool must also declare the permission a capability needs; each use is decided and audited when it happens.",
       "Limits per call: 128 MiB memory, 60 s; 3 calls at once, waiting at most 2000 ms for a free slot; 20 calls a minute, 50 a session; no calls from 22:00 to 06:00 (UTC).",
       "Works offline: yes (42 files precached).",
     ]);
@@ -631,7 +657,7 @@ describe("system_env", () => {
     // Keys the module writes itself are not taken from the host.
     const spoof = (await callJson("system_env", { uri: "x://y", capabilities: [], sandbox: 1, summary: "no" })) as Doc;
     expect(spoof.uri).toBe("system://env");
-    expect(spoof.capabilities).toHaveLength(8);
+    expect(spoof.capabilities).toHaveLength(9);
     expect(Array.isArray(spoof.summary)).toBe(true);
   });
 

@@ -6,6 +6,7 @@
 //   list-directory  (path_ptr, path_len, ret) -> ()          ret: result<list<string>, string>
 //   stat            (path_ptr, path_len, ret) -> ()          ret: result<string, string>
 //   http-fetch      (req_ptr, req_len, ret) -> ()            ret: result<string, string>
+//   client-request  (m_ptr, m_len, p_ptr, p_len, ret) -> ()  ret: result<string, string>
 //   log             (level_ptr, level_len, msg_ptr, msg_len) -> ()
 //   now-ms          () -> i64
 //   random-bytes    (len, ret) -> ()                         ret: list<u8>
@@ -42,6 +43,9 @@ declare function hostStat(pathPtr: usize, pathLen: usize, ret: usize): void;
 // @ts-ignore: decorator
 @external("mcp-sandbox:tool/host@0.1.0", "http-fetch")
 declare function hostHttpFetch(requestPtr: usize, requestLen: usize, ret: usize): void;
+// @ts-ignore: decorator
+@external("mcp-sandbox:tool/host@0.1.0", "client-request")
+declare function hostClientRequest(methodPtr: usize, methodLen: usize, paramsPtr: usize, paramsLen: usize, ret: usize): void;
 // @ts-ignore: decorator
 @external("mcp-sandbox:tool/host@0.1.0", "log")
 declare function hostLog(levelPtr: usize, levelLen: usize, messagePtr: usize, messageLen: usize): void;
@@ -116,6 +120,14 @@ export function stat(path: string): HostResult<string> {
 export function httpFetch(requestJson: string): HostResult<string> {
   const r = encode(requestJson);
   hostHttpFetch(ptr(r), len(r), RET);
+  return liftStringResult();
+}
+
+/** A request to the calling agent's MCP client ("sampling/createMessage", "elicitation/create"); ok: its result as JSON. */
+export function clientRequest(method: string, paramsJson: string): HostResult<string> {
+  const m = encode(method);
+  const p = encode(paramsJson);
+  hostClientRequest(ptr(m), len(m), ptr(p), len(p), RET);
   return liftStringResult();
 }
 

@@ -44,7 +44,7 @@ export class ToolImportError extends Error {
 /** The interface tools import host functions from (tools/wit/tool.wit), as core modules name it. */
 const HOST_INTERFACE = 'mcp-sandbox:tool/host@0.1.0';
 /** Host functions the host implements asynchronously: a tool importing one gets JSPI glue. */
-const ASYNC_HOST_FUNCTIONS = ['read-file', 'write-file', 'list-directory', 'stat', 'http-fetch'];
+const ASYNC_HOST_FUNCTIONS = ['read-file', 'write-file', 'list-directory', 'stat', 'http-fetch', 'client-request'];
 /** Transpiled files are named after this; they are addressed by the component's hash anyway. */
 const GLUE_NAME = 'tool';
 

@@ -66,6 +66,7 @@ export function hostImports(port: MessagePort | undefined): { imports: Record<st
     listDirectory: (path: string) => ask<string[]>('list-directory', { path }),
     stat: (path: string) => ask<string>('stat', { path }),
     httpFetch: (request: string) => ask<string>('http-fetch', { request }),
+    clientRequest: (method: string, params: string) => ask<string>('client-request', { method, params }),
     log: (level: string, message: string) => client.tell('log', { level, message }),
     nowMs: () => BigInt(Date.now()),
     randomBytes: (length: number) => crypto.getRandomValues(new Uint8Array(Math.min(length >>> 0, MAX_RANDOM_BYTES))),

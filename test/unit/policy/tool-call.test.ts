@@ -38,6 +38,18 @@ describe('which tools an agent may call', () => {
     expect(ruleOf(decideToolCall(untrusted, call('READ_FILE'), idleState(NOON), NOON))).toBe('tool.not-allowed');
   });
 
+  test('a restricted tool (a test bundle) is reached only by an exact tools.allowed entry, not by "*"', () => {
+    const restricted = { tool: 'test_simple_text', restricted: true };
+    expect(ruleOf(decideToolCall(resolvePolicy('FullyTrusted'), restricted, idleState(NOON), NOON))).toBe('tool.restricted');
+    const named = resolvePolicy('Trusted', { version: 1, tools: { allowed: ['test_simple_text'] } });
+    expect(decideToolCall(named, restricted, idleState(NOON), NOON).allow).toBe(true);
+    const blocked = resolvePolicy('Trusted', { version: 1, tools: { allowed: ['test_simple_text'], blocked: ['test_simple_text'] } });
+    expect(ruleOf(decideToolCall(blocked, restricted, idleState(NOON), NOON))).toBe('tool.blocked');
+    const listed = [{ name: 'test_simple_text', categories: ['fixture', 'restricted'] }, { name: 'text_stats', categories: [] }];
+    expect(filterTools(resolvePolicy('FullyTrusted'), listed).map((t) => t.name)).toEqual(['text_stats']);
+    expect(filterTools(named, listed).map((t) => t.name)).toEqual(['test_simple_text']);
+  });
+
   test('tools.blocked wins over an allowed "*"', () => {
     const p = resolvePolicy('FullyTrusted', { version: 1, tools: { blocked: ['system_command'] } });
     expect(ruleOf(decideToolCall(p, call('system_command'), idleState(NOON), NOON))).toBe('tool.blocked');

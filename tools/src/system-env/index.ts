@@ -25,7 +25,7 @@ const METADATA = `{
   "resource": { "uri": "${URI}", "mimeType": "application/json" },
   "inputSchema": {
     "type": "object",
-    "description": "Host facts, echoed as they are (except permissions, which become capabilities): server, agent {id, trustLevel}, session {protocolVersion}, tools {visible, names}, executeCode {visible, languages {allowed, runnable}, limits}, permissions {\\"files:read\\"|\\"files:write\\"|\\"network\\": {allowed, reason}}, files, network, limits, rate, workerCsp, offline {precached, files}, now.",
+    "description": "Host facts, echoed as they are (except permissions, which become capabilities): server, agent {id, trustLevel}, session {protocolVersion}, tools {visible, names}, executeCode {visible, languages {allowed, runnable}, limits}, permissions {\\"files:read\\"|\\"files:write\\"|\\"network\\"|\\"client\\": {allowed, reason}}, files, network, limits, rate, workerCsp, offline {precached, files}, now.",
     "properties": {
       "agent": { "type": "object", "properties": { "id": { "type": "string" }, "trustLevel": { "type": "string" } } },
       "session": { "type": "object", "properties": { "protocolVersion": { "type": "string" } } },
@@ -50,21 +50,22 @@ const METADATA = `{
 }`;
 
 // The host interface of the world (tools/wit/tool.wit), in its order.
-const CAPABILITIES: string[] = ["read-file", "write-file", "list-directory", "stat", "http-fetch", "log", "now-ms", "random-bytes"];
+const CAPABILITIES: string[] = ["read-file", "write-file", "list-directory", "stat", "http-fetch", "client-request", "log", "now-ms", "random-bytes"];
 const SIGNATURES: string[] = [
   "read-file: func(path: string) -> result<string, string>",
   "write-file: func(path: string, contents: string) -> result<u64, string>",
   "list-directory: func(path: string) -> result<list<string>, string>",
   "stat: func(path: string) -> result<string, string>",
   "http-fetch: func(request-json: string) -> result<string, string>",
+  "client-request: func(method: string, params-json: string) -> result<string, string>",
   "log: func(level: string, message: string)",
   "now-ms: func() -> u64",
   "random-bytes: func(len: u32) -> list<u8>",
 ];
 // The permission a tool declares to use each (src/server/capabilities.ts); "" = none needed.
-const PERMISSIONS: string[] = ["files:read", "files:write", "files:read", "files:read", "network", "", "", ""];
+const PERMISSIONS: string[] = ["files:read", "files:write", "files:read", "files:read", "network", "client", "", "", ""];
 const FREE: string[] = [
-  "", "", "", "", "",
+  "", "", "", "", "", "",
   "needs no permission; each line is kept in the call's audit entry",
   "needs no permission; answered inside the tool worker",
   "needs no permission; answered inside the tool worker (at most 65536 bytes a call)",
