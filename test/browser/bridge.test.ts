@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+// @ts-expect-error -- plain ESM script without types
+import { keepAgentToken, openApp } from '../../scripts/bridge-app.mjs';
 
 const script = fileURLToPath(new URL('../../scripts/bridge.mjs', import.meta.url));
 
@@ -83,5 +85,49 @@ describe('the desktop bridge over stdio', () => {
     expect(after.auditEntries).toBeGreaterThan(before.auditEntries);
     expect(await second.end()).toBe(0);
     expect(JSON.parse(await readFile(join(dir, 'desktop-bridge.token.json'), 'utf8'))).toEqual(kept);
+  });
+});
+
+describe('the desktop bridge over stdio, as another agent', () => {
+  it('streams what a call sends before its result: log lines, and a sampling request the client answers on stdin', { timeout: 120_000 }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bridge-'));
+    const profile = join(dir, 'profile');
+    const port = await freePort();
+    // The profile the conformance run prepares: fixtures, and an agent whose policy names them.
+    const app = await openApp({ profile, port, executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium' });
+    await app.admin('tools.seed', { fixtures: true });
+    const made = await app.admin('agents.register', { id: 'conformance', name: 'conformance', trustLevel: 'Trusted', origins: [app.origin], policy: { version: 1, tools: { allowed: ['test_sampling', 'test_tool_with_logging'] } } });
+    await keepAgentToken(profile, 'conformance', app.origin, made.token);
+    await app.close();
+
+    const child = spawn(process.execPath, [script, 'bridge', '--stdio', '--profile', profile, '--port', String(port), '--agent', 'conformance'], { env: { ...process.env } });
+    child.stderr.on('data', () => undefined);
+    const lines: { id?: number; method?: string; params?: Record<string, unknown>; result?: Record<string, unknown> }[] = [];
+    createInterface({ input: child.stdout }).on('line', (line) => lines.push(JSON.parse(line)));
+    const send = (m: unknown) => child.stdin.write(`${JSON.stringify(m)}\n`);
+    const until = async <T>(find: () => T | undefined): Promise<T> => {
+      for (;;) {
+        const found = find();
+        if (found !== undefined) return found;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    send({ ...initialize, params: { ...initialize.params, capabilities: { sampling: {} } } });
+    send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    await until(() => lines.find((l) => l.id === 1));
+
+    send({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'test_tool_with_logging', arguments: {} } });
+    await until(() => lines.find((l) => l.id === 2));
+    const before = lines.slice(0, lines.findIndex((l) => l.id === 2));
+    expect(before.filter((l) => l.method === 'notifications/message').map((l) => l.params!['data'])).toEqual(['Tool execution started', 'Tool processing data', 'Tool execution completed']);
+
+    send({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'test_sampling', arguments: { prompt: 'Say hi' } } });
+    const asked = await until(() => lines.find((l) => l.method === 'sampling/createMessage'));
+    expect(asked.params).toMatchObject({ messages: [{ role: 'user', content: { type: 'text', text: 'Say hi' } }], maxTokens: 100 });
+    send({ jsonrpc: '2.0', id: asked.id, result: { role: 'assistant', content: { type: 'text', text: 'hi' }, model: 'test-model', stopReason: 'endTurn' } });
+    const call = await until(() => lines.find((l) => l.id === 3));
+    expect(call.result).toMatchObject({ content: [{ type: 'text', text: 'LLM response: hi' }] });
+    child.stdin.end();
+    expect(await new Promise((r) => child.on('exit', r))).toBe(0);
   });
 });
