@@ -21,6 +21,7 @@ export function rowsOf(m) {
   const D = 'durability (IndexedDB in the service worker)';
   const O = 'other measures';
   const A = 'admin work beside agents (issue 14), on the soak\'s log';
+  const I = 'interoperability (issue 10), each vs the postMessage tools/call of this run';
   const floor = floorOf(m);
   const rows = [];
   const add = (ok, make) => ok && rows.push(make());
@@ -60,6 +61,9 @@ export function rowsOf(m) {
       pass: Math.abs(drift - 1) <= TARGETS.soakDrift,
     });
   });
+  add(m.http && m.call, () => row(I, 'tools/call over /mcp, Streamable HTTP, SDK client in the page', { ...pick(m.http), floor: pick(m.call), ratio: div(m.http, m.call) }));
+  add(m.bridgeStdio && m.call, () => row(I, 'tools/call through the desktop bridge, stdio, SDK client in Node', { ...pick(m.bridgeStdio), floor: pick(m.call), ratio: div(m.bridgeStdio, m.call) }));
+  add(m.bridgeHttp && m.call, () => row(I, 'tools/call through the desktop bridge, HTTP, SDK client in Node', { ...pick(m.bridgeHttp), floor: pick(m.call), ratio: div(m.bridgeHttp, m.call) }));
   add(m.adminLoad, () => {
     const ratio = div(m.adminLoad.withAdmin, m.adminLoad.alone);
     return row(A, `4 agents calling while an admin verifies, exports, reads stats (vs no admin)`, {
@@ -142,6 +146,7 @@ export function summaryOf(m) {
     upload: m.upload ? { firstMs: round(m.upload.firstMs), ms: rounded(m.upload.warm), firstCallMs: rounded(m.upload.firstCall), warmCallMs: rounded(m.upload.warmCall) } : null,
   };
   out.audit = m.audit ?? null;
+  out.interop = { httpInPageMs: rounded(m.http) ?? null, bridgeStdioMs: rounded(m.bridgeStdio) ?? null, bridgeHttpMs: rounded(m.bridgeHttp) ?? null };
   if (m.adminScale) {
     const { pingsDuringVerify, pingsDuringSwVerify, ...scale } = m.adminScale;
     out.admin = {

@@ -21,6 +21,7 @@ import { buildBenchPage } from './page-build.mjs';
 import { startBenchServer } from './server.mjs';
 import { markdown, round, stats, table } from './report.mjs';
 import { rowsOf, summaryOf, TARGETS } from './rows.mjs';
+import { measureBridge } from './bridge.mjs';
 
 const ARGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const int = (name, fallback, min = 1) => {
@@ -116,6 +117,7 @@ try {
   m.sandboxWasm = stats(await measure('sandbox alone, text_stats', 'sandboxOnly', [N, 'text_stats']));
   m.call = stats(await measure('tools/call text_stats, one agent', 'toolsCall', [N, single]));
   m.code = stats(await measure('tools/call execute_code (JavaScript)', 'executeCode', [N, single]));
+  m.http = stats(await measure('tools/call over /mcp (Streamable HTTP, in the page)', 'httpCall', [N, single]));
   m.sandboxJs = stats(await measure('sandbox alone, execute_code', 'sandboxOnly', [N, 'execute_code']));
   const tp = await measure(`throughput, ${CONCURRENCY} agents`, 'concurrent', [N, crowd]);
   m.throughput = { calls: N, agents: CONCURRENCY, seconds: tp.ms / 1000, callsPerSecond: N / (tp.ms / 1000), latency: stats(tp.samples) };
@@ -167,6 +169,13 @@ try {
   const audit = await measure('audit.verify', 'auditVerify', []);
   m.audit = { entries: audit.count, chainVerified: audit.ok };
   if (!audit.ok) throw new Error(`the audit chain does not verify after the run: ${JSON.stringify(audit.verdict)}`);
+
+  // The desktop bridge, from Node (its own browser; this one stays idle).
+  const t1 = Date.now();
+  const bridge = await measureBridge({ n: Math.min(N, 500), text: TEXT, policy: POLICY, executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium' });
+  m.bridgeStdio = stats(bridge.stdio);
+  m.bridgeHttp = stats(bridge.http);
+  log(`desktop bridge, stdio and HTTP, from Node (${((Date.now() - t1) / 1000).toFixed(1)} s)`);
 } catch (error) {
   failure = error;
   process.exitCode = 1;

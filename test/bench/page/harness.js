@@ -5,6 +5,8 @@
 import { connectSdkPair } from './sdk-floor.js';
 import { WARM_UP, sequential } from './timing.js';
 import { wrap } from 'comlink';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
 const CHANNEL = 'mcp-sandbox';
 const TEXT = 'The quick brown fox jumps over the lazy dog. '.repeat(4);
@@ -15,6 +17,8 @@ let lib = null;
 let admin = null;
 /** Connected SDK Clients of the registered agents, by agent id. */
 const clients = new Map();
+/** Their tokens, for the HTTP endpoint. */
+const tokens = new Map();
 
 async function setup() {
   const [c, a] = await Promise.all([import(/* @vite-ignore */ '/client.js'), import(/* @vite-ignore */ '/admin.js')]);
@@ -137,6 +141,7 @@ const floorSwPing = (n) => sequential(n, () => admin.request('ping'));
 async function registerAgents(ids, policy) {
   for (const id of ids) {
     const { token } = await admin.request('agents.register', { id, name: id, trustLevel: 'FullyTrusted', origins: [location.origin], policy });
+    tokens.set(id, token);
     clients.set(id, await lib.connect({ agent: id, token }));
   }
   return ids.length;
@@ -150,6 +155,17 @@ function agent(id) {
 
 /** Warm tools/call of text_stats by one agent. */
 const toolsCall = (n, id, warmUp = WARM_UP) => sequential(n, () => textStats(agent(id)), warmUp);
+
+/** Warm tools/call of text_stats by one agent through the service worker's /mcp (Streamable HTTP), with the SDK's own HTTP client. */
+async function httpCall(n, id) {
+  const client = new Client({ name: 'bench-http', version: '1.0.0' });
+  await client.connect(new StreamableHTTPClientTransport(new URL('/mcp', location.origin), { requestInit: { headers: { Authorization: `Bearer ${tokens.get(id)}` } } }));
+  try {
+    return await sequential(n, () => textStats(client));
+  } finally {
+    await client.close();
+  }
+}
 
 /** The sandbox alone: host → module cache → worker → fresh wasm instance → result. */
 async function sandboxOnly(n, name) {
@@ -357,4 +373,4 @@ async function adminLoad(total, ids, parts = ['verify', 'export', 'browse']) {
   return { alone, withAdmin, rounds };
 }
 
-window.bench = { setup, realAnswer, floorSdk, floorRelay, idbCommits, floorComlink, floorSwPing, registerAgents, toolsCall, sandboxOnly, executeCode, concurrent, hostCapability, uploads, auditVerify, adminScale, adminLoad };
+window.bench = { setup, realAnswer, floorSdk, floorRelay, idbCommits, floorComlink, floorSwPing, registerAgents, toolsCall, sandboxOnly, executeCode, concurrent, hostCapability, uploads, auditVerify, adminScale, adminLoad, httpCall };
