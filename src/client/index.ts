@@ -5,6 +5,7 @@
  *   import { connect } from '/client.js';
  *   const client = await connect({ agent: 'my-agent' });
  *   const { tools } = await client.listTools();
+ *   await exposeToWebMCP(client);   // offers them to the browser's agent too (WebMCP)
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { CfWorkerJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/cfworker';
@@ -16,6 +17,7 @@ import { registerSandbox } from './register';
 export { ERROR_META_KEY, type SandboxErrorCode, type SandboxErrorInfo } from '../shared/errors';
 export { EnvelopeClientTransport } from '../transport/client-transport';
 export { registerSandbox } from './register';
+export { exposeToWebMCP, findModelContext, WebMcpUnavailableError, WEBMCP_UNAVAILABLE, type ExposeOptions, type ModelContextLike, type WebMcpExposure, type WebMcpResult, type WebMcpToolDefinition } from './webmcp';
 
 export interface ConnectOptions {
   /** The agent this session speaks for, and its secret token (from the app's Agents view). */

@@ -1,7 +1,7 @@
 import { LitElement, css, html } from 'lit';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
-import { ERROR_META_KEY, connect } from '../client/index';
+import { ERROR_META_KEY, connect, exposeToWebMCP, type WebMcpExposure } from '../client/index';
 import { DEMO_AGENTS, demoTokens } from './demo-agents';
 import { duration, pretty, time } from './format';
 import { base } from './styles';
@@ -95,6 +95,7 @@ export class DemoAgent extends LitElement {
       .history { margin-top: 14px; }
       .actions { margin-top: 8px; }
       .env, .runner { margin-top: 14px; }
+      .webmcp { margin-top: 8px; }
       .runner h2 { margin-bottom: 4px; }
       .env summary { cursor: pointer; font-weight: 600; }
       .env ul { margin: 8px 0 0; padding-left: 20px; }
@@ -112,6 +113,8 @@ export class DemoAgent extends LitElement {
     history: { state: true },
     environment: { state: true },
     noHost: { state: true },
+    webmcp: { state: true },
+    webmcpStatus: { state: true },
   };
   agentId = '';
   tools: Tool[] = [];
@@ -126,6 +129,10 @@ export class DemoAgent extends LitElement {
   environment: Environment | null = null;
   /** Whether the sandbox said no app window is open to run calls (`no-sandbox-host`). */
   noHost = false;
+  /** Whether this agent's tools are offered to the browser's agent (WebMCP), and what came of it. */
+  webmcp = false;
+  webmcpStatus = '';
+  private exposure: WebMcpExposure | null = null;
   private client: Client | null = null;
   private readonly tokens = demoTokens();
 
@@ -139,11 +146,49 @@ export class DemoAgent extends LitElement {
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
+    void this.exposure?.unregister();
     void this.client?.close();
+  }
+
+  /** Offers this agent's tools to the browser's model context, or takes them back. */
+  private async setWebMcp(on: boolean): Promise<void> {
+    this.webmcp = on;
+    const previous = this.exposure;
+    this.exposure = null;
+    await previous?.unregister();
+    this.webmcpStatus = '';
+    if (!on || !this.client) return;
+    const client = this.client;
+    let exposure: WebMcpExposure | null = null;
+    exposure = await exposeToWebMCP(client, {
+      ifUnavailable: 'skip',
+      // Later changes (a grant, a revoke); the first list is reported below.
+      onChange: (names) => {
+        if (exposure && this.exposure === exposure) this.webmcpStatus = `${names.length} tool${names.length === 1 ? '' : 's'} offered to the browser's agent`;
+      },
+    }).catch((error: Error) => {
+      this.webmcpStatus = `could not offer the tools: ${error.message}`;
+      return null;
+    });
+    if (!exposure) return;
+    if (!exposure.available) {
+      this.webmcp = false;
+      this.webmcpStatus = exposure.reason ?? 'WebMCP is not available in this browser';
+      return;
+    }
+    if (this.client !== client || !this.webmcp) {
+      await exposure.unregister();
+      return;
+    }
+    this.exposure = exposure;
+    const n = exposure.tools.length;
+    this.webmcpStatus = `${n} tool${n === 1 ? '' : 's'} offered to the browser's agent`;
   }
 
   private async connectAs(id: string): Promise<void> {
     this.busy = true;
+    await this.exposure?.unregister();
+    this.exposure = null;
     await this.client?.close().catch(() => undefined);
     this.client = null;
     this.connected = false;
@@ -161,6 +206,7 @@ export class DemoAgent extends LitElement {
       this.connected = true;
       this.pick(this.tools.some((t) => t.name === this.selected) ? this.selected : (this.tools[0]?.name ?? ''));
       this.status = `connected as ${id || 'an unauthenticated agent'} · ${this.tools.length} tool${this.tools.length === 1 ? '' : 's'} visible`;
+      if (this.webmcp) await this.setWebMcp(true);
     } catch (error) {
       const e = error as { code?: number; message?: string };
       this.status = `could not connect: ${e.message ?? String(error)}`;
@@ -268,6 +314,19 @@ export class DemoAgent extends LitElement {
         </label>
         <button @click=${() => void this.connectAs(this.agentId)} ?disabled=${this.busy}>Reconnect</button>
         <span class="${this.connected ? 'ok' : this.status.startsWith('could not') ? 'error' : 'muted'}" data-testid="demo-status">${this.status}</span>
+      </div>
+      <div class="row webmcp">
+        <label class="inline"
+          ><input
+            type="checkbox"
+            data-testid="demo-webmcp"
+            .checked=${this.webmcp}
+            ?disabled=${!this.connected || this.busy}
+            @change=${(e: Event) => void this.setWebMcp((e.target as HTMLInputElement).checked)}
+          />
+          Expose these tools to the browser's agent (WebMCP)</label
+        >
+        <span class="muted small" data-testid="demo-webmcp-status" aria-live="polite">${this.webmcpStatus}</span>
       </div>
       ${this.connected
         ? html`<div class="grid">

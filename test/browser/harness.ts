@@ -8,8 +8,9 @@ const ARGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic
 
 export const baseUrl = (): string => inject('baseUrl');
 
-export function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ARGS, headless: true });
+/** `extraArgs`: more switches, e.g. `--enable-features=WebMCPTesting`. */
+export function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
+  return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: [...ARGS, ...extraArgs], headless: true });
 }
 
 /** Opens the app shell (which hosts the tool workers) in a fresh profile and waits until it is ready. */
