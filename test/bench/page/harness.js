@@ -7,6 +7,7 @@ import { WARM_UP, sequential } from './timing.js';
 import { wrap } from 'comlink';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { CfWorkerJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/cfworker';
 
 const CHANNEL = 'mcp-sandbox';
 const TEXT = 'The quick brown fox jumps over the lazy dog. '.repeat(4);
@@ -158,7 +159,7 @@ const toolsCall = (n, id, warmUp = WARM_UP) => sequential(n, () => textStats(age
 
 /** Warm tools/call of text_stats by one agent through the service worker's /mcp (Streamable HTTP), with the SDK's own HTTP client. */
 async function httpCall(n, id) {
-  const client = new Client({ name: 'bench-http', version: '1.0.0' });
+  const client = new Client({ name: 'bench-http', version: '1.0.0' }, { jsonSchemaValidator: new CfWorkerJsonSchemaValidator() });
   await client.connect(new StreamableHTTPClientTransport(new URL('/mcp', location.origin), { requestInit: { headers: { Authorization: `Bearer ${tokens.get(id)}` } } }));
   try {
     return await sequential(n, () => textStats(client));
