@@ -1,6 +1,8 @@
 // Serves the built PWA (dist/) on loopback with the headers the sandbox depends on: the app's
 // CSP on pages, and the tool worker's strict CSP (no network, no wasm compilation) on its script.
 import { createServer } from 'node:http';
+import { brotliCompress, constants, gzip } from 'node:zlib';
+import { promisify } from 'node:util';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +24,29 @@ const TYPES = {
   '.wit': 'text/plain; charset=utf-8',
 };
 
+/** Types worth compressing (wasm compresses about 3:1; images here are already compressed). */
+const COMPRESSIBLE = new Set(['.html', '.js', '.mjs', '.json', '.webmanifest', '.wasm', '.css', '.svg', '.map', '.wit']);
+const brotli = promisify(brotliCompress);
+const gz = promisify(gzip);
+/** Compressed bodies by path, encoding and modification time: each file is compressed once. */
+const compressed = new Map();
+
+/** The body in the best encoding the client accepts (brotli, then gzip), or as it is. */
+async function encoded(path, info, accept) {
+  const body = await readFile(path);
+  if (!COMPRESSIBLE.has(extname(path)) || body.byteLength < 1024) return { body };
+  const encoding = /\bbr\b/.test(accept) ? 'br' : /\bgzip\b/.test(accept) ? 'gzip' : null;
+  if (!encoding) return { body };
+  const key = `${encoding} ${path}`;
+  let entry = compressed.get(key);
+  if (entry?.mtimeMs !== info.mtimeMs) {
+    const data = encoding === 'br' ? await brotli(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 9, [constants.BROTLI_PARAM_SIZE_HINT]: body.byteLength } }) : await gz(body, { level: 9 });
+    entry = { mtimeMs: info.mtimeMs, data };
+    compressed.set(key, entry);
+  }
+  return { body: entry.data, encoding };
+}
+
 export async function startServer({ root = join(here, '../dist'), port = 4173, host = '127.0.0.1' } = {}) {
   const server = createServer(async (req, res) => {
     try {
@@ -39,14 +64,19 @@ export async function startServer({ root = join(here, '../dist'), port = 4173, h
         'Cache-Control': 'no-cache',
         'X-Content-Type-Options': 'nosniff',
       };
-      if (extname(path) === '.html') headers['Content-Security-Policy'] = url.pathname === '/' + csp.connectorPath ? csp.connector : csp.app;
+      if (extname(path) === '.html') headers['Content-Security-Policy'] = url.pathname === '/' + csp.connectorPath ? csp.connector : url.pathname === '/' + csp.agentPath ? csp.agent : csp.app;
       // The client library is loaded by agent pages on other origins.
       if (extname(path) === '.js') headers['Access-Control-Allow-Origin'] = '*';
       if (url.pathname === '/' + csp.toolWorkerPath) headers['Content-Security-Policy'] = csp.toolWorker;
       // The Python frame is sandboxed by its CSP (opaque origin, no network): see src/sandbox/host/python/.
       if (url.pathname === '/' + csp.pythonFramePath) headers['Content-Security-Policy'] = csp.pythonFrame;
+      // Compressed for the network (the browser decodes before the service worker caches it).
+      const { body, encoding } = await encoded(path, info, String(req.headers['accept-encoding'] ?? ''));
+      headers['Vary'] = 'Accept-Encoding';
+      if (encoding) headers['Content-Encoding'] = encoding;
+      headers['Content-Length'] = String(body.byteLength);
       res.writeHead(200, headers);
-      res.end(req.method === 'HEAD' ? undefined : await readFile(path));
+      res.end(req.method === 'HEAD' ? undefined : body);
     } catch (error) {
       send(res, 500, String(error));
     }
