@@ -7,6 +7,7 @@
  *   const { tools } = await client.listTools();
  *   await exposeToWebMCP(client);   // offers them to the browser's agent too (WebMCP)
  */
+import '../shared/zod-jitless';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { CfWorkerJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/cfworker';
 import { EnvelopeClientTransport, type ClientEndpoint } from '../transport/client-transport';

@@ -1,4 +1,5 @@
 // The app shell: hosts the sandbox's tool workers for the service worker and shows the UI.
+import '../shared/zod-jitless';
 import type { FolderWatchApi, ToolImporter } from '../api/host';
 import { registerSandbox } from '../client/register';
 import type { ToolRecord } from '../store/schema';

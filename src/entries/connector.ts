@@ -1,4 +1,5 @@
 // The connector page, embedded by agent pages on other origins (see src/transport/page/connector.ts).
+import '../shared/zod-jitless';
 import { registerSandbox } from '../client/register';
 import { connectorFailure, crossSiteProblem, startConnector } from '../transport/page/connector';
 

@@ -1,4 +1,5 @@
 /// <reference lib="webworker" />
+import '../shared/zod-jitless';
 import { startServiceWorker } from '../server/service-worker';
 
 declare const self: ServiceWorkerGlobalScope;
