@@ -150,7 +150,8 @@ export class AuditView extends LitElement {
     // Filtered: the first older page is read at once, so an agent that called long ago shows up.
     if ((changed.has('filters') || changed.has('loaded')) && this.loaded && this.olderFor !== this.filterKey()) {
       this.older = [];
-      this.olderNext = this.entries[0]?.seq ?? null;
+      // Nothing is older than entry #1 (after an archive, the first page finds that out).
+      this.olderNext = this.entries[0] && this.entries[0].seq > 1 ? this.entries[0].seq : null;
       this.olderFor = this.filterKey();
       if (FILTERS.some((f) => this.filters[f])) void this.loadOlder();
     }
