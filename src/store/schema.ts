@@ -290,10 +290,13 @@ export type AggregateRecord = GlobalAggregate | ToolAggregate | AgentAggregate;
 
 /** One `.wasm` file of a watched folder as the last scan found it, and what became of it. */
 export interface WatchedFileRecord {
-  /** File name at the folder's top level. */
+  /** Path inside the folder (`tool.wasm`, `team/tool.wasm`). */
   file: string;
   /** SHA-256 (hex) of its bytes; '' when it could not be read. */
   hash: string;
+  /** Size and modification time when `hash` was taken: a file with both unchanged is not read again. */
+  size?: number;
+  modifiedMs?: number;
   /** The discovered tool it provides (its last good content, when the current one was refused). */
   tool: string | null;
   /** Why its current content is not registered: `{ code, message, details? }`. */

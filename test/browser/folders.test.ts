@@ -147,7 +147,7 @@ describe('watched folders', () => {
     folderId = folder.id;
     expect(folder.name).toBe(FOLDER);
     expect(report).toMatchObject({ folderId, added: ['folder_echo'], updated: [], removed: [], errors: [] });
-    expect(folder.files).toEqual([{ file: 'folder_echo.wasm', hash: expect.stringMatching(/^[0-9a-f]{64}$/), tool: 'folder_echo', error: null }]);
+    expect(folder.files).toEqual([{ file: 'folder_echo.wasm', hash: expect.stringMatching(/^[0-9a-f]{64}$/), tool: 'folder_echo', error: null, size: expect.any(Number), modifiedMs: expect.any(Number) }]);
     expect(folder.lastScanAt).toBeGreaterThan(0);
 
     await waitNotified(page);

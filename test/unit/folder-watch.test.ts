@@ -14,17 +14,34 @@ import { MANIFEST, freshDbName } from './support/server-fixture';
 class FakeDir {
   readonly kind = 'directory';
   files = new Map<string, Uint8Array>();
+  /** Modification time of each file (a write moves it on). */
+  mtimes = new Map<string, number>();
+  dirs = new Map<string, FakeDir>();
+  /** How many times a file's bytes were read. */
+  reads = 0;
   permission: PermissionState = 'granted';
   requestable: PermissionState = 'granted';
   unreadable = false;
+  private clock = 0;
   constructor(readonly name: string) {}
   write(file: string, content: string | Uint8Array) {
     this.files.set(file, typeof content === 'string' ? new TextEncoder().encode(content) : content);
+    this.mtimes.set(file, ++this.clock);
   }
-  async *values() {
+  dir(name: string): FakeDir {
+    let d = this.dirs.get(name);
+    if (!d) this.dirs.set(name, (d = new FakeDir(name)));
+    return d;
+  }
+  async *values(): AsyncGenerator<unknown> {
     if (this.unreadable) throw new Error('NotFoundError: the folder is gone');
-    for (const [name, bytes] of this.files) yield { kind: 'file', name, getFile: async () => new Blob([bytes as Uint8Array<ArrayBuffer>]) };
-    yield { kind: 'directory', name: 'nested.wasm' };
+    for (const [name, bytes] of this.files) {
+      const lastModified = this.mtimes.get(name)!;
+      yield { kind: 'file', name, getFile: async () => ({ size: bytes.byteLength, lastModified, arrayBuffer: async () => (this.reads++, bytes.slice().buffer) }) };
+    }
+    for (const d of this.dirs.values()) yield d;
+    // A folder whose name ends in .wasm is not a component.
+    if (!this.dirs.has('nested.wasm')) yield { kind: 'directory', name: 'nested.wasm', values: async function* () {} };
   }
   async isSameEntry(other: unknown) {
     return other === this;
@@ -108,6 +125,26 @@ async function setup(options: { slowMs?: number } = {}) {
 }
 
 describe('the folder watcher', () => {
+  it('finds components in folders below the watched one (not hidden ones), and does not read a file again while its size and time are unchanged', async () => {
+    const { watcher } = await setup();
+    const dir = new FakeDir('tools');
+    dir.write('top.wasm', tool('top_tool'));
+    dir.dir('team').write('deep.wasm', tool('deep_tool'));
+    dir.dir('team').dir('more').write('deeper.wasm', tool('deeper_tool'));
+    dir.dir('.git').write('hidden.wasm', tool('hidden_tool'));
+    const { folder, report } = await watcher.add(asHandle(dir));
+    expect(report.added.sort()).toEqual(['deep_tool', 'deeper_tool', 'top_tool']);
+    expect(folder.files.map((f) => f.file)).toEqual(['team/deep.wasm', 'team/more/deeper.wasm', 'top.wasm']);
+    const reads = () => dir.reads + dir.dirs.get('team')!.reads + dir.dirs.get('team')!.dirs.get('more')!.reads;
+    const before = reads();
+    expect((await watcher.rescan(folder.id))[0]!.unchanged.sort()).toEqual(['deep_tool', 'deeper_tool', 'top_tool']);
+    expect(reads()).toBe(before);
+    // Written again (same bytes or not): read and hashed again.
+    dir.dir('team').write('deep.wasm', tool('deep_tool', '1.0.1'));
+    expect((await watcher.rescan(folder.id))[0]!.updated).toEqual(['deep_tool']);
+    expect(reads()).toBe(before + 1);
+  });
+
   it('imports new files as discovered tools, updates changed ones, withdraws removed ones', async () => {
     const { watcher, registry, registered } = await setup();
     const dir = new FakeDir('tools');
@@ -143,7 +180,7 @@ describe('the folder watcher', () => {
     dir.write('renamed.wasm', tool('gamma'));
     expect((await watcher.rescan())[0]).toMatchObject({ added: ['gamma'], removed: ['alpha'], errors: [] });
     expect(await registry.get('alpha')).toBeUndefined();
-    expect((await watcher.list())[0]!.files).toEqual([{ file: 'renamed.wasm', hash: expect.any(String), tool: 'gamma', error: null }]);
+    expect((await watcher.list())[0]!.files).toEqual([{ file: 'renamed.wasm', hash: expect.any(String), tool: 'gamma', error: null, size: expect.any(Number), modifiedMs: expect.any(Number) }]);
   });
 
   it('bad files are reported, register nothing, and are not retried by interval scans until they change', async () => {

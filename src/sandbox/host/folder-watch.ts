@@ -228,20 +228,27 @@ export class FolderWatcher implements FolderWatchApi {
       const key = `${folder.id}/${file}`;
       const prev = previous.get(file);
       const kept = prev && owns(file, prev.tool) ? prev.tool : null;
+      let stamp: { size?: number; modifiedMs?: number } = {};
       const refuse = (hash: string, error: ImportFailure) => {
-        next.push({ file, hash, tool: kept, error });
+        next.push({ file, hash, tool: kept, error, ...stamp });
         report.errors.push({ file, error });
       };
-      let bytes: Uint8Array;
+      let blob: File;
+      let bytes: Uint8Array | null = null;
       let hash: string;
       try {
-        const blob = await handle.getFile();
+        blob = await handle.getFile();
         if (blob.size > MAX_COMPONENT_BYTES) {
           refuse('', { code: 'too-large', message: `${file} is ${blob.size} bytes; at most ${MAX_COMPONENT_BYTES} (8 MiB) are accepted` });
           continue;
         }
-        bytes = new Uint8Array(await blob.arrayBuffer());
-        hash = await sha256(bytes);
+        stamp = { size: blob.size, modifiedMs: blob.lastModified };
+        // Same size and modification time as when it was last hashed: not read again.
+        if (prev?.hash && prev.size === stamp.size && prev.modifiedMs === stamp.modifiedMs) hash = prev.hash;
+        else {
+          bytes = new Uint8Array(await blob.arrayBuffer());
+          hash = await sha256(bytes);
+        }
       } catch (error) {
         refuse(prev?.hash ?? '', { code: 'unreadable', message: `${file} cannot be read: ${message(error)}` });
         continue;
@@ -249,12 +256,12 @@ export class FolderWatcher implements FolderWatchApi {
 
       if (prev && prev.hash === hash) {
         if (!prev.error && kept) {
-          next.push(prev);
+          next.push({ ...prev, ...stamp });
           report.unchanged.push(kept);
           continue;
         }
         if (prev.error && STICKY.has(prev.error.code) && !interactive) {
-          next.push({ ...prev, tool: kept });
+          next.push({ ...prev, tool: kept, ...stamp });
           report.errors.push({ file, error: prev.error });
           continue;
         }
@@ -263,6 +270,7 @@ export class FolderWatcher implements FolderWatchApi {
       }
 
       try {
+        bytes ??= new Uint8Array(await blob.arrayBuffer());
         const record = (await this.options.importTool(bytes, file, discoveredAdmin(admin, key, claims))) as Tool;
         if (record.source !== 'discovered') throw new ToolImportError('name-clash', `a ${record.source} tool named ${record.name} exists; choose another name`);
         const existing = tools.get(record.name);
@@ -273,7 +281,7 @@ export class FolderWatcher implements FolderWatchApi {
           const error = await withdraw(kept);
           if (error) report.errors.push({ file, error: { ...error, message: `${file} now provides ${record.name}; withdrawing ${kept} failed: ${error.message}` } });
         }
-        next.push({ file, hash, tool: record.name, error: null });
+        next.push({ file, hash, tool: record.name, error: null, ...stamp });
         if (!existing) report.added.push(record.name);
         else if (existing.code.hash !== record.code.hash) report.updated.push(record.name);
         else report.unchanged.push(record.name);
@@ -342,12 +350,23 @@ function discoveredAdmin(admin: FolderAdmin, key: string, claims: Map<string, st
 }
 
 /** The `.wasm` files at the top level of a folder (sub-folders are not searched), by name. */
-async function wasmFiles(dir: FileSystemDirectoryHandle): Promise<[string, FileSystemFileHandle][]> {
-  const out: [string, FileSystemFileHandle][] = [];
+/** Folders below a watched one that are looked into, and how many components a folder may hold. */
+const MAX_DEPTH = 4;
+const MAX_FILES = 1_000;
+
+/**
+ * The `.wasm` files of a folder and of its folders (to MAX_DEPTH; hidden ones and
+ * `node_modules` skipped), by path inside it, sorted. A folder that cannot be read fails the
+ * whole scan: its tools must not be withdrawn because it could not be looked into this time.
+ */
+async function wasmFiles(dir: FileSystemDirectoryHandle, prefix = '', depth = 0, out: [string, FileSystemFileHandle][] = []): Promise<[string, FileSystemFileHandle][]> {
   for await (const handle of (dir as unknown as { values(): AsyncIterable<FileSystemHandle> }).values()) {
-    if (handle.kind === 'file' && handle.name.toLowerCase().endsWith('.wasm')) out.push([handle.name, handle as FileSystemFileHandle]);
+    if (out.length >= MAX_FILES) break;
+    if (handle.name.startsWith('.')) continue;
+    if (handle.kind === 'file' && handle.name.toLowerCase().endsWith('.wasm')) out.push([prefix + handle.name, handle as FileSystemFileHandle]);
+    else if (handle.kind === 'directory' && depth < MAX_DEPTH && handle.name !== 'node_modules') await wasmFiles(handle as FileSystemDirectoryHandle, `${prefix}${handle.name}/`, depth + 1, out);
   }
-  return out.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return depth === 0 ? out.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) : out;
 }
 
 async function same(a: FileSystemDirectoryHandle, b: FileSystemDirectoryHandle): Promise<boolean> {
