@@ -30,7 +30,7 @@ function fact(key: string, value: unknown) {
   if (key === 'retryAfterMs' && typeof value === 'number') return html`<code>${duration(value)}</code> <span class="muted small">(${value} ms)</span>`;
   if (typeof value === 'string') return html`<code>${value}</code>`;
   const json = JSON.stringify(value);
-  return json.length > 60 ? html`<pre>${pretty(value)}</pre>` : html`<code>${json}</code>`;
+  return json.length > 60 ? html`<pre tabindex="0">${pretty(value)}</pre>` : html`<code>${json}</code>`;
 }
 
 /** Every field of one audit entry: arguments, error and policy denial facts, hashes, and the call's other entries. Fires `select` (seq) and `close`. */
@@ -74,6 +74,11 @@ export class AuditDetails extends LitElement {
     </section>`;
   }
 
+  /** Moves focus to the panel (Escape closes it). */
+  focusPanel(): void {
+    (this.renderRoot.querySelector('[data-testid="audit-details"]') as HTMLElement | null)?.focus();
+  }
+
   override render() {
     const e = this.entry;
     if (!e) return '';
@@ -81,7 +86,7 @@ export class AuditDetails extends LitElement {
     const known = new Set<string>(DENIAL_FACTS.map(([k]) => k));
     const otherFacts = Object.entries(d).filter(([k]) => !known.has(k));
     const event = (name: string, detail?: unknown) => this.dispatchEvent(new CustomEvent(name, { detail }));
-    return html`<div class="card" data-testid="audit-details">
+    return html`<div class="card" data-testid="audit-details" tabindex="-1" role="region" aria-label="entry #${e.seq}" @keydown=${(k: KeyboardEvent) => k.key === 'Escape' && event('close')}>
       <div class="head">
         <h3>#${e.seq} · ${e.event}</h3>
         <span class="badge ${e.outcome === 'ok' ? 'ok' : e.outcome === 'error' || e.outcome === 'denied' || e.outcome === 'interrupted' ? 'error' : ''}">${e.outcome}</span>

@@ -53,6 +53,8 @@ export class AuditView extends LitElement {
     base,
     css`
       audit-charts, audit-retention { display: block; margin-bottom: 14px; }
+      /* On a phone the charts would fill the screen before the first row: folded there. */
+      details.charts > summary { cursor: pointer; color: var(--muted); font-size: 13px; margin-bottom: 6px; }
       .filters { display: flex; flex-wrap: wrap; gap: 8px; align-items: end; margin-bottom: 10px; }
       .filters select { min-width: 130px; }
       .body { display: grid; grid-template-columns: minmax(0, 1fr); gap: 14px; align-items: start; }
@@ -136,9 +138,17 @@ export class AuditView extends LitElement {
   }
 
   protected override updated(changed: PropertyValues<this>): void {
-    // In the one-column layout the details sit below the table: bring them into view.
-    if (changed.has('selectedSeq') && this.selectedSeq != null && matchMedia('(max-width: 1100px)').matches) {
-      this.renderRoot.querySelector('audit-details')?.scrollIntoView({ behavior: 'smooth', block: 'start' });
+    if (!changed.has('selectedSeq')) return;
+    const before = changed.get('selectedSeq') as number | null | undefined;
+    if (this.selectedSeq != null) {
+      const details = this.renderRoot.querySelector('audit-details');
+      // In the one-column layout the details sit below the table: bring them into view.
+      if (matchMedia('(max-width: 1100px)').matches) details?.scrollIntoView({ behavior: 'smooth', block: 'start' });
+      // Opening the panel moves focus into it (keyboard and screen-reader users land on it).
+      if (before == null) void details?.updateComplete.then(() => details.focusPanel());
+    } else if (before != null) {
+      // Closing returns focus to the row it was opened from.
+      (this.renderRoot.querySelector(`[data-testid="audit-row"][data-seq="${before}"]`) as HTMLElement | null)?.focus();
     }
   }
 
@@ -326,7 +336,10 @@ export class AuditView extends LitElement {
       </div>
       ${this.retention ? html`<audit-retention @pruned=${() => this.afterPrune()}></audit-retention>` : ''}
       ${this.failure ? html`<p class="notice error">${this.failure}</p>` : ''}
-      <audit-charts .entries=${this.entries.filter((e) => this.passes(e, ['agent', 'tool']))} .now=${this.now}></audit-charts>
+      <details class="charts" data-testid="audit-charts-panel" ?open=${!matchMedia('(max-width: 760px)').matches}>
+        <summary>Charts</summary>
+        <audit-charts .entries=${this.entries.filter((e) => this.passes(e, ['agent', 'tool']))} .now=${this.now}></audit-charts>
+      </details>
       <div class="filters">
         ${FILTERS.map((f) => this.options(f))}
         <button @click=${() => this.clearFilters()} ?disabled=${!filtered}>Clear filters</button>

@@ -71,7 +71,7 @@ export class JsonView extends LitElement {
   override render() {
     this.drawn = 0;
     return html`<div class="bar"><button class="link" data-testid="json-copy" @click=${() => void this.copy()}>${this.copied ? 'Copied' : 'Copy'}</button></div>
-      <div class="tree" data-testid="json-tree">${this.branch(this.value, 0)}</div>`;
+      <div class="tree" data-testid="json-tree" tabindex="0">${this.branch(this.value, 0)}</div>`;
   }
 }
 

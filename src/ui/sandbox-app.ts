@@ -66,6 +66,10 @@ export class SandboxApp extends LitElement {
       nav a:hover { background: #f1f5f9; }
       nav a[aria-current='page'] { background: var(--ink); color: #fff; }
       main { padding: 16px 20px 40px; min-width: 0; }
+      main:focus { outline: none; }
+      /* Off screen until focused: the first Tab stop, for keyboard users to pass the navigation. */
+      .skip { position: absolute; left: 8px; top: -48px; z-index: 10; background: #fff; }
+      .skip:focus { top: 8px; }
       @media (max-width: 760px) {
         header { padding: 8px 12px; flex-wrap: wrap; gap: 6px 12px; }
         .layout { grid-template-columns: minmax(0, 1fr); grid-template-rows: auto 1fr; }
@@ -179,6 +183,7 @@ export class SandboxApp extends LitElement {
 
   override render() {
     return html`
+      <button class="skip" data-testid="skip-link" @click=${() => (this.renderRoot.querySelector('main') as HTMLElement | null)?.focus()}>Skip to content</button>
       <header>
         <h1>Browser MCP Sandbox <span>· admin</span></h1>
         <chain-badge .verifier=${this.verifier}></chain-badge>
@@ -191,7 +196,7 @@ export class SandboxApp extends LitElement {
             (v) => html`<a href="#${v.id}" aria-current=${v.id === this.view ? 'page' : 'false'} data-testid="nav-${v.id}">${v.label}</a>`,
           )}
         </nav>
-        <main>
+        <main tabindex="-1">
           ${this.failure ? html`<p class="notice error">${this.failure}</p>` : ''}
           ${this.chainFailure && !this.failure ? html`<p class="notice error">${this.chainFailure}</p>` : ''}
           ${this.storageWarning ? html`<p class="notice warn" data-testid="storage-warning">${this.storageWarning} <a href="#audit">Audit</a></p>` : ''}

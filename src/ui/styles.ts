@@ -4,7 +4,7 @@ import { css } from 'lit';
 export const base = css`
   :host {
     --ink: #0f172a;
-    --muted: #64748b;
+    --muted: #475569;
     --line: #e2e8f0;
     --soft: #f8fafc;
     --panel: #ffffff;
@@ -38,7 +38,7 @@ export const base = css`
   td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
   tr.clickable { cursor: pointer; }
   tr.clickable:hover td { background: #f1f5f9; }
-  tr.clickable:focus-visible { outline: 2px solid #93c5fd; outline-offset: -2px; }
+  tr.clickable:focus-visible { outline: 2px solid #2563eb; outline-offset: -2px; }
   tr.selected td { background: #e0e7ff; }
   .table-wrap { overflow: auto; border: 1px solid var(--line); border-radius: 8px; background: var(--panel); }
   .table-wrap table td:first-child, .table-wrap table th:first-child { padding-left: 12px; }
@@ -64,7 +64,7 @@ export const base = css`
   input, select, textarea {
     font: inherit; font-size: 13px; font-weight: 400; padding: 4px 8px; border: 1px solid #cbd5e1; border-radius: 6px; background: #fff; color: var(--ink);
   }
-  input:focus, select:focus, textarea:focus, button:focus-visible { outline: 2px solid #93c5fd; outline-offset: 0; border-color: var(--accent); }
+  input:focus, select:focus, textarea:focus, button:focus-visible, a:focus-visible, [tabindex]:focus-visible { outline: 2px solid #2563eb; outline-offset: 0; border-color: var(--accent); }
   textarea { width: 100%; resize: vertical; }
   label { display: grid; gap: 3px; align-content: start; font-size: 12px; font-weight: 600; color: #334155; }
   select { max-width: 100%; }

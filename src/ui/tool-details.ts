@@ -201,7 +201,7 @@ export class ToolDetails extends LitElement {
           <h4>Usage and performance</h4>
           ${this.renderStats()}
           <h4 class="gap-top">Input schema</h4>
-          <pre class="schema" data-testid="tool-schema">${pretty(t.inputSchema)}</pre>
+          <pre class="schema" data-testid="tool-schema" tabindex="0">${pretty(t.inputSchema)}</pre>
         </section>
       </div>
       <section class="gap-top">

@@ -190,6 +190,14 @@ describe('the admin UI', () => {
     await shot('narrow-agents');
     const nav = await page.getByTestId('nav-audit').boundingBox();
     expect(nav!.y).toBeLessThan(120); // the navigation turns into tabs at the top
+    // At phone width the trail's first rows are on the first screen (the charts are folded).
+    await page.setViewportSize({ width: 390, height: 844 });
+    await go('#audit');
+    const first = page.locator('[data-testid=audit-row]').first();
+    await first.waitFor();
+    expect((await first.boundingBox())!.y).toBeLessThan(844);
+    await page.getByTestId('audit-charts-panel').locator('summary').click();
+    await expect.poll(async () => (await page.locator('audit-charts').boundingBox())?.height ?? 0).toBeGreaterThan(100);
     await page.setViewportSize({ width: 1280, height: 800 });
   });
 });
