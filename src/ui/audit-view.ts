@@ -10,6 +10,7 @@ import './audit-details';
 import './audit-retention';
 import { callRows, type CallRow } from './call-rows';
 import { pinnedSeqs } from './pins';
+import { csvHeader, csvRows } from './trail-export';
 import './chain-badge';
 
 /** Entries read on the first load; later polls read a short tail and append it. */
@@ -300,6 +301,37 @@ export class AuditView extends LitElement {
     link.click();
   }
 
+  /**
+   * Downloads exactly the entries the view shows with its filters (or the pinned ones), read from
+   * the whole log page by page, newest first, as JSON Lines or CSV. Sealed fields appear opened,
+   * as in the view: a file whose hashes verify is the whole-log export.
+   */
+  private async exportView(format: 'jsonl' | 'csv'): Promise<void> {
+    try {
+      const admin = await adminClient();
+      const parts: string[] = format === 'csv' ? [csvHeader()] : [];
+      const write = (entries: AuditEntry[]) => parts.push(format === 'csv' ? csvRows(entries) : entries.map((e) => JSON.stringify(e) + '\n').join(''));
+      if (this.pinnedOnly) write([...this.pinned].reverse());
+      else {
+        const filter = { agentId: this.filters.agent, tool: this.filters.tool, event: this.filters.event as AuditEvent, outcome: this.filters.outcome as AuditOutcome };
+        let beforeSeq: number | null = null;
+        do {
+          const page: { entries: AuditEntry[]; next: number | null } = await admin.request('audit.query', { filter, beforeSeq, limit: 500 });
+          write(page.entries);
+          beforeSeq = page.next;
+        } while (beforeSeq !== null);
+      }
+      const link = document.createElement('a');
+      link.href = URL.createObjectURL(new Blob(parts, { type: format === 'csv' ? 'text/csv' : 'application/jsonl' }));
+      const what = this.pinnedOnly ? 'pinned' : FILTERS.filter((f) => this.filters[f]).map((f) => `${f}-${this.filters[f]}`).join('_') || 'all';
+      link.download = `audit-view-${what.replace(/[^\w.-]+/g, '-')}.${format}`;
+      link.click();
+      setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
+    } catch (error) {
+      this.failure = describeError(error);
+    }
+  }
+
   private passes(e: AuditEntry, only?: readonly Filter[]): boolean {
     return (only ?? FILTERS).every((f) => !this.filters[f] || field[f](e) === this.filters[f]);
   }
@@ -343,6 +375,8 @@ export class AuditView extends LitElement {
       <div class="filters">
         ${FILTERS.map((f) => this.options(f))}
         <button @click=${() => this.clearFilters()} ?disabled=${!filtered}>Clear filters</button>
+        <button data-testid="export-view-jsonl" @click=${() => void this.exportView('jsonl')} title="exactly what this view shows, from the whole log">Export view</button>
+        <button data-testid="export-view-csv" @click=${() => void this.exportView('csv')}>CSV</button>
         <label class="inline"><input type="checkbox" data-testid="audit-pinned" .checked=${this.pinnedOnly} @change=${(e: Event) => this.showPinned((e.target as HTMLInputElement).checked)} /> pinned only (${pinnedSeqs().length})</label>
         <label class="inline"><input type="checkbox" data-testid="audit-by-call" .checked=${this.byCall} @change=${(e: Event) => (this.byCall = (e.target as HTMLInputElement).checked)} /> one row per call</label>
         <span class="spacer"></span>

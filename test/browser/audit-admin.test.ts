@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFile } from 'node:fs/promises';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { admin, connectAgent, launchBrowser, openApp, openPage, registerAgent } from './harness';
 
@@ -97,6 +98,23 @@ describe('one row per call', () => {
     const events = await page.getByTestId('audit-row-event').allInnerTexts();
     const outcomes = await page.getByTestId('audit-row-outcome').allInnerTexts();
     expect(events.map((e, i) => `${e} → ${outcomes[i]}`)).toEqual(['call · 1 entry → denied', 'call · 2 entries → ok', 'call · 2 entries → ok', 'session.open → info', 'admin → info']);
+  });
+});
+
+describe('export of the view', () => {
+  it('downloads exactly the filtered entries of the whole log, as JSON Lines and as CSV', async () => {
+    await page.goto(new URL('/#audit?agent=by-call&event=call.result', page.url()).href);
+    const rows = page.locator('[data-testid="audit-row"]');
+    await expect.poll(() => rows.count(), { timeout: 15_000 }).toBeGreaterThan(0);
+    const shown = await rows.evaluateAll((r) => r.map((x) => Number(x.getAttribute('data-seq'))));
+    const [jsonl] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-view-jsonl').click()]);
+    const lines = (await readFile((await jsonl.path())!, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { seq: number; agentId: string; event: string });
+    expect(lines.map((l) => l.seq)).toEqual(shown);
+    expect(lines.every((l) => l.agentId === 'by-call' && l.event === 'call.result')).toBe(true);
+    const [csv] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-view-csv').click()]);
+    const table = (await readFile((await csv.path())!, 'utf8')).trim().split('\r\n');
+    expect(table[0]).toMatch(/^seq,time,event,outcome,agent,tool,/);
+    expect(table.slice(1).map((r) => Number(r.split(',')[0]))).toEqual(shown);
   });
 });
 
