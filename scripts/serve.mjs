@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const csp = JSON.parse(await readFile(join(here, '../src/shared/csp.json'), 'utf8'));
+// The demo agent page: the app's policy, and its playground may reach the model endpoints csp.json allows (loopback).
+const agentCsp = csp.agentConnectSrc ? csp.app.replace("connect-src 'self'", `connect-src 'self' ${csp.agentConnectSrc}`) : csp.app;
 
 const TYPES = {
   '.html': 'text/html; charset=utf-8',
@@ -64,7 +66,7 @@ export async function startServer({ root = join(here, '../dist'), port = 4173, h
         'Cache-Control': 'no-cache',
         'X-Content-Type-Options': 'nosniff',
       };
-      if (extname(path) === '.html') headers['Content-Security-Policy'] = url.pathname === '/' + csp.connectorPath ? csp.connector : url.pathname === '/' + csp.agentPath ? csp.agent : csp.app;
+      if (extname(path) === '.html') headers['Content-Security-Policy'] = url.pathname === '/' + csp.connectorPath ? csp.connector : url.pathname === '/' + csp.agentPath ? agentCsp : csp.app;
       // The client library is loaded by agent pages on other origins.
       if (extname(path) === '.js') headers['Access-Control-Allow-Origin'] = '*';
       if (url.pathname === '/' + csp.toolWorkerPath) headers['Content-Security-Policy'] = csp.toolWorker;

@@ -6,6 +6,7 @@ import { DEMO_AGENTS, demoTokens } from './demo-agents';
 import { duration, pretty, time } from './format';
 import { base } from './styles';
 import './code-runner';
+import './playground';
 
 /** The built-in tool the code runner calls. */
 const EXECUTE_CODE = 'execute_code';
@@ -330,10 +331,10 @@ export class DemoAgent extends LitElement {
       </div>
       ${this.connected
         ? html`<div class="grid">
-            <div class="tools" role="list" aria-label="tools">
+            <div class="tools" role="group" aria-label="tools">
               ${this.tools.length === 0 ? html`<p class="muted">This agent's policy shows it no tools.</p>` : ''}
               ${this.tools.map(
-                (t) => html`<button class="tool" role="listitem" aria-pressed=${t.name === this.selected} @click=${() => this.pick(t.name)}>
+                (t) => html`<button class="tool" aria-pressed=${t.name === this.selected} @click=${() => this.pick(t.name)}>
                   <strong>${t.name}</strong><span class="desc">${t.description ?? ''}</span>
                 </button>`,
               )}
@@ -360,6 +361,13 @@ export class DemoAgent extends LitElement {
             <h2 id="runner-title">Run code <span class="muted small">(execute_code)</span></h2>
             <p class="muted small">A short program in an isolated interpreter, under this agent's policy and audited like any call.</p>
             <code-runner data-testid="code-runner" .client=${this.client} .allowedLanguages=${this.environment?.executeCode?.languages?.allowed ?? null}></code-runner>
+          </section>`
+        : ''}
+      ${this.connected
+        ? html`<section class="card runner" aria-labelledby="playground-title">
+            <h2 id="playground-title">Playground <span class="muted small">(a model of yours, with this agent's tools)</span></h2>
+            <p class="muted small">Connect an OpenAI-compatible chat-completions endpoint; the model's tool calls run as this agent, under its policy, and are audited.</p>
+            <agent-playground data-testid="playground" .client=${this.client}></agent-playground>
           </section>`
         : ''}
       ${this.connected && this.environment?.summary?.length
