@@ -16,7 +16,7 @@ import { dirname } from 'node:path';
 /** Largest request body relayed (the service worker's transport takes 4 MiB too). */
 const MAX_BODY = 4 * 1024 * 1024;
 /** Request headers the endpoint reads; everything else (cookies, the client's Authorization) stays here. */
-const FORWARD_REQUEST = ['content-type', 'accept', 'mcp-session-id', 'mcp-protocol-version', 'last-event-id'];
+const FORWARD_REQUEST = ['content-type', 'accept', 'mcp-session-id', 'mcp-protocol-version', 'mcp-method', 'mcp-name', 'last-event-id'];
 const FORWARD_RESPONSE = ['content-type', 'mcp-session-id', 'mcp-protocol-version', 'cache-control'];
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
 

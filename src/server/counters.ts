@@ -138,6 +138,11 @@ export class CallCounters {
     this.window(this.requests, agentId).push(now);
   }
 
+  /** Forgets what this lifetime counted for a session (a stateless agent's implicit session starting anew). */
+  forgetSession(sessionId: string): void {
+    this.sessionCalls.delete(sessionId);
+  }
+
   /** The session's call count: what this lifetime counted, or what was stored, whichever is ahead. */
   sessionCount(sessionId: string, stored: number): number {
     return Math.max(this.sessionCalls.get(sessionId) ?? 0, stored);

@@ -7,11 +7,14 @@ import type { ServerContext } from './context';
 import type { LiveSessions } from './live-sessions';
 import { createSessionServer } from './mcp-server';
 import { openSession } from './session-opener';
+import { serveStateless, statelessVersionOf } from './stateless-http';
 
 /** Where the app answers MCP over Streamable HTTP, relative to its root. */
 export const MCP_HTTP_PATH = 'mcp';
 /** Largest `initialize` body read here (later requests are bounded by the SDK transport: 4 MiB). */
 const MAX_INITIALIZE_BYTES = 64 * 1024;
+/** Largest body of a sessionless request (a stateless 2026-07-28 request, like a session's: 4 MiB). */
+const MAX_SESSIONLESS_BYTES = 4 * 1024 * 1024;
 
 interface HttpSession {
   transport: WebStandardStreamableHTTPServerTransport;
@@ -29,6 +32,9 @@ interface HttpSession {
  *   worker only sees requests of the pages it controls, so a page of another site cannot reach
  *   this endpoint; an `Origin` header naming another origin is refused (403) all the same. The
  *   agent must be registered for the app's origin.
+ * - **Revisions**: 2025-11-25 (and earlier) with sessions, below; 2026-07-28, stateless (no
+ *   session header, the version in each request's `_meta`), served by `serveStateless` through
+ *   the same session server, in a per-agent implicit session (stateless-http.ts).
  * - **Sessions** live as long as this service-worker lifetime: after a stop a request naming an
  *   old session gets 404, and the client initializes again (as the protocol says). A session
  *   answers only to the agent that opened it.
@@ -61,21 +67,24 @@ export class HttpEndpoint {
       return session.transport.handleRequest(request);
     }
     if (request.method !== 'POST') return rpcError(400, RpcCode.InvalidRequest, 'Bad Request: Mcp-Session-Id header is required');
-    return this.initialize(request, caller);
-  }
-
-  /** A POST without a session: must be `initialize`, which opens one. */
-  private async initialize(request: Request, caller: { agentId: string; token: string }): Promise<Response> {
     const declared = Number(request.headers.get('content-length') ?? 0);
-    if (declared > MAX_INITIALIZE_BYTES) return rpcError(413, RpcCode.InvalidRequest, `an initialize request is at most ${MAX_INITIALIZE_BYTES} bytes`);
+    if (declared > MAX_SESSIONLESS_BYTES) return rpcError(413, RpcCode.InvalidRequest, `a request is at most ${MAX_SESSIONLESS_BYTES} bytes`);
     const text = await request.text();
-    if (text.length > MAX_INITIALIZE_BYTES) return rpcError(413, RpcCode.InvalidRequest, `an initialize request is at most ${MAX_INITIALIZE_BYTES} bytes`);
+    if (text.length > MAX_SESSIONLESS_BYTES) return rpcError(413, RpcCode.InvalidRequest, `a request is at most ${MAX_SESSIONLESS_BYTES} bytes`);
     let body: unknown;
     try {
       body = JSON.parse(text);
     } catch {
       return rpcError(400, RpcCode.ParseError, 'Parse error: the body is not JSON');
     }
+    // The 2026-07-28 revision has no sessions: each request stands alone (stateless-http.ts).
+    if (statelessVersionOf(request.headers, body) !== null) return serveStateless(this.ctx, this.origin, request, body, caller);
+    if (text.length > MAX_INITIALIZE_BYTES) return rpcError(413, RpcCode.InvalidRequest, `an initialize request is at most ${MAX_INITIALIZE_BYTES} bytes`);
+    return this.initialize(request, body, caller);
+  }
+
+  /** A 2025-era POST without a session: must be `initialize`, which opens one. */
+  private async initialize(request: Request, body: unknown, caller: { agentId: string; token: string }): Promise<Response> {
     const parsed = InitializeRequestSchema.safeParse(body);
     if (!parsed.success) return rpcError(400, RpcCode.InvalidRequest, 'Bad Request: Mcp-Session-Id header is required (only initialize opens a session)');
     const sessionId = crypto.randomUUID();

@@ -38,20 +38,33 @@ const HealthRequest = z.object({ method: z.literal('health'), params: z.optional
 const MetricsRequest = z.object({ method: z.literal('get_metrics'), params: z.optional(z.object({}).passthrough()) });
 const RegisterAgentRequest = z.object({ method: z.literal('register_agent'), params: z.optional(z.object({}).passthrough()) });
 
+// Declared truthfully: a tool registered while the sandbox runs is announced to every
+// session this service-worker lifetime serves (src/server/live-sessions.ts).
+// Prompts are produced by wasm modules like resources; logging carries what a tool logs
+// while it runs; completions offer the values a prompt argument's schema enumerates.
+export const SESSION_CAPABILITIES = { tools: { listChanged: true }, resources: { subscribe: true }, prompts: {}, logging: {}, completions: {} };
+export const SESSION_INSTRUCTIONS = 'Tools run as WebAssembly in locked-down browser workers under your policy; every call is audited.';
+
+export interface SessionServerOptions {
+  /**
+   * The server answers one stateless request of the 2026-07-28 revision (stateless-http.ts):
+   * log lines reach the client only at or above the level its request opted in to (none
+   * without), and a tool cannot ask the client for sampling or elicitation (that revision
+   * does it with `inputRequired` results, not served yet).
+   */
+  stateless?: { logLevel?: LoggingLevel };
+}
+
 /**
  * One SDK `Server` per session. It holds nothing that matters between events: every handler
  * reads the session, its agent, the registry and the counters' sources from IndexedDB, so a
  * server rebuilt after the service worker was stopped answers exactly as the old one would.
  */
-export function createSessionServer(ctx: ServerContext, sessionId: string): Server {
+export function createSessionServer(ctx: ServerContext, sessionId: string, options: SessionServerOptions = {}): Server {
   const server = new SandboxServer(ctx.config.serverInfo, {
-    // Declared truthfully: a tool registered while the sandbox runs is announced to every
-    // session this service-worker lifetime serves (src/server/live-sessions.ts).
-    // Prompts are produced by wasm modules like resources; logging carries what a tool logs
-    // while it runs; completions offer the values a prompt argument's schema enumerates.
-    capabilities: { tools: { listChanged: true }, resources: { subscribe: true }, prompts: {}, logging: {}, completions: {} },
+    capabilities: SESSION_CAPABILITIES,
     jsonSchemaValidator: new CfWorkerJsonSchemaValidator(),
-    instructions: 'Tools run as WebAssembly in locked-down browser workers under your policy; every call is audited.',
+    instructions: SESSION_INSTRUCTIONS,
   });
 
   server.setRequestHandler(ListToolsRequestSchema, async (request) => {
@@ -88,13 +101,15 @@ export function createSessionServer(ctx: ServerContext, sessionId: string): Serv
         return;
       }
       const mcpLevel = logLevelOf(level);
-      if (LOG_LEVELS.indexOf(mcpLevel) < LOG_LEVELS.indexOf(logLevels.get(sessionId) ?? 'debug')) return;
+      const floor = options.stateless ? options.stateless.logLevel : (logLevels.get(sessionId) ?? 'debug');
+      if (floor === undefined || LOG_LEVELS.indexOf(mcpLevel) < LOG_LEVELS.indexOf(floor)) return;
       notify({ method: 'notifications/message', params: { level: mcpLevel, logger: request.params.name, data: message } });
     };
     // A tool's sampling or elicitation request goes to this client on this call's stream.
     // Only what the client declared (when this lifetime saw its initialize; else it answers itself).
     const ask = async (method: string, params: Record<string, unknown>, signal?: AbortSignal) => {
       const needed = method === 'sampling/createMessage' ? 'sampling' : 'elicitation';
+      if (options.stateless) throw new Error(`${needed} reaches a client over a 2025-11-25 session only: this request is a stateless one of the 2026-07-28 revision`);
       const declared = server.getClientCapabilities();
       if (declared && !declared[needed]) throw new Error(`the client did not declare the capability ${needed}`);
       return extra.sendRequest({ method, params } as never, needed === 'sampling' ? CreateMessageResultSchema : ElicitResultSchema, signal ? { signal } : {});

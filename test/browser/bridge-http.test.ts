@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
+import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from '@modelcontextprotocol/client';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -91,6 +92,19 @@ describe('the desktop bridge over HTTP', () => {
     // A protocol error reads as the client shows it: the code once, then the message.
     const unknown = await client.callTool({ name: 'no_such_tool', arguments: {} }).catch((error: Error) => error);
     expect(String(unknown)).toMatch(/^McpError: MCP error -32602: Unknown tool: no_such_tool$/);
+    await client.close();
+  });
+
+  it('serves a client of the stateless 2026-07-28 revision (the v2 SDK client) the same way', async () => {
+    const client = new ModernClient({ name: 'desktop-http-2026', version: '2.4.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
+    await client.connect(new ModernTransport(new URL(`http://127.0.0.1:${port}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
+    expect(client.getNegotiatedProtocolVersion()).toBe('2026-07-28');
+    const { tools } = await client.listTools();
+    expect(tools.map((t) => t.name)).toContain('text_stats');
+    const call = await client.callTool({ name: 'text_stats', arguments: { text: 'from a stateless desktop client' } });
+    expect(JSON.parse((call.content as { text: string }[])[0]!.text).words).toBe(5);
+    const info = await client.readResource({ uri: 'system://info' });
+    expect(JSON.parse((info.contents[0] as { text: string }).text).host.agent).toEqual({ id: 'desktop-bridge', trustLevel: 'Trusted' });
     await client.close();
   });
 

@@ -88,6 +88,23 @@ describe('the desktop bridge over stdio', () => {
   });
 });
 
+describe('the desktop bridge over stdio, 2026-07-28 revision', () => {
+  it('relays the stateless revision as it comes: server/discover and requests with their _meta envelope, no initialize', { timeout: 120_000 }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bridge-2026-'));
+    const bridge = startBridge(join(dir, 'profile'), await freePort());
+    const _meta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientInfo': { name: 'desktop-2026', version: '1' }, 'io.modelcontextprotocol/clientCapabilities': {} };
+    bridge.send({ jsonrpc: '2.0', id: 1, method: 'server/discover', params: { _meta } });
+    bridge.send({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'text_stats', arguments: { text: 'stateless over stdio' }, _meta } });
+    expect((await bridge.reply(1)).result).toMatchObject({ resultType: 'complete', supportedVersions: expect.arrayContaining(['2026-07-28']) });
+    const call = await bridge.reply(2);
+    expect(call.result).toMatchObject({ resultType: 'complete', _meta: { 'io.modelcontextprotocol/serverInfo': { name: 'browser-mcp-sandbox' } } });
+    expect(JSON.parse((call.result!['content'] as { text: string }[])[0]!.text).words).toBe(3);
+    bridge.send({ jsonrpc: '2.0', id: 3, method: 'resources/read', params: { uri: 'system://info', _meta } });
+    expect(JSON.parse(((await bridge.reply(3)).result!['contents'] as { text: string }[])[0]!.text).host.agent).toMatchObject({ id: 'desktop-bridge' });
+    expect(await bridge.end()).toBe(0);
+  });
+});
+
 describe('the desktop bridge over stdio, as another agent', () => {
   it('streams what a call sends before its result: log lines, and a sampling request the client answers on stdin', { timeout: 120_000 }, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'bridge-'));

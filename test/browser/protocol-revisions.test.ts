@@ -1,0 +1,290 @@
+import { readFile, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { admin, launchBrowser, openPage, registerAgent } from './harness';
+
+// Both protocol revisions on /mcp: a client of the 2026-07-28 revision (the v2 SDK's
+// `@modelcontextprotocol/client`, stateless) and one of 2025-11-25 (the 1.x SDK, sessions),
+// each used unchanged from the page, against one server core, policy and audit.
+
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+
+const at = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
+
+/** Bundles test/browser/pages/mcp-clients.ts as a classic script defining `window.McpClients`. */
+async function bundleClients(): Promise<string> {
+  const outDir = await mkdtemp(join(tmpdir(), 'mcp-clients-'));
+  try {
+    await build({
+      configFile: false,
+      logLevel: 'warn',
+      resolve: { alias: [{ find: /^.*\/validation\/ajv-provider\.js$/, replacement: at('../../src/shared/no-ajv.ts') }] },
+      define: { 'process.env.NODE_ENV': '"production"' },
+      build: { outDir, emptyOutDir: false, target: 'es2022', minify: true, sourcemap: false, copyPublicDir: false, lib: { entry: at('./pages/mcp-clients.ts'), formats: ['iife'], name: 'McpClients', fileName: () => 'mcp-clients.js' } },
+    });
+    return await readFile(join(outDir, 'mcp-clients.js'), 'utf8');
+  } finally {
+    await rm(outDir, { recursive: true, force: true });
+  }
+}
+
+interface Outcome {
+  era?: string;
+  version?: string;
+  sessionId?: string;
+  tools?: string[];
+  results?: { isError?: boolean; text?: string; error?: { code?: string; details?: Record<string, unknown> } }[];
+  /** What each HTTP request carried. */
+  sent?: { method: string; rpc: string | null; session: string | null; version: string | null }[];
+  thrown?: string;
+  timings?: number[];
+}
+
+/**
+ * Runs a client in the page: `v2` is the v2 SDK Client negotiating the revision (mode auto:
+ * it probes with server/discover and stays stateless when offered 2026-07-28), `v1` the 1.x
+ * SDK Client (initialize, sessions). Lists the tools, then makes each call in turn.
+ */
+function runClient(kind: 'v1' | 'v2', token: string, calls: { name: string; arguments: Record<string, unknown> }[], options: { repeat?: number } = {}): Promise<Outcome> {
+  return page.evaluate(
+    async ({ kind, token, calls, repeat }) => {
+      interface ClientLike {
+        connect(t: unknown): Promise<void>;
+        listTools(): Promise<{ tools: { name: string }[] }>;
+        callTool(p: unknown): Promise<{ isError?: boolean; content: { text?: string }[]; _meta?: Record<string, unknown> }>;
+        close(): Promise<void>;
+        getProtocolEra?(): string;
+        getNegotiatedProtocolVersion?(): string;
+      }
+      type Ctor = new (...args: unknown[]) => unknown;
+      const lib = (window as unknown as { McpClients: Record<string, Ctor> }).McpClients;
+      const sent: NonNullable<Outcome['sent']> = [];
+      const recording = async (url: string | URL, init?: RequestInit): Promise<Response> => {
+        const headers = new Headers(init?.headers);
+        const rpc = typeof init?.body === 'string' ? ((JSON.parse(init.body) as { method?: string }).method ?? null) : null;
+        sent.push({ method: init?.method ?? 'GET', rpc, session: headers.get('mcp-session-id'), version: headers.get('mcp-protocol-version') });
+        return fetch(url, init);
+      };
+      const url = new URL('/mcp', location.href);
+      const requestInit = { headers: { Authorization: `Bearer ${token}` } };
+      let client: ClientLike;
+      let transport: { sessionId?: string };
+      if (kind === 'v2') {
+        client = new lib['V2Client']!({ name: 'v2-page-client', version: '2.4.0' }, { versionNegotiation: { mode: 'auto' }, jsonSchemaValidator: new lib['V2CfWorkerJsonSchemaValidator']!() }) as ClientLike;
+        transport = new lib['V2Http']!(url, { requestInit, fetch: recording }) as { sessionId?: string };
+      } else {
+        client = new lib['V1Client']!({ name: 'v1-page-client', version: '1.32.2' }, { jsonSchemaValidator: new lib['CfWorkerJsonSchemaValidator']!() }) as ClientLike;
+        transport = new lib['V1Http']!(url, { requestInit, fetch: recording }) as { sessionId?: string };
+      }
+      const out: Outcome = { sent };
+      try {
+        await client.connect(transport);
+        out.era = client.getProtocolEra?.();
+        out.version = client.getNegotiatedProtocolVersion?.();
+        out.sessionId = transport.sessionId;
+        out.tools = (await client.listTools()).tools.map((t) => t.name);
+        out.results = [];
+        for (const call of calls) {
+          const r = await client.callTool(call);
+          out.results.push({ isError: r.isError, text: r.content[0]?.text, error: r._meta?.['mcp-sandbox/error'] as { code?: string } | undefined });
+        }
+        if (repeat) {
+          out.timings = [];
+          for (let i = 0; i < repeat; i++) {
+            const t0 = performance.now();
+            await client.callTool(calls[0]);
+            out.timings.push(performance.now() - t0);
+          }
+        }
+        await client.close();
+      } catch (error) {
+        out.thrown = String(error);
+      }
+      return out;
+    },
+    { kind, token, calls, repeat: options.repeat ?? 0 },
+  );
+}
+
+/** One raw request to /mcp in the 2026-07-28 form (no client library). */
+function post2026(method: string, params: Record<string, unknown>, token?: string): Promise<{ status: number; authenticate: string | null; body: { error?: { code: number; message: string }; result?: Record<string, unknown> } }> {
+  return page.evaluate(
+    async ({ method, params, token }) => {
+      const meta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' }, 'io.modelcontextprotocol/clientCapabilities': {} };
+      const headers: Record<string, string> = { 'Content-Type': 'application/json', Accept: 'application/json', 'MCP-Protocol-Version': '2026-07-28', 'Mcp-Method': method };
+      if (token) headers['Authorization'] = `Bearer ${token}`;
+      const response = await fetch('/mcp', { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params: { ...params, _meta: meta } }) });
+      return { status: response.status, authenticate: response.headers.get('www-authenticate'), body: JSON.parse(await response.text()) };
+    },
+    { method, params, token },
+  );
+}
+
+interface AuditEntry {
+  event: string;
+  outcome: string;
+  sessionId: string | null;
+  agentId: string | null;
+  tool: string | null;
+  details: Record<string, unknown> | null;
+}
+
+beforeAll(async () => {
+  const code = await bundleClients();
+  browser = await launchBrowser();
+  // The clients run in the app's page, standing for an agent page of the app's origin; the
+  // app shell's own CSP (no eval) is not an agent page's, and the 1.x client's bundle evals.
+  context = await browser.newContext({ bypassCSP: true });
+  page = await openPage(context, '/');
+  await page.evaluate(code);
+}, 120_000);
+afterAll(async () => {
+  await context?.close();
+  await browser?.close();
+});
+
+const STATS = { name: 'text_stats', arguments: { text: 'from the stateless revision' } };
+
+describe('both protocol revisions on /mcp', () => {
+  it('a 2026-07-28 client (v2 SDK, unchanged) lists and calls a tool as a registered agent, with no session; the audit names the agent', async () => {
+    const token = await registerAgent(page, { id: 'rev-2026' });
+    const out = await runClient('v2', token, [STATS]);
+    expect(out.thrown).toBeUndefined();
+    expect(out).toMatchObject({ era: 'modern', version: '2026-07-28' });
+    expect(out.sessionId).toBeUndefined();
+    // Stateless on the wire: discover, never initialize, no session header on any request.
+    expect(out.sent!.map((s) => s.rpc)).toEqual(['server/discover', 'tools/list', 'tools/call']);
+    expect(out.sent!.every((s) => s.session === null && s.version === '2026-07-28')).toBe(true);
+    expect(out.tools).toContain('text_stats');
+    expect(JSON.parse(out.results![0]!.text!).words).toBe(4);
+
+    // The agent's implicit session carries its counters; the audit names agent and session.
+    const sessions = await admin<{ id: string; agentId: string; via: string; protocolVersion: string; callCount: number; clientInfo: { name: string } }[]>(page, 'sessions.list');
+    expect(sessions.find((s) => s.id === 'stateless:rev-2026')).toMatchObject({ agentId: 'rev-2026', via: 'http', protocolVersion: '2026-07-28', callCount: 1, clientInfo: { name: 'v2-page-client' } });
+    const entries = await admin<AuditEntry[]>(page, 'audit.list');
+    expect(entries.filter((e) => e.sessionId === 'stateless:rev-2026').map((e) => [e.event, e.agentId, e.tool, e.outcome])).toEqual([
+      ['session.open', 'rev-2026', null, 'info'],
+      ['call.request', 'rev-2026', 'text_stats', 'pending'],
+      ['call.result', 'rev-2026', 'text_stats', 'ok'],
+    ]);
+
+    // A second client of the same agent is served in the same implicit session.
+    expect((await runClient('v2', token, [STATS])).results![0]!.isError).toBeUndefined();
+    const again = await admin<{ id: string; callCount: number }[]>(page, 'sessions.list');
+    expect(again.find((s) => s.id === 'stateless:rev-2026')?.callCount).toBe(2);
+  });
+
+  it('a 2025-11-25 client (1.x SDK, unchanged) still works over HTTP, with a session', async () => {
+    const token = await registerAgent(page, { id: 'rev-2025' });
+    const out = await runClient('v1', token, [STATS]);
+    expect(out.thrown).toBeUndefined();
+    expect(out.sessionId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(out.sent!.map((s) => s.rpc).slice(0, 2)).toEqual(['initialize', 'notifications/initialized']);
+    expect(out.tools).toContain('text_stats');
+    expect(JSON.parse(out.results![0]!.text!).words).toBe(4);
+    const entries = await admin<AuditEntry[]>(page, 'audit.list');
+    expect(entries.filter((e) => e.sessionId === out.sessionId).map((e) => [e.event, e.agentId, e.tool])).toEqual([
+      ['session.open', 'rev-2025', null],
+      ['call.request', 'rev-2025', 'text_stats'],
+      ['call.result', 'rev-2025', 'text_stats'],
+    ]);
+  });
+
+  it('refuses a tool outside the policy the same way for both revisions', async () => {
+    const token = await registerAgent(page, { id: 'rev-untrusted', trustLevel: 'Untrusted' });
+    const denied = { name: 'fetch_url', arguments: { url: 'http://127.0.0.1/' } };
+    const modern = await runClient('v2', token, [denied]);
+    const legacy = await runClient('v1', token, [denied]);
+    for (const out of [modern, legacy]) {
+      expect(out.thrown).toBeUndefined();
+      expect(out.tools).not.toContain('fetch_url');
+      expect(out.results![0]).toMatchObject({ isError: true, error: { code: 'policy-denied', details: { rule: expect.stringMatching(/^tool\./) } } });
+    }
+    // The same refusal, word for word, apart from the id of the call refused.
+    const sameness = (error: unknown): unknown => JSON.parse(JSON.stringify(error, (key, value: unknown) => (key === 'callId' ? undefined : value)));
+    expect(sameness(modern.results![0]!.error)).toEqual(sameness(legacy.results![0]!.error));
+    const entries = await admin<AuditEntry[]>(page, 'audit.list');
+    const rejected = entries.filter((e) => e.agentId === 'rev-untrusted' && e.event === 'call.rejected');
+    expect(rejected.map((e) => e.sessionId)).toEqual(['stateless:rev-untrusted', legacy.sessionId]);
+    expect(sameness(rejected[0]!.details)).toEqual(sameness(rejected[1]!.details));
+    // Nothing ran: no request entry for the denied tool in either revision.
+    expect(entries.filter((e) => e.agentId === 'rev-untrusted' && e.event === 'call.request')).toEqual([]);
+  });
+
+  it('counts calls of both revisions against the same agent counters, and the implicit session against session.maxCalls', async () => {
+    const token = await registerAgent(page, { id: 'rev-rated', policy: { version: 1, session: { callsPerMinute: 3, maxCalls: 100 } } });
+    // Two calls over a 2025 session, then two stateless ones: the fourth call of the minute is refused.
+    const legacy = await runClient('v1', token, [STATS, STATS]);
+    expect(legacy.results!.map((r) => r.isError)).toEqual([undefined, undefined]);
+    const modern = await runClient('v2', token, [STATS, STATS]);
+    expect(modern.results![0]!.isError).toBeUndefined();
+    expect(modern.results![1]).toMatchObject({ isError: true, error: { code: 'policy-denied', details: { rule: 'rate.calls-per-minute' } } });
+
+    const capped = await registerAgent(page, { id: 'rev-capped', policy: { version: 1, session: { callsPerMinute: 1000, maxCalls: 2 } } });
+    const out = await runClient('v2', capped, [STATS, STATS]);
+    expect(out.results!.map((r) => r.isError)).toEqual([undefined, undefined]);
+    // Another client of the same agent is in the same implicit session: the cap holds.
+    const third = await runClient('v2', capped, [STATS]);
+    expect(third.results![0]).toMatchObject({ isError: true, error: { code: 'policy-denied', details: { rule: 'session.max-calls' } } });
+  });
+
+  it('refuses a missing or wrong token, and a revoked agent, on the 2026 path too', async () => {
+    const token = await registerAgent(page, { id: 'rev-auth' });
+    for (const bad of [undefined, `${token}x`, 'not-a-token']) {
+      const answer = await post2026('tools/list', {}, bad);
+      expect(answer.status).toBe(401);
+      expect(answer.authenticate).toContain('Bearer');
+      expect(answer.body.error?.code).toBe(-32003);
+      expect((await post2026('server/discover', {}, bad)).status).toBe(401);
+    }
+    const refused = await runClient('v2', `${token}x`, [STATS]);
+    expect(refused.thrown).toBeDefined();
+    expect(refused.sent!.map((s) => s.rpc)).toEqual(['server/discover']);
+    // The right token works raw too; revoked, it no longer does.
+    const ok = await post2026('tools/call', STATS, token);
+    expect(ok.status).toBe(200);
+    expect(ok.body.result).toMatchObject({ resultType: 'complete', _meta: { 'io.modelcontextprotocol/serverInfo': { name: expect.any(String) } } });
+    await admin(page, 'agents.revoke', { id: 'rev-auth' });
+    expect((await post2026('tools/call', STATS, token)).status).toBe(401);
+    const entries = await admin<AuditEntry[]>(page, 'audit.list');
+    expect(entries.filter((e) => e.agentId === 'rev-auth' && e.event === 'call.request')).toHaveLength(1);
+  });
+
+  it('answers the revision\'s own errors: unsupported version, header mismatch, removed methods, missing envelope', async () => {
+    const token = await registerAgent(page, { id: 'rev-errors' });
+    const answers = await page.evaluate(async (token) => {
+      const send = async (body: unknown, extra: Record<string, string> = {}) => {
+        const response = await fetch('/mcp', { method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json', Authorization: `Bearer ${token}`, ...extra }, body: JSON.stringify(body) });
+        return { status: response.status, body: (await response.json()) as { error?: { code: number; data?: unknown } } };
+      };
+      const meta = (version: string) => ({ 'io.modelcontextprotocol/protocolVersion': version, 'io.modelcontextprotocol/clientCapabilities': {} });
+      return {
+        future: await send({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: meta('2027-01-01') } }),
+        mismatch: await send({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: meta('2026-07-28') } }, { 'Mcp-Method': 'tools/call' }),
+        removed: await send({ jsonrpc: '2.0', id: 1, method: 'logging/setLevel', params: { level: 'info', _meta: meta('2026-07-28') } }),
+        noEnvelope: await send({ jsonrpc: '2.0', id: 1, method: 'tools/list' }, { 'MCP-Protocol-Version': '2026-07-28' }),
+      };
+    }, token);
+    expect(answers.future).toMatchObject({ status: 400, body: { error: { code: -32022, data: { supported: expect.arrayContaining(['2026-07-28']) } } } });
+    expect(answers.mismatch).toMatchObject({ status: 400, body: { error: { code: -32020 } } });
+    expect(answers.removed).toMatchObject({ status: 400, body: { error: { code: -32601 } } });
+    expect(answers.noEnvelope).toMatchObject({ status: 400, body: { error: { code: -32602 } } });
+  });
+
+  it('measures tools/call over /mcp: 2025 session vs 2026 stateless (reported, not asserted)', async () => {
+    const token = await registerAgent(page, { id: 'rev-bench' });
+    const p50 = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const p90 = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.9)]!;
+    const legacy = await runClient('v1', token, [STATS], { repeat: 60 });
+    const modern = await runClient('v2', token, [STATS], { repeat: 60 });
+    console.log(`tools/call over /mcp, 60 calls each: 2025-11-25 session p50 ${p50(legacy.timings!).toFixed(2)} ms p90 ${p90(legacy.timings!).toFixed(2)} ms; 2026-07-28 stateless p50 ${p50(modern.timings!).toFixed(2)} ms p90 ${p90(modern.timings!).toFixed(2)} ms`);
+    expect(modern.timings).toHaveLength(60);
+  });
+});
