@@ -54,6 +54,8 @@ export class AuditView extends LitElement {
     base,
     css`
       audit-charts, audit-retention { display: block; margin-bottom: 14px; }
+      tr.broken td { background: #fee2e2; }
+      tr.broken td:first-child { box-shadow: inset 4px 0 0 var(--bad); }
       /* On a phone the charts would fill the screen before the first row: folded there. */
       details.charts > summary { cursor: pointer; color: var(--muted); font-size: 13px; margin-bottom: 6px; }
       .filters { display: flex; flex-wrap: wrap; gap: 8px; align-items: end; margin-bottom: 10px; }
@@ -90,8 +92,12 @@ export class AuditView extends LitElement {
     known: { state: true },
     byCall: { state: true },
     pinnedOnly: { state: true },
+    extra: { state: true },
     pinned: { state: true },
   };
+  /** Entries opened by seq (a link, the broken one) that the loaded pages do not hold. */
+  extra: AuditEntry[] = [];
+  private readonly onVerdict = () => this.requestUpdate();
   /** Only the pinned entries are shown (read by seq, wherever they are in the log). */
   pinnedOnly = false;
   pinned: AuditEntry[] = [];
@@ -128,6 +134,7 @@ export class AuditView extends LitElement {
     void this.refresh();
     void this.loadKnown();
     addEventListener('audit-pins', this.onPins);
+    this.watched?.addEventListener('change', this.onVerdict);
     // New entries are read when the service worker says the log grew (and every 30 s besides).
     this.stop = followChanges(() => this.refresh());
   }
@@ -136,10 +143,12 @@ export class AuditView extends LitElement {
     super.disconnectedCallback();
     this.stop?.();
     removeEventListener('audit-pins', this.onPins);
+    this.watched?.removeEventListener('change', this.onVerdict);
   }
 
   protected override updated(changed: PropertyValues<this>): void {
     if (!changed.has('selectedSeq')) return;
+    if (this.selectedSeq != null && this.loaded) void this.loadSelected(this.selectedSeq);
     const before = changed.get('selectedSeq') as number | null | undefined;
     if (this.selectedSeq != null) {
       const details = this.renderRoot.querySelector('audit-details');
@@ -153,7 +162,15 @@ export class AuditView extends LitElement {
     }
   }
 
+  /** The verifier whose verdict the rows show (the broken one highlighted). */
+  private watched: ChainVerifier | null = null;
+
   protected override willUpdate(changed: PropertyValues<this>): void {
+    if (this.watched !== this.verifier) {
+      this.watched?.removeEventListener('change', this.onVerdict);
+      this.verifier?.addEventListener('change', this.onVerdict);
+      this.watched = this.verifier;
+    }
     if (changed.has('query')) {
       const q = new URLSearchParams(this.query);
       this.filters = Object.fromEntries(FILTERS.map((f) => [f, q.get(f) ?? ''])) as Filters;
@@ -181,6 +198,17 @@ export class AuditView extends LitElement {
     try {
       const admin = await adminClient();
       this.pinned = (await admin.request('audit.entries', { seqs: pinnedSeqs() })).sort((a, b) => a.seq - b.seq);
+    } catch (error) {
+      this.failure = describeError(error);
+    }
+  }
+
+  /** An entry opened by seq that no loaded page holds is read on its own. */
+  private async loadSelected(seq: number): Promise<void> {
+    if ([...this.entries, ...this.older, ...this.pinned, ...this.extra].some((e) => e.seq === seq)) return;
+    try {
+      const [entry] = await (await adminClient()).request('audit.entries', { seqs: [seq] });
+      if (entry && !this.extra.some((e) => e.seq === seq)) this.extra = [...this.extra, entry];
     } catch (error) {
       this.failure = describeError(error);
     }
@@ -353,7 +381,9 @@ export class AuditView extends LitElement {
   override render() {
     const oldestTail = this.entries[0]?.seq ?? Infinity;
     const shown = this.pinnedOnly ? [...this.pinned].reverse() : [...this.entries.filter((e) => this.passes(e)).reverse(), ...this.older.filter((e) => e.seq < oldestTail && this.passes(e))];
-    const all = [...this.entries, ...this.older, ...this.pinned];
+    const all = [...this.entries, ...this.older, ...this.pinned, ...this.extra];
+    const verdict = this.verifier?.verdict;
+    const broken = verdict && !verdict.ok ? verdict.seq : null;
     const selected = this.selectedSeq == null ? null : (all.find((e) => e.seq === this.selectedSeq) ?? null);
     const related = selected?.callId ? all.filter((e) => e.callId === selected.callId).sort((a, b) => a.seq - b.seq) : [];
     const filtered = FILTERS.some((f) => this.filters[f]);
@@ -393,7 +423,7 @@ export class AuditView extends LitElement {
             </thead>
             <tbody>
               ${(this.byCall ? callRows(shown) : shown.map((e): CallRow => ({ entry: e, entries: [e], outcome: e.outcome, capabilities: 0 }))).map(
-                ({ entry: e, entries, outcome, capabilities }) => html`<tr class="clickable ${e.seq === this.selectedSeq ? 'selected' : ''}" data-testid="audit-row" data-seq=${e.seq} tabindex="0"
+                ({ entry: e, entries, outcome, capabilities }) => html`<tr class="clickable ${e.seq === this.selectedSeq ? 'selected' : ''} ${e.seq === broken ? 'broken' : ''}" data-testid="audit-row" data-seq=${e.seq} data-broken=${e.seq === broken ? 'true' : 'false'} title=${e.seq === broken ? `the chain breaks here: ${verdict && !verdict.ok ? verdict.reason : ''}` : ''} tabindex="0"
                   @click=${() => this.select(e.seq === this.selectedSeq ? null : e.seq)}
                   @keydown=${(k: KeyboardEvent) => k.key === 'Enter' && this.select(e.seq === this.selectedSeq ? null : e.seq)}>
                   <td class="num">${e.seq}</td>

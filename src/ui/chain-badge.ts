@@ -40,7 +40,8 @@ export class ChainBadge extends LitElement {
     const when = this.verifier?.checkedAt ? new Date(this.verifier.checkedAt).toLocaleTimeString() : '';
     return v.ok
       ? html`<span class="badge ok" data-testid="chain" title="every entry's hash and link checked up to #${v.headSeq}; last check ${when}">✓ chain verified · intact through #${v.headSeq} · ${v.count} entries</span>`
-      : html`<span class="badge error" data-testid="chain" title="last check ${when}">✗ chain BROKEN at #${v.seq}: ${v.reason}${'detail' in v && v.detail ? ` (${v.detail})` : ''}</span>`;
+      : html`<span class="badge error" data-testid="chain" title="last check ${when}">✗ chain BROKEN at #${v.seq}: ${v.reason}${'detail' in v && v.detail ? ` (${v.detail})` : ''}</span>
+          <a href="#audit/${v.seq}" data-testid="chain-show-broken">show #${v.seq}</a>`;
   }
 }
 

@@ -204,6 +204,30 @@ describe('audit verification in slices, from a checkpoint', () => {
     await page.waitForFunction(() => 'sandboxHost' in window);
     await expect.poll(async () => page.getByTestId('chain').first().innerText(), { timeout: 20_000 }).toMatch(/BROKEN at #\d+: truncated/);
   });
+
+  it('highlights the broken row with its reason, reachable from the badge even when it is older than the rows loaded', async () => {
+    // An entry edited in place (content changed, hash kept): broken at its own seq.
+    const target = 3;
+    await page.evaluate(async (seq) => {
+      const db = await new Promise<IDBDatabase>((resolve, reject) => {
+        const r = indexedDB.open('mcp-sandbox');
+        r.onsuccess = () => resolve(r.result);
+        r.onerror = () => reject(r.error);
+      });
+      const tx = db.transaction('audit', 'readwrite');
+      const store = tx.objectStore('audit');
+      const entry = await new Promise<Record<string, unknown>>((resolve) => (store.get(seq).onsuccess = (e) => resolve((e.target as IDBRequest).result)));
+      store.put({ ...entry, outcome: 'ok', details: { edited: true } });
+      await new Promise((resolve) => (tx.oncomplete = resolve));
+      db.close();
+    }, target);
+    // A whole check finds it (the verifier's checkpoint is past it).
+    await page.getByTestId('verify-whole').first().click();
+    await expect.poll(() => page.getByTestId('chain').first().innerText(), { timeout: 20_000 }).toMatch(new RegExp(`BROKEN at #${target}: hash-mismatch`));
+    await page.getByTestId('chain-show-broken').first().click();
+    await expect.poll(() => page.getByTestId('audit-details').count(), { timeout: 10_000 }).toBe(1);
+    expect(await page.getByTestId('audit-details').innerText()).toContain(`#${target}`);
+  });
 });
 
 describe('open admin pages are told of changes, not polling', () => {
