@@ -1,6 +1,7 @@
 /// <reference lib="webworker" />
 import { archiveRange, ArchiveError, writeArchive } from '../store/archive';
 import type { ServerContext } from './context';
+import { jsonLinesDownload } from './audit-export';
 
 /** Where the app downloads an archive of the oldest entries (`?through=<seq>`, relative to the app root). */
 export const AUDIT_ARCHIVE_PATH = 'audit/archive.jsonl';
@@ -33,13 +34,5 @@ export async function streamAuditArchive(ctx: ServerContext, url: URL): Promise<
     () => writer.close(),
     (error: unknown) => writer.abort(error),
   );
-  return new Response(readable, {
-    headers: {
-      'Content-Type': 'application/jsonl; charset=utf-8',
-      'Content-Disposition': `attachment; filename="audit-archive-${range.firstSeq}-${through}.jsonl"`,
-      'Cache-Control': 'no-store',
-      'X-Content-Type-Options': 'nosniff',
-      'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
-    },
-  });
+  return new Response(readable, { headers: jsonLinesDownload(`audit-archive-${range.firstSeq}-${through}.jsonl`) });
 }

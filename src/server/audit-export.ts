@@ -44,14 +44,16 @@ export function streamAuditExport(handle: DbHandle): Response {
       controller.enqueue(encoder.encode(toJsonLines(records)));
     },
   });
-  return new Response(body, {
-    headers: {
-      'Content-Type': 'application/jsonl; charset=utf-8',
-      'Content-Disposition': `attachment; filename="audit-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl"`,
-      'Cache-Control': 'no-store',
-      'X-Content-Type-Options': 'nosniff',
-      // The log is for the app's own pages: never framed by another site.
-      'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
-    },
-  });
+  return new Response(body, { headers: jsonLinesDownload(`audit-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`) });
+}
+
+/** Headers of a JSON Lines file of the audit log, downloaded by the app's own pages (never cached, sniffed or framed by another site). */
+export function jsonLinesDownload(fileName: string): HeadersInit {
+  return {
+    'Content-Type': 'application/jsonl; charset=utf-8',
+    'Content-Disposition': `attachment; filename="${fileName}"`,
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+    'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
+  };
 }

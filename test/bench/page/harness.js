@@ -294,6 +294,27 @@ async function exportAll() {
   return bytes;
 }
 
+/** Bare admin pings, 20 ms apart, for as long as `work` runs; their round trips (ms). */
+async function pingedWhile(work) {
+  const pings = [];
+  let running = true;
+  const pinger = (async () => {
+    while (running) {
+      const t = performance.now();
+      await admin.request('ping');
+      pings.push(performance.now() - t);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  try {
+    await work();
+  } finally {
+    running = false;
+    await pinger;
+  }
+  return pings;
+}
+
 /**
  * What an admin's work on the whole log costs at its present size (issue 14's table): each
  * request timed, a whole verification with bare pings beside it, and a streamed export.
@@ -314,33 +335,8 @@ async function adminScale() {
   await time('toolsStatsMs', () => admin.request('tools.stats'));
   await time('toolStatsOneMs', () => admin.request('tools.stats', { name: 'text_stats' }));
   await time('tail1000Ms', () => admin.request('audit.tail', { limit: 1000 }));
-  const pings = [];
-  let verifying = true;
-  const pinger = (async () => {
-    while (verifying) {
-      const t = performance.now();
-      await admin.request('ping');
-      pings.push(performance.now() - t);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  })();
-  await time('verifyWholeMs', () => verifyWhole('worker'));
-  verifying = false;
-  await pinger;
-  out.pingsDuringVerify = pings.splice(0);
-  verifying = true;
-  const pinger2 = (async () => {
-    while (verifying) {
-      const t = performance.now();
-      await admin.request('ping');
-      pings.push(performance.now() - t);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  })();
-  await time('verifyWholeInSwMs', () => verifyWhole('sw'));
-  verifying = false;
-  await pinger2;
-  out.pingsDuringSwVerify = pings;
+  out.pingsDuringVerify = await pingedWhile(() => time('verifyWholeMs', () => verifyWhole('worker')));
+  out.pingsDuringSwVerify = await pingedWhile(() => time('verifyWholeInSwMs', () => verifyWhole('sw')));
   out.exportBytes = await time('exportMs', exportAll);
   out.pageHeapAfterExport = performance.memory?.usedJSHeapSize ?? null;
   return out;
