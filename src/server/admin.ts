@@ -80,6 +80,9 @@ function closeTo(a: string, b: string): boolean {
   return a.slice(i + 1) === b.slice(i + 1) || a.slice(i + 1) === b.slice(i) || a.slice(i) === b.slice(i + 1);
 }
 
+/** What `agents.update` changes on an agent. */
+const EDITABLE = ['name', 'trustLevel', 'origins', 'policy'] as const;
+
 const HANDLERS: { [M in keyof AdminMethods]: Handler<M> } = {
   ping: async () => 'pong',
   'server.info': async (ctx) => ({ ...ctx.config.serverInfo, incarnation: ctx.incarnation }),
@@ -202,9 +205,10 @@ const HANDLERS: { [M in keyof AdminMethods]: Handler<M> } = {
   },
   'agents.update': async (ctx, params, hooks) => {
     const { id, revertOf, ...change } = params;
-    // What each changed field held before, so the trail can show the change and take it back.
+    // What each changed setting held before, so the trail can show the change and take it back:
+    // the settings an update can change, never another field of the record (the token's hash).
     const record = await ctx.agents.get(id);
-    const before = record ? Object.fromEntries(Object.keys(change).map((k) => [k, record[k as keyof typeof change] ?? null])) : null;
+    const before = record ? Object.fromEntries(EDITABLE.filter((k) => k in change).map((k) => [k, record[k] ?? null])) : null;
     const view = await audited(ctx, 'agents.update', id, { change, before, ...(Number.isSafeInteger(revertOf) ? { revertOf } : {}) }, async () => viewOf(await ctx.agents.update(id, change)));
     // A new trust level or policy can change which tools the agent sees.
     await hooks.toolsChanged?.(id);

@@ -150,6 +150,11 @@ describe('a settings change in the trail', () => {
     const tail = await admin<{ seq: number; details: { method?: string } | null; agentId: string | null }[]>(page, 'audit.tail', { limit: 20 });
     const change = tail.filter((e) => e.agentId === 'changing' && e.details?.method === 'agents.update').at(-1)!;
     expect(change.details).toMatchObject({ before: { trustLevel: 'Limited', policy: first } });
+    // Only the settings an update changes are recorded as "before", whatever else a request names.
+    await admin(page, 'agents.update', { id: 'changing', name: 'Changing', tokenHash: 'x', revokedAt: 1 });
+    const named = (await admin<{ details: { method?: string; before?: Record<string, unknown> } | null; agentId: string | null }[]>(page, 'audit.tail', { limit: 5 })).filter((e) => e.agentId === 'changing').at(-1)!;
+    expect(Object.keys(named.details!.before!)).toEqual(['name']);
+    await admin(page, 'agents.update', { id: 'changing', name: 'changing' });
 
     await page.goto(new URL(`/#audit/${change.seq}`, page.url()).href);
     const rows = page.getByTestId('audit-change-row');
