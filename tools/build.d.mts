@@ -1,5 +1,5 @@
 // Types for tools/build.mjs.
-import type { ToolManifest } from "./types.js";
+import type { ToolManifest, ToolMetadata } from "./types.js";
 
 export type { HostFunctions, HostImport, ToolManifest, ToolManifestEntry, ToolMetadata } from "./types.js";
 
@@ -30,3 +30,24 @@ export declare function validateMetadata(meta: unknown, expectedName?: string): 
  * "mcp-sandbox:tool/host@0.1.0#<function>"; throws on any other import.
  */
 export declare function componentImports(wat: string): string[];
+
+/** Example tools' directory (tools/examples): sources in <dir>/index.ts, ready components as <name>.wasm (committed). */
+export declare const EXAMPLES_DIR: string;
+
+/** Where the build copies the example components for the app to serve at /examples/<name>.wasm (public/examples). */
+export declare const EXAMPLES_OUT_DIR: string;
+
+export interface BuiltExample {
+  name: string;
+  /** The component's bytes, exactly as the build writes them to tools/examples/<name>.wasm. */
+  component: Uint8Array;
+  metadata: ToolMetadata;
+  /** Host functions it imports, as componentImports() names them. */
+  imports: string[];
+}
+
+/**
+ * Builds tools/examples/<dirName>/index.ts through the bundled tools' pipeline in a temporary
+ * directory (nothing else is written) and returns its component; rejects on any failure.
+ */
+export declare function buildExample(dirName: string): Promise<BuiltExample>;

@@ -10,14 +10,20 @@
 // public/tools/manifest.json. Unchanged tools are reused (input hash in
 // node_modules/.cache); any failure exits non-zero.
 //
+// Examples (tools/examples/<dir>/index.ts) go through the same pipeline but are not bundled
+// tools (not in the manifest): each ready component is written to tools/examples/<name>.wasm
+// (committed, for people to upload without building anything) and public/examples/<name>.wasm
+// (served by the app, precached like the rest of public/).
+//
 // Built-in tools (`builtins` in the manifest; today execute_code) are not components: their
 // metadata comes from src/shared/<name>.json and their runtime files (QuickJS's wasm) are
 // copied from node_modules; the sandbox host runs them itself.
 
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
 import { dirname, join, relative, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -27,6 +33,10 @@ const WIT_DIR = join(TOOLS_DIR, "wit");
 const LIB_DIR = join(TOOLS_DIR, "lib");
 /** Build output, served by the app at /tools/. */
 export const OUT_DIR = join(ROOT, "public", "tools");
+/** Example tools' sources (tools/examples/<dir>/index.ts) and their ready components (<name>.wasm, committed). */
+export const EXAMPLES_DIR = join(TOOLS_DIR, "examples");
+/** The example components as the app serves them, at /examples/<name>.wasm (build output). */
+export const EXAMPLES_OUT_DIR = join(ROOT, "public", "examples");
 const CACHE_FILE = join(ROOT, "node_modules", ".cache", "mcp-sandbox-tools", "inputs.json");
 const LOCK_DIR = join(dirname(CACHE_FILE), "build.lock");
 const WORLD = "tool";
@@ -171,6 +181,44 @@ async function buildAll(options) {
     log(`${entry.name.padEnd(16)} built-in  ${entry.coreModules.map((f) => `${f} ${kib(entry.size)}`).join(", ")}`);
   }
 
+  // Examples: built like tools, kept out of the manifest.
+  const examples = await discoverExamples();
+  await mkdir(EXAMPLES_OUT_DIR, { recursive: true });
+  const exampleFiles = new Set(examples.map((e) => `${e.name}.wasm`));
+  for (const entry of await readdir(EXAMPLES_OUT_DIR)) {
+    if (!exampleFiles.has(entry)) await rm(join(EXAMPLES_OUT_DIR, entry), { recursive: true, force: true });
+  }
+  for (const example of examples) {
+    // An upload can never take a bundled tool's name.
+    if (tools.some((t) => t.name === example.name)) throw new BuildError(`example ${example.name}: a bundled tool has that name; an upload of it would be refused`);
+    const inputHash = sha256(
+      JSON.stringify({ versions, ASC_FLAGS, TRANSPILE_OPTIONS, JSPI_OPTIONS, WORLD, sharedInputs, own: await hashInputs([example.srcDir]) }),
+    );
+    const committed = join(EXAMPLES_DIR, `${example.name}.wasm`);
+    const served = join(EXAMPLES_OUT_DIR, `${example.name}.wasm`);
+    const previous = cache[`example:${example.name}`];
+    const shaOf = async (file) => (existsSync(file) ? sha256(await readFile(file)) : null);
+    let state;
+    let sha;
+    let size;
+    if (previous?.inputHash === inputHash && (await shaOf(committed)) === previous.sha256 && (await shaOf(served)) === previous.sha256) {
+      ({ sha256: sha, size } = previous);
+      state = "up to date";
+    } else {
+      const { component } = await buildExample(example);
+      sha = sha256(component);
+      size = component.byteLength;
+      state = "built, unchanged";
+      if ((await shaOf(committed)) !== sha) {
+        await writeFileAtomic(committed, component);
+        state = `UPDATED ${relative(ROOT, committed)}: commit it`;
+      }
+      if ((await shaOf(served)) !== sha) await writeFileAtomic(served, component);
+    }
+    nextCache[`example:${example.name}`] = { inputHash, sha256: sha, size };
+    log(`${example.name.padEnd(16)} component ${kib(size)}  (example: ${relative(ROOT, committed)}, /examples/${example.name}.wasm)  ${state}`);
+  }
+
   const manifest = { version: 1, tools: entries, builtins };
   await writeFileAtomic(join(OUT_DIR, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
   await mkdir(dirname(CACHE_FILE), { recursive: true });
@@ -231,6 +279,49 @@ async function discoverTools() {
   if (duplicate) throw new BuildError(`duplicate tool name ${duplicate}`);
   if (tools.length === 0) throw new BuildError("no tools found");
   return tools;
+}
+
+/** Finds tools/examples/<dir>/index.ts (directories without one, e.g. the JavaScript example, are not built here). */
+async function discoverExamples() {
+  const examples = [];
+  const dirs = (await readdir(EXAMPLES_DIR, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
+  for (const dirName of dirs.sort()) {
+    const srcDir = join(EXAMPLES_DIR, dirName);
+    const entry = join(srcDir, "index.ts");
+    if (!existsSync(entry)) continue;
+    const name = dirName.replaceAll("-", "_");
+    if (!/^[a-z][a-z0-9_]*$/.test(name)) throw new BuildError(`${relative(ROOT, srcDir)}: invalid example directory name`);
+    examples.push({ name, srcDir, entry, fixture: false });
+  }
+  return examples;
+}
+
+/**
+ * Builds the example tools/examples/<dirName>/index.ts through the whole pipeline of a bundled
+ * tool (compile, component, transpile, describe in Node, metadata checks) in a temporary
+ * directory, and returns its component's bytes and metadata. Writes nothing else.
+ * @param {string | { name: string, srcDir: string, entry: string, fixture: boolean }} example
+ */
+export async function buildExample(example) {
+  if (typeof example === "string") {
+    const found = (await discoverExamples()).find((e) => relative(EXAMPLES_DIR, e.srcDir) === example);
+    if (!found) throw new BuildError(`no example tools/examples/${example}/index.ts`);
+    example = found;
+  }
+  const temp = await mkdtemp(join(tmpdir(), "mcp-sandbox-example-"));
+  try {
+    const outDir = join(temp, example.name);
+    const { files, imports } = await buildTool(example, outDir);
+    const component = await readFile(join(outDir, files.component));
+    const isAsync = imports.some((i) => ASYNC_HOST_FUNCTIONS.includes(i.slice(HOST_INTERFACE.length + 1)));
+    const metadata = await describeTool(outDir, files, sha256(component), isAsync);
+    const problems = validateMetadata(metadata, example.name);
+    if (metadata?.categories?.includes?.("fixture")) problems.push('examples are not fixtures: no category "fixture"');
+    if (problems.length > 0) throw new BuildError(`${example.name}: invalid describe() metadata:\n  - ${problems.join("\n  - ")}`);
+    return { name: example.name, component: new Uint8Array(component), metadata, imports };
+  } finally {
+    await rm(temp, { recursive: true, force: true });
+  }
 }
 
 /**

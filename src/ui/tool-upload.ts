@@ -34,6 +34,12 @@ interface Audience {
   rule: string | null;
 }
 
+/**
+ * A ready component to try the upload with (tools/examples/csv_to_json.wasm, which the tools build
+ * copies to public/examples/ so the app serves it, offline too).
+ */
+const EXAMPLE_COMPONENT = 'csv_to_json.wasm';
+
 /** The transpiler is loaded once per page; the first upload says it is fetching it. */
 let transpilerLoaded = false;
 
@@ -68,6 +74,7 @@ export class ToolUpload extends LitElement {
       .zone strong { font-size: 15px; }
       .zone .button { margin-top: 4px; }
       .picker { position: relative; overflow: hidden; }
+      p.example { margin: 6px 2px 0; }
       .picker input { position: absolute; inset: 0; opacity: 0; cursor: pointer; width: 100%; }
       .picker:focus-within { outline: 2px solid #93c5fd; }
       ul.uploads { list-style: none; margin: 10px 0 0; padding: 0; display: grid; gap: 8px; }
@@ -230,6 +237,11 @@ export class ToolUpload extends LitElement {
         /></span>
         ${this.importer ? '' : html`<span class="muted small">Waiting for this window's sandbox host…</span>`}
       </div>
+      <p class="small example" data-testid="upload-example">
+        Try it with an example:
+        <a href="/examples/${EXAMPLE_COMPONENT}" download=${EXAMPLE_COMPONENT} type="application/wasm">${EXAMPLE_COMPONENT}</a>
+        <span class="muted">— a ready tool (CSV to JSON) to download and drop here.</span>
+      </p>
       ${this.uploads.length
         ? html`<ul class="uploads" data-testid="uploads">
             ${this.uploads.map((u) => this.renderUpload(u))}
