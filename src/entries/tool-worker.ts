@@ -1,6 +1,11 @@
 import { expose } from 'comlink';
-import { toolRunner } from '../sandbox/worker/tool-runner';
+import { TOOL_WORKER_MESSAGEERROR, toolRunner } from '../sandbox/worker/tool-runner';
 
 // The only thing a tool worker offers: run one job. It is served with a CSP that forbids all
 // network and wasm compilation (see src/shared/csp.json).
 expose(toolRunner);
+
+// A job this worker cannot deserialise never reaches Comlink, so its call would wait for its
+// deadline. Firefox refuses a compiled WebAssembly.Module in a worker whose CSP forbids wasm
+// compilation (docs/browsers.md): say so at once, so the host fails the call with the cause.
+self.addEventListener('messageerror', () => self.postMessage({ kind: TOOL_WORKER_MESSAGEERROR }));

@@ -1,5 +1,6 @@
 import { wrap, type Remote } from 'comlink';
 import type { ToolWorkerApi } from '../protocol';
+import { TOOL_WORKER_MESSAGEERROR } from '../worker/tool-runner';
 
 /**
  * One tool worker, replaceable. A worker that ran past its deadline is terminated and a fresh
@@ -24,6 +25,10 @@ export class WorkerSlot {
     this.crashed = new Promise<never>((_, reject) => (this.crash = reject));
     this.crashed.catch(() => undefined);
     this.worker.addEventListener('error', (event) => this.crash(new Error(`tool worker failed: ${event.message || 'script error'}`)));
+    // The worker could not read a job (see TOOL_WORKER_MESSAGEERROR): the call fails now, with the cause.
+    this.worker.addEventListener('message', (event: MessageEvent<{ kind?: unknown } | null>) => {
+      if (event.data?.kind === TOOL_WORKER_MESSAGEERROR) this.crash(new Error(UNREADABLE_JOB));
+    });
   }
 
   replace(): void {
@@ -35,3 +40,7 @@ export class WorkerSlot {
     this.worker.terminate();
   }
 }
+
+/** Why a call fails where the tool worker cannot receive compiled modules (Firefox: docs/browsers.md). */
+export const UNREADABLE_JOB =
+  'the tool worker could not receive this call: this browser does not pass a compiled WebAssembly.Module into a worker whose CSP forbids wasm compilation (Firefox refuses it; tools run in Chromium-based browsers, see docs/browsers.md)';

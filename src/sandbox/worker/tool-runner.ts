@@ -86,6 +86,14 @@ function nearLimit(usedBytes: number, limitBytes: number): boolean {
   return usedBytes > 0 && limitBytes - usedBytes < Math.max(2 * 65536, limitBytes / 16);
 }
 
+/**
+ * Posted by a tool worker (outside Comlink, which ignores it) when a job could not be
+ * deserialised there: Firefox does this for a compiled `WebAssembly.Module` sent to a worker
+ * whose CSP forbids wasm compilation (docs/browsers.md). Defined here, not in protocol.ts, so the
+ * worker's shared chunk keeps its name (vite.config.ts WORKER_CHUNKS).
+ */
+export const TOOL_WORKER_MESSAGEERROR = 'mcp-sandbox/tool-worker-messageerror';
+
 export function formatBytes(bytes: number): string {
   return bytes % (1024 * 1024) === 0 ? `${bytes / (1024 * 1024)} MiB` : `${bytes} bytes`;
 }
