@@ -35,6 +35,9 @@ export async function handleAdmin(ctx: ServerContext, request: AdminRequestEnvel
   const handler = (HANDLERS as Record<string, Handler<keyof AdminMethods> | undefined>)[request.method];
   try {
     if (!handler) throw Object.assign(new Error(`unknown admin method ${request.method}`), { code: 'unknown-method' });
+    // What this request reads includes every entry appended before it (a call's result commits
+    // after its reply, see audited-run.ts); a ping reads nothing.
+    if (request.method !== 'ping') await ctx.audit.settled();
     reply({ result: await handler(ctx, request.params as never, hooks) });
   } catch (error) {
     const e = error as { code?: string; message: string; errors?: unknown; details?: unknown };

@@ -22,14 +22,15 @@ export interface AuditedRun {
 
 /**
  * Runs one admitted call with write-ahead audit: the request entry (and the session's counters)
- * commit before anything the tool does leaves the sandbox; the result entry is in its
- * committing transaction before the reply is returned.
+ * commit before anything the tool does leaves the sandbox; the result entry commits after the
+ * reply.
  * Sensitive values are redacted in what the audit keeps.
  *
  * Invariants:
  * - Once the request entry has committed, a result entry follows on every path: a failure of
  *   our own between the two (a throw anywhere) is recorded as `internal-error`, not lost; a
  *   result entry that fails to commit is followed by `call.interrupted` (outcome not recorded).
+ * - The reply never waits for the result entry (it commits after, see below).
  * - If the request entry cannot be written, nothing runs (`audit-unavailable`).
  * - A tool that fails after one of its capabilities was denied ends `policy-denied` with that
  *   denial's facts, exactly like a call-level denial.
@@ -112,12 +113,11 @@ export async function runAudited(ctx: ServerContext, call: CallContext, tool: To
   const logs = capabilities?.logs.length ? redactor.value(capabilities.logs) : undefined;
   const reads = capabilities?.unrecordedReads ?? {};
   const sensitive = redactor.redactions ? { matchedPatterns: [...redactor.matchedPatterns], redactions: redactor.redactions } : null;
-  // The reply waits until the result entry is in its committing transaction (so every reader
-  // after it sees the entry), not for the commit itself: the request entry made the call durable
-  // before anything left the sandbox. A commit that fails later is recorded as an outcome not
-  // recorded, at once or by the next wake's recovery (docs/audit.md).
-  let written!: () => void;
-  const inTransaction = new Promise<void>((resolve) => (written = resolve));
+  // The reply does not wait for the result entry: the request entry made the call durable before
+  // anything left the sandbox, and the result commits after the reply, with the next call's
+  // request when one comes soon (audit.ts, RELAXED_HOLD_MS). A result that fails to commit is
+  // recorded as an outcome not recorded, at once or by the next wake's recovery (docs/audit.md);
+  // a reader of the log (the admin API) first lets held entries commit (`settled`).
   const recorded = ctx.audit.append(
     {
       event: 'call.result',
@@ -135,11 +135,7 @@ export async function runAudited(ctx: ServerContext, call: CallContext, tool: To
       },
     },
     { closePending: callId, durability: 'relaxed' },
-    written,
   );
-  // Before it is in a transaction, a failure is the call's (the agent gets an error, as before);
-  // after, it is recorded as such.
-  await Promise.race([inTransaction, recorded]);
   recorded.catch((error: unknown) => recordUnrecorded(ctx, who, startedAt, error));
   // What the agent receives: redacted too where its policy says so.
   const hide = policy.data.redactForAgent;

@@ -183,6 +183,8 @@ export function createSessionServer(ctx: ServerContext, sessionId: string, optio
   server.setRequestHandler(MetricsRequest, async () => {
     // An agent sees its own figures, never another's.
     const { agent } = await readCall(ctx, sessionId, null);
+    // Its last call's result may still be held for group commit: counted once committed.
+    await ctx.audit.settled();
     return { metrics: (await agentMetrics(ctx, agent.id))[0] };
   });
 

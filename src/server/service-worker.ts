@@ -111,8 +111,9 @@ export function startServiceWorker(scope: ServiceWorkerGlobalScope): void {
     if (request.method !== 'GET' || url.origin !== scope.location.origin) return;
     // Uploaded tools' glue and core modules live in IndexedDB, not on the server.
     if (url.pathname.startsWith(uploadedPath)) event.respondWith(serveToolFile(db, url.pathname.slice(uploadedPath.length)));
-    else if (url.pathname === exportPath && request.mode !== 'no-cors') event.respondWith(streamAuditExport(db));
-    else if (url.pathname === archivePath && request.mode !== 'no-cors') event.respondWith(streamAuditArchive(ctx, url));
+    // Readers of the log: entries held for group commit (a call's result) commit first.
+    else if (url.pathname === exportPath && request.mode !== 'no-cors') event.respondWith(ctx.audit.settled().then(() => streamAuditExport(db)));
+    else if (url.pathname === archivePath && request.mode !== 'no-cors') event.respondWith(ctx.audit.settled().then(() => streamAuditArchive(ctx, url)));
     else event.respondWith(respond(request, scope.registration.scope));
   });
 }

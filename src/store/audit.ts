@@ -4,6 +4,12 @@ import { canonicalize, sha256Hex, type Canonical } from './hash';
 import { isSealed, Sealer } from './sealing';
 import { AGGREGATE_CHECKPOINT, catchUpStored, foldCommitted, isCurrent, GLOBAL_KEY, readCaughtUp, type AggregateFold } from './aggregates';
 
+/**
+ * Longest a relaxed entry waits before its own commit starts, for a strict one to share it. A
+ * call's next request usually arrives well within it; a reader never waits it out (`settled`).
+ */
+const RELAXED_HOLD_MS = 4;
+
 /** prevHash of the first entry. */
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -100,6 +106,8 @@ export class AuditLog {
   /** A checkpoint of the aggregates is due when the queue next drains (`checkpoint()`, or idle). */
   private checkpointDue = false;
   private idleTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Set while relaxed entries wait for company (RELAXED_HOLD_MS). */
+  private holdTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly committedListeners = new Set<(entries: readonly AuditEntry[]) => void>();
   private readonly failedListeners = new Set<(error: unknown) => void>();
 
@@ -121,8 +129,22 @@ export class AuditLog {
       // Rejections are delivered through `reject` when the batch is drained.
       content.catch(() => undefined);
       this.queue.push({ content, effect, onWritten, resolve, reject });
-      if (!this.flushing) this.flushing = this.drain();
+      if (this.flushing) return;
+      // A relaxed entry (a call's result, after its reply) waits a moment for company: the next
+      // call's request entry then carries it in its own transaction, one commit for both, and the
+      // request does not queue behind a commit of the result alone.
+      if (effect?.durability === 'relaxed') this.holdTimer ??= setTimeout(() => this.release(), RELAXED_HOLD_MS);
+      else this.release();
     });
+  }
+
+  /** Starts committing what is queued, held relaxed entries included (a drain in progress takes them anyway). */
+  private release(): void {
+    if (this.holdTimer !== null) {
+      clearTimeout(this.holdTimer);
+      this.holdTimer = null;
+    }
+    if (!this.flushing && this.queue.length > 0) this.flushing = this.drain();
   }
 
   private async contentOf(draft: AuditDraft): Promise<Content> {
@@ -176,6 +198,7 @@ export class AuditLog {
    * committed after its reply; see docs/audit.md).
    */
   async settled(): Promise<void> {
+    this.release();
     while (this.flushing) await this.flushing;
   }
 

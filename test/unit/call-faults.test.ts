@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { CHANNEL, WIRE_VERSION } from '../../src/shared/wire';
 import { ERROR_META_KEY } from '../../src/shared/errors';
-import { readAudit, verifyChain, type AuditDraft, type AuditSideEffect } from '../../src/store/audit';
+import { verifyChain, type AuditDraft, type AuditSideEffect } from '../../src/store/audit';
 import { writeSettings } from '../../src/server/settings';
-import { manifestTool, startHarness, type Harness } from './support/server-fixture';
+import { manifestTool, startHarness, type Harness, loggedEntries } from './support/server-fixture';
 
 // Issue: a call whose handling threw after admission kept its concurrency slots for ever, and
 // a handful of such calls locked every agent out. These tests break the call path at each
@@ -25,6 +25,8 @@ async function harness(): Promise<Harness> {
 async function expectNothingHeld(h: Harness, agents: string[], pending = 0): Promise<void> {
   expect(h.ctx.counters.globalLoad()).toEqual({ running: 0, queued: 0 });
   for (const a of agents) expect(h.ctx.counters.activeCalls(a)).toBe(0);
+  // Write-ahead records close when their results commit, which may be after the reply.
+  await h.ctx.audit.settled();
   expect(await (await h.ctx.db.get()).count('pending')).toBe(pending);
 }
 
@@ -71,12 +73,12 @@ describe('a failed call keeps nothing it took', () => {
       expect(r.message.result?.isError).toBe(true);
       expect(errorOf(r.message.result!)).toMatchObject({ code: 'invalid-arguments', details: { limit: 'maxDepth', max: 32 } });
     }
-    const refused = (await readAudit(h.ctx.db)).filter((e) => e.event === 'call.rejected');
+    const refused = (await loggedEntries(h.ctx)).filter((e) => e.event === 'call.rejected');
     expect(refused).toHaveLength(5);
     expect(refused[0]!.error).toMatchObject({ code: 'invalid-arguments' });
     await expectNothingHeld(h, ['a', 'b']);
     await expectServed([a, b]);
-    expect((await verifyChain(await readAudit(h.ctx.db))).ok).toBe(true);
+    expect((await verifyChain(await loggedEntries(h.ctx))).ok).toBe(true);
   });
 
   it('refuses arguments with too many members, too many characters, or values JSON cannot carry', async () => {
@@ -125,8 +127,9 @@ describe('a failed call keeps nothing it took', () => {
       },
       code: 'tool-error',
     },
-    // The agent gets a JSON-RPC error; the open write-ahead record is closed on the next wake.
-    { step: 'the result entry cannot be written', inject: (h) => failAppend(h, 'call.result'), code: null, pending: 1 },
+    // The reply does not wait for the result entry: the agent has its result, and the log closes
+    // the call as an outcome not recorded (call.interrupted), which closes its write-ahead record.
+    { step: 'the result entry cannot be written', inject: (h) => failAppend(h, 'call.result'), code: 'ok' },
     { step: 'the agent counters cannot be loaded', inject: (h) => (h.ctx.counters.load = () => Promise.reject(new Error('injected load failure'))), code: null },
   ];
 
@@ -139,7 +142,7 @@ describe('a failed call keeps nothing it took', () => {
     expect(refused).toMatchObject({ code: 'audit-unavailable', details: { cause: 'quota' } });
     expect(refused?.message).toMatch(/storage is full.*archive older audit entries/);
     await expectNothingHeld(h, ['a'], 0);
-    expect((await readAudit(h.ctx.db)).filter((e) => e.event === 'call.result')).toEqual([]);
+    expect((await loggedEntries(h.ctx)).filter((e) => e.event === 'call.result')).toEqual([]);
   });
 
   for (const { step, inject, code, pending } of steps) {
@@ -158,7 +161,7 @@ describe('a failed call keeps nothing it took', () => {
       h.ctx.counters.load = realLoad;
       await expectNothingHeld(h, ['a', 'b'], pending ?? 0);
       await expectServed([a, b, a]);
-      expect((await verifyChain(await readAudit(h.ctx.db))).ok).toBe(true);
+      expect((await verifyChain(await loggedEntries(h.ctx))).ok).toBe(true);
     });
   }
 
@@ -176,16 +179,16 @@ describe('a failed call keeps nothing it took', () => {
     expect(errorOf(r)).toBeUndefined();
     expect(r.content).toEqual([{ type: 'text', text: expect.stringContaining('seen') }]);
     await h.ctx.audit.settled();
-    const entries = await readAudit(h.ctx.db);
+    const entries = await loggedEntries(h.ctx);
     const request = entries.find((e) => e.event === 'call.request')!;
     expect(entries.filter((e) => e.event === 'call.result')).toEqual([]);
     expect(entries.at(-1)).toMatchObject({ event: 'call.interrupted', callId: request.callId, error: { code: 'interrupted', message: expect.stringContaining('injected commit failure') }, details: { outcomeRecorded: false } });
     h.ctx.audit.append = real;
     await expectNothingHeld(h, ['a']);
-    expect((await verifyChain(await readAudit(h.ctx.db))).ok).toBe(true);
+    expect((await verifyChain(await loggedEntries(h.ctx))).ok).toBe(true);
   });
 
-  it('replies without waiting for the result entry\'s commit, and a reader opened after the reply sees the entry', async () => {
+  it('replies without waiting for the result entry, which a reader of the log then sees', async () => {
     const h = await harness();
     const a = await h.connect({ agent: 'a' });
     const real = h.ctx.audit.append.bind(h.ctx.audit);
@@ -198,7 +201,7 @@ describe('a failed call keeps nothing it took', () => {
     };
     const r = await a.callTool({ name: 'echo', arguments: { text: 'read me' } });
     expect(errorOf(r)).toBeUndefined();
-    expect((await readAudit(h.ctx.db)).find((e) => e.event === 'call.result')).toMatchObject({ outcome: 'ok' });
+    expect((await loggedEntries(h.ctx)).find((e) => e.event === 'call.result')).toMatchObject({ outcome: 'ok' });
     release();
     await h.ctx.audit.settled();
     h.ctx.audit.append = real;
@@ -212,7 +215,7 @@ describe('a failed call keeps nothing it took', () => {
       throw new Error('injected');
     };
     await a.callTool({ name: 'echo', arguments: { text: 'x' } });
-    const [request, result] = (await readAudit(h.ctx.db)).filter((e) => e.event === 'call.request' || e.event === 'call.result');
+    const [request, result] = (await loggedEntries(h.ctx)).filter((e) => e.event === 'call.request' || e.event === 'call.result');
     expect(result).toMatchObject({ event: 'call.result', outcome: 'error', callId: request!.callId, error: { code: 'internal-error' } });
   });
 });
@@ -243,7 +246,7 @@ describe('cancellation', () => {
     expect(await late).toMatchObject({ ok: false, error: expect.stringContaining('cancelled') });
     await expectNothingHeld(h, ['a']);
     expect(await (await h.ctx.db.get()).get('workspace', './workspace/late.txt')).toBeUndefined();
-    const result = (await readAudit(h.ctx.db)).filter((e) => e.event === 'call.result').at(-1);
+    const result = (await loggedEntries(h.ctx)).filter((e) => e.event === 'call.result').at(-1);
     expect(result).toMatchObject({ outcome: 'cancelled', error: { code: 'cancelled' } });
     h.executor.next = null;
     await expectServed([a]);

@@ -2,8 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CapabilityReply, CapabilityRequest } from '../../src/shared/wire';
-import { readAudit } from '../../src/store/audit';
-import { manifestTool, startHarness, type Harness } from './support/server-fixture';
+import { manifestTool, startHarness, type Harness, loggedEntries } from './support/server-fixture';
 
 /** A tool that declares every capability (the bundled manifest's `echo` declares none). */
 const FILES = { version: 1 as const, tools: [manifestTool('files', { inputSchema: { type: 'object' }, permissions: ['files:read', 'files:write', 'network'] })] };
@@ -39,7 +38,7 @@ async function use(h: Harness, agent: string, tool: string, requests: Omit<Capab
   return replies;
 }
 
-const capabilityEntries = async (h: Harness) => (await readAudit(h.ctx.db)).filter((e) => e.event === 'call.capability');
+const capabilityEntries = async (h: Harness) => (await loggedEntries(h.ctx)).filter((e) => e.event === 'call.capability');
 
 describe('host capabilities in the service worker', () => {
   it('refuses a capability the tool did not declare, even under a policy that allows everything', async () => {
@@ -105,7 +104,7 @@ describe('a capability denied inside a tool', () => {
     const error = result._meta!['mcp-sandbox/error'] as { code: string; details: Record<string, unknown> };
     expect(error).toMatchObject({ code: 'policy-denied', details: { rule: 'file.path-escape', capability: 'read-file', toolMessage: expect.stringContaining('denied by policy') } });
     expect(error.details).toHaveProperty('observed');
-    const entries = await readAudit(h.ctx.db);
+    const entries = await loggedEntries(h.ctx);
     expect(entries.find((e) => e.event === 'call.result')).toMatchObject({ outcome: 'denied', error: { code: 'policy-denied', details: { rule: 'file.path-escape' } } });
     const { agentMetrics } = await import('../../src/server/metrics');
     expect((await agentMetrics(h.ctx, 'u'))[0]).toMatchObject({ denied: 1, errors: 0 });
@@ -118,7 +117,7 @@ describe('a capability denied inside a tool', () => {
     await h.agent('u', 'Untrusted', { version: 1, tools: { allowed: ['files'] } });
     const replies = await use(h, 'u', 'files', [{ fn: 'read-file', args: { path: '/etc/passwd' } }]);
     expect(replies[0]!.ok).toBe(false);
-    expect((await readAudit(h.ctx.db)).find((e) => e.event === 'call.result')).toMatchObject({ outcome: 'ok' });
+    expect((await loggedEntries(h.ctx)).find((e) => e.event === 'call.result')).toMatchObject({ outcome: 'ok' });
   });
 });
 
@@ -145,7 +144,7 @@ describe('data.auditAllAccess', () => {
       ['write-file', 'ok'],
       ['read-file', 'denied'],
     ]);
-    expect((await readAudit(h.ctx.db)).find((e) => e.event === 'call.result')!.details).toMatchObject({ reads: { 'read-file': 1, stat: 1, 'list-directory': 1 } });
+    expect((await loggedEntries(h.ctx)).find((e) => e.event === 'call.result')!.details).toMatchObject({ reads: { 'read-file': 1, stat: 1, 'list-directory': 1 } });
   });
 });
 
@@ -172,7 +171,7 @@ describe('data.encryptionRequired', () => {
     // The agent itself gets its data back.
     expect((result.content as { text: string }[])[0]!.text).toContain(SECRET);
     expect(raw).not.toContain(SECRET);
-    const entries = await readAudit(h.ctx.db);
+    const entries = await loggedEntries(h.ctx);
     expect(entries.find((e) => e.event === 'call.request')!.sealed).toEqual(['args']);
     expect(entries.find((e) => e.event === 'call.result')!.sealed).toEqual(['details']);
     const { verifyChain } = await import('../../src/store/audit');

@@ -4,14 +4,14 @@ import type { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { EnvelopeClientTransport } from '../../src/transport/client-transport';
 import { ERROR_META_KEY, RpcCode } from '../../src/shared/errors';
-import { openEntry, readAudit, verifyChain } from '../../src/store/audit';
+import { openEntry, verifyChain } from '../../src/store/audit';
 import { writeSettings } from '../../src/server/settings';
-import { startHarness, swappableEndpoint, TEST_ORIGIN, type Harness } from './support/server-fixture';
+import { startHarness, swappableEndpoint, TEST_ORIGIN, type Harness, loggedEntries } from './support/server-fixture';
 
 const MB = 1024 * 1024;
 const ECHO_ONLY = (extra: Record<string, unknown> = {}) => ({ version: 1, tools: { allowed: ['echo'] }, ...extra });
 const errorOf = (r: { _meta?: Record<string, unknown> }) => r._meta?.[ERROR_META_KEY] as { code: string; message: string; details: { rule: string; limit?: unknown; observed?: unknown; retryAfterMs?: number } };
-const lastEntry = async (h: Harness) => (await readAudit(h.ctx.db)).at(-1)!;
+const lastEntry = async (h: Harness) => (await loggedEntries(h.ctx)).at(-1)!;
 
 describe('who may connect', () => {
   it('refuses a wrong token, audits why, and creates no session', async () => {
@@ -256,13 +256,13 @@ describe('sensitive data', () => {
     const result = await u.callTool({ name: 'echo', arguments: { text: `my password is ${secret}` } });
     const text = (result.content as { text: string }[])[0]!.text;
     for (const leaked of [secret, '4111 1111 1111 1111', 'AKIAIOSFODNN7EXAMPLE']) expect(text).not.toContain(leaked);
-    const stored = JSON.stringify(await readAudit(h.ctx.db));
+    const stored = JSON.stringify(await loggedEntries(h.ctx));
     for (const leaked of [secret, '4111 1111 1111 1111', 'AKIAIOSFODNN7EXAMPLE']) expect(stored).not.toContain(leaked);
     expect(result._meta!['mcp-sandbox/sensitive']).toMatchObject({ matchedPatterns: expect.arrayContaining(['password', 'card-number', 'credential:aws-access-key']) });
 
     h.executor.next = () => ({ ok: false, error: { code: 'tool-error', message: `could not use ${secret}` }, durationMs: 1, memoryBytes: 0 });
     await u.callTool({ name: 'echo', arguments: { text: `password: ${secret}` } });
-    expect(JSON.stringify(await readAudit(h.ctx.db))).not.toContain(secret);
+    expect(JSON.stringify(await loggedEntries(h.ctx))).not.toContain(secret);
   });
 
   it('redacts matches in the audit log and flags the call; redacts for the agent where the level requires it', async () => {
@@ -272,7 +272,7 @@ describe('sensitive data', () => {
     const result = await u.callTool({ name: 'echo', arguments: { text: 'password=hunter2' } });
     expect(result.content).toEqual([{ type: 'text', text: expect.not.stringContaining('hunter2') }]);
     expect(result._meta!['mcp-sandbox/sensitive']).toMatchObject({ matchedPatterns: ['password'], redactedForAgent: true });
-    const audit = await readAudit(h.ctx.db);
+    const audit = await loggedEntries(h.ctx);
     expect(JSON.stringify(audit)).not.toContain('hunter2');
     // Untrusted requires encryption at rest: the result's details are sealed, and open to the admin.
     expect(audit.at(-1)!.sealed).toEqual(['details']);
@@ -283,8 +283,8 @@ describe('sensitive data', () => {
     const t = await h.connect({ agent: 't' });
     const plain = await t.callTool({ name: 'echo', arguments: { text: 'password=hunter2' } });
     expect((plain.content as { text: string }[])[0]!.text).toContain('hunter2');
-    expect(JSON.stringify(await readAudit(h.ctx.db))).not.toContain('hunter2');
-    expect(await verifyChain(await readAudit(h.ctx.db))).toMatchObject({ ok: true });
+    expect(JSON.stringify(await loggedEntries(h.ctx))).not.toContain('hunter2');
+    expect(await verifyChain(await loggedEntries(h.ctx))).toMatchObject({ ok: true });
   });
 });
 

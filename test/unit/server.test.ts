@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { ERROR_META_KEY } from '../../src/shared/errors';
-import { readAudit, verifyChain } from '../../src/store/audit';
+import { verifyChain } from '../../src/store/audit';
 import { recoverInterrupted } from '../../src/server/recovery';
-import { MANIFEST, manifestTool, startHarness, swappableEndpoint } from './support/server-fixture';
+import { MANIFEST, manifestTool, startHarness, swappableEndpoint, loggedEntries } from './support/server-fixture';
 import { policyOf } from '../../src/server/agents';
 
 const MB = 1024 * 1024;
@@ -23,7 +23,7 @@ describe('the MCP server handlers', () => {
     await client.callTool({ name: 'echo', arguments: { text: 'hello' } });
     const [request] = h.executor.requests;
     expect(request).toMatchObject({ tool: 'echo', entry: 'call', args: '{"text":"hello"}', limits: { cpuMs: 2000, memoryBytes: 256 * MB } });
-    const audit = await readAudit(h.ctx.db);
+    const audit = await loggedEntries(h.ctx);
     const events = audit.map((e) => [e.event, e.outcome, e.tool, e.agentId]);
     expect(events).toEqual([
       ['session.open', 'info', null, 'agent-7'],
@@ -79,7 +79,7 @@ describe('the MCP server handlers', () => {
     expect(stopped).toBe(true);
     expect(reply).toMatchObject({ ok: false });
     expect(await (await h.ctx.db.get()).get('workspace', './workspace/never.txt')).toBeUndefined();
-    expect((await readAudit(h.ctx.db)).map((e) => e.event)).toEqual(['session.open']);
+    expect((await loggedEntries(h.ctx)).map((e) => e.event)).toEqual(['session.open']);
   });
 
   it('rejects arguments that do not match the input schema without touching a sandbox', async () => {
@@ -89,7 +89,7 @@ describe('the MCP server handlers', () => {
     expect(result.isError).toBe(true);
     expect((result._meta![ERROR_META_KEY] as { code: string }).code).toBe('invalid-arguments');
     expect(h.executor.requests).toHaveLength(0);
-    const last = (await readAudit(h.ctx.db)).at(-1)!;
+    const last = (await loggedEntries(h.ctx)).at(-1)!;
     expect(last).toMatchObject({ event: 'call.rejected', outcome: 'denied', error: { code: 'invalid-arguments' } });
   });
 
@@ -99,7 +99,7 @@ describe('the MCP server handlers', () => {
     const error = await client.callTool({ name: 'nope', arguments: {} }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(McpError);
     expect((error as McpError).code).toBe(-32602);
-    const rejected = (await readAudit(h.ctx.db)).at(-1)!;
+    const rejected = (await loggedEntries(h.ctx)).at(-1)!;
     expect(rejected).toMatchObject({ event: 'call.rejected', tool: 'nope', error: { code: 'unknown-tool' } });
     // A refused call has a call id too: in its entry, and told to the agent.
     expect(rejected.callId).toMatch(/^[0-9a-f-]{36}$/);
@@ -112,7 +112,7 @@ describe('the MCP server handlers', () => {
     const result = await client.callTool({ name: 'echo', arguments: { wrong: 1 } });
     const info = result._meta![ERROR_META_KEY] as { code: string; details: { callId: string } };
     expect(info.code).toBe('invalid-arguments');
-    const rejected = (await readAudit(h.ctx.db)).at(-1)!;
+    const rejected = (await loggedEntries(h.ctx)).at(-1)!;
     expect(rejected).toMatchObject({ event: 'call.rejected', callId: info.details.callId, error: { code: 'invalid-arguments', details: { callId: info.details.callId } } });
   });
 
@@ -123,7 +123,7 @@ describe('the MCP server handlers', () => {
     const result = await client.callTool({ name: 'echo', arguments: { text: 'a' } });
     expect(result.isError).toBe(true);
     expect(result._meta![ERROR_META_KEY]).toEqual({ code: 'timeout', message: 'too slow', details: { limitMs: 2000 } });
-    expect((await readAudit(h.ctx.db)).at(-1)).toMatchObject({ event: 'call.result', outcome: 'error', error: { code: 'timeout' } });
+    expect((await loggedEntries(h.ctx)).at(-1)).toMatchObject({ event: 'call.result', outcome: 'error', error: { code: 'timeout' } });
   });
 
   it('serves system://info from its wasm producer with the host facts as arguments', async () => {
@@ -147,7 +147,7 @@ describe('the MCP server handlers', () => {
     endpoint.swap(second.link);
     const result = await client.callTool({ name: 'echo', arguments: { text: 'after' } });
     expect(result.content).toEqual([{ type: 'text', text: 'ran echo with {"text":"after"}' }]);
-    const audit = await readAudit(second.ctx.db);
+    const audit = await loggedEntries(second.ctx);
     expect(audit.filter((e) => e.event === 'call.result')).toHaveLength(2);
     expect(audit.every((e) => e.agentId === 'survivor')).toBe(true);
     expect(await verifyChain(audit)).toMatchObject({ ok: true, count: audit.length });
@@ -162,7 +162,7 @@ describe('the MCP server handlers', () => {
     const second = await startHarness(first.dbName, first.executor, false);
     expect(await recoverInterrupted(second.ctx)).toBe(1);
     expect(await recoverInterrupted(second.ctx)).toBe(0);
-    const audit = await readAudit(second.ctx.db);
+    const audit = await loggedEntries(second.ctx);
     const request = audit.find((e) => e.event === 'call.request')!;
     expect(audit.at(-1)).toMatchObject({ event: 'call.interrupted', outcome: 'interrupted', callId: request.callId, error: { code: 'interrupted' } });
     expect(await verifyChain(audit)).toMatchObject({ ok: true });

@@ -73,6 +73,28 @@ describe('the audit chain', () => {
     expect(await verifyChain(await readAudit(handle))).toEqual({ ok: true, count: 50, head: entries[49]!.hash, headSeq: 50 });
   });
 
+  it('holds a relaxed entry for the next strict one, commits both in one transaction, and lets a reader have it at once', async () => {
+    const handle = new DbHandle(freshDbName());
+    const log = new AuditLog(handle);
+    const batches: number[][] = [];
+    log.onCommitted((entries) => batches.push(entries.map((e) => e.seq)));
+    // A call's result after its reply, then the next call's request: one commit.
+    const result = log.append(draft(1), { durability: 'relaxed' });
+    const request = log.append(draft(2));
+    await Promise.all([result, request]);
+    expect(batches).toEqual([[1, 2]]);
+    // A relaxed entry alone: a reader's settled() commits it now.
+    const alone = log.append(draft(3), { durability: 'relaxed' });
+    await log.settled();
+    expect((await readAudit(handle)).map((e) => e.seq)).toEqual([1, 2, 3]);
+    await alone;
+    // With no reader and no company, it commits on its own shortly.
+    const later = log.append(draft(4), { durability: 'relaxed' });
+    expect((await later).seq).toBe(4);
+    expect(batches).toEqual([[1, 2], [3], [4]]);
+    expect(await verifyChain(await readAudit(handle))).toMatchObject({ ok: true, count: 4 });
+  });
+
   it('stays one chain when two writers append to the same database', async () => {
     const name = freshDbName();
     const one = new AuditLog(new DbHandle(name));

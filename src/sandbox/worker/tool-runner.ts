@@ -34,7 +34,7 @@ export const toolRunner: ToolWorkerApi = {
     };
     let glue: ToolGlue;
     try {
-      glue = (await import(/* @vite-ignore */ new URL(job.glueUrl, self.location.origin).href)) as ToolGlue;
+      glue = await glueOf(job.glueUrl);
     } catch (error) {
       return { ok: false, error: { code: 'load-failed', message: `tool code could not be loaded: ${(error as Error).message}` }, memoryBytes: 0 };
     }
@@ -65,6 +65,24 @@ export const toolRunner: ToolWorkerApi = {
     }
   },
 };
+
+/**
+ * The glue module of a tool, imported once per worker. The module holds no state of a call (each
+ * call instantiates afresh from it); caching the promise skips the module map's lookup, a URL
+ * parse and a few turns of the event loop per call.
+ */
+const glues = new Map<string, Promise<ToolGlue>>();
+function glueOf(glueUrl: string): Promise<ToolGlue> {
+  let glue = glues.get(glueUrl);
+  if (!glue) {
+    glue = import(/* @vite-ignore */ new URL(glueUrl, self.location.origin).href) as Promise<ToolGlue>;
+    // A failed import is not kept: the next call tries again (the module map would answer the
+    // same failure, but a transient network error in the service worker need not stick).
+    glue.catch(() => glues.delete(glueUrl));
+    glues.set(glueUrl, glue);
+  }
+  return glue;
+}
 
 function classify(error: unknown, usedBytes: number, limitBytes: number): SandboxErrorInfo {
   if (error && typeof error === 'object' && 'payload' in error) {

@@ -370,4 +370,4 @@ async function adminLoad(total, ids, parts = ['verify', 'export', 'browse']) {
   return { alone, withAdmin, rounds };
 }
 
-window.bench = { setup, realAnswer, floorSdk, floorRelay, idbCommits, floorComlink, floorSwPing, registerAgents, toolsCall, sandboxOnly, executeCode, concurrent, hostCapability, uploads, auditVerify, adminScale, adminLoad, httpCall };
+window.bench = { agent, setup, realAnswer, floorSdk, floorRelay, idbCommits, floorComlink, floorSwPing, registerAgents, toolsCall, sandboxOnly, executeCode, concurrent, hostCapability, uploads, auditVerify, adminScale, adminLoad, httpCall };

@@ -2,6 +2,8 @@ import 'fake-indexeddb/auto';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { CfWorkerJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/cfworker';
 import { DbHandle } from '../../../src/store/db';
+import { readAudit } from '../../../src/store/audit';
+import type { AuditEntry } from '../../../src/store/schema';
 import type { CapabilityHandler, Executor, ServerContext } from '../../../src/server/context';
 import { createServerContext } from '../../../src/server/create-context';
 import type { ToolManifestEntry, ToolManifest } from '../../../src/server/registry';
@@ -110,6 +112,15 @@ export async function startHarness(dbName = freshDbName(), executor = new Script
       return client;
     }
   };
+}
+
+/**
+ * The log as the product's readers see it: the admin API first lets entries held for group
+ * commit (a call's result, after its reply) commit, then reads.
+ */
+export async function loggedEntries(ctx: ServerContext): Promise<AuditEntry[]> {
+  await ctx.audit.settled();
+  return readAudit(ctx.db);
 }
 
 /** An endpoint whose far side can be replaced, as a service worker is by its next lifetime. */
