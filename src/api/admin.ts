@@ -9,8 +9,10 @@ import type { OpenedEntry, Tail } from '../store/audit';
 import type { ArchiveRange } from '../store/archive';
 import type { VerifiedSlice } from '../store/verify';
 import type { AuditFilter } from '../store/audit-query';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { SandboxErrorInfo } from '../shared/errors';
 import type { ArchiveCheckpoint } from '../store/schema';
-import type { SessionRecord, SettingsRecord, ToolRecord, ToolVersion, WatchedFolderRecord } from '../store/schema';
+import type { AuditEvent, AuditOutcome, SessionRecord, SettingsRecord, ToolRecord, ToolVersion, WatchedFolderRecord } from '../store/schema';
 import type { FieldError } from '../shared/tool-metadata';
 
 /** An agent as the admin sees it: everything but the token hash. */
@@ -111,6 +113,39 @@ export interface ToolAdminErrorInfo {
   errors?: FieldError[];
 }
 
+/** How one call ended, as its audit entries record it. */
+/** Replays (`audit.replay`). */
+export interface CallOutcome {
+  callId: string;
+  /** The entry that closed the call (result, rejection, interruption), or its newest one while none did. */
+  seq: number;
+  event: AuditEvent;
+  outcome: AuditOutcome;
+  ts: number;
+  durationMs: number | null;
+  memoryBytes: number | null;
+  error: SandboxErrorInfo | null;
+  /** What the audit kept of the output (redacted, cut at 4 KB), null when there is none. */
+  output: string | null;
+  /** The call's first and last entries' seqs. */
+  firstSeq: number;
+}
+
+export interface ReplayResult {
+  /** The call replayed. */
+  replayOf: string;
+  agentId: string;
+  tool: string;
+  /** The arguments both calls had (as the original's entry recorded them). */
+  args: Record<string, unknown>;
+  /** The session the replay ran in: the agent's replay session (`replay:<agent id>`). */
+  sessionId: string;
+  original: CallOutcome;
+  replay: CallOutcome;
+  /** What the agent would have received (the MCP result; a protocol error as `isError`). */
+  reply: CallToolResult;
+}
+
 export interface AdminMethods {
   /** Answered by the service worker without touching storage: the bare round trip. */
   ping: { params: undefined; result: 'pong' };
@@ -158,6 +193,15 @@ export interface AdminMethods {
    * `next` continues it (null: no more). At most 500 entries, and 5,000 records read, a request.
    */
   'audit.query': { params: { filter?: AuditFilter; beforeSeq?: number | null; limit?: number } | undefined; result: { entries: OpenedEntry[]; next: number | null } };
+  /**
+   * Re-runs a call of the trail as its agent, under the agent's policy now, through the path an
+   * agent's tools/call takes (src/server/audit-replay.ts); every entry it writes has `replayOf`.
+   * A denial is a result. Refused (`code`): `unknown-call`, `unknown-agent`, `agent-revoked`,
+   * `replay-no-arguments` (`details.reason`: redacted, sealed, not-recorded, no-request).
+   */
+  'audit.replay': { params: { callId: string }; result: ReplayResult };
+  /** A call's entries, oldest first (at most `limit`, default 200, from its first): the `by-call` index. */
+  'audit.call': { params: { callId: string; limit?: number }; result: OpenedEntry[] };
   /** With `from` (a head verified before), checks only what came after it. */
   /**
    * Verifies at most `limit` entries (default 2,000) after `from` (default: the genesis), on a

@@ -6,6 +6,7 @@ import type { AuditEntry, AuditEvent, AuditOutcome, ToolRecord, WatchedFolderRec
 import { openEntry, readAudit, readAuditTail, type OpenedEntry } from '../store/audit';
 import { verifySlice } from '../store/verify';
 import { queryAudit } from '../store/audit-query';
+import { replayCall } from './audit-replay';
 import { archiveRange, pruneArchived, throughBefore } from '../store/archive';
 import { policyOf, viewOf } from './agents';
 import type { ServerContext } from './context';
@@ -149,10 +150,17 @@ const HANDLERS: { [M in keyof AdminMethods]: Handler<M> } = {
   'audit.query': async (ctx, params) => {
     const f = params?.filter ?? {};
     const text = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
-    const filter = { agentId: text(f.agentId), tool: text(f.tool), event: text(f.event) as AuditEvent | undefined, outcome: text(f.outcome) as AuditOutcome | undefined };
+    const time = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+    const filter = { agentId: text(f.agentId), tool: text(f.tool), event: text(f.event) as AuditEvent | undefined, outcome: text(f.outcome) as AuditOutcome | undefined, from: time(f.from), to: time(f.to) };
     const beforeSeq = Number.isSafeInteger(params?.beforeSeq) ? params!.beforeSeq! : null;
     const page = await queryAudit(ctx.db, filter, beforeSeq, Number(params?.limit ?? 200));
     return { entries: await opened(ctx, page.entries), next: page.next };
+  },
+  'audit.replay': (ctx, params) => replayCall(ctx, params?.callId),
+  'audit.call': async (ctx, params) => {
+    const callId = typeof params?.callId === 'string' ? params.callId : '';
+    const limit = Math.min(1000, Math.max(1, Math.floor(Number(params?.limit ?? 200)) || 200));
+    return opened(ctx, callId ? await (await ctx.db.get()).getAllFromIndex('audit', 'by-call', callId, limit) : []);
   },
   'audit.entries': async (ctx, params) => {
     const seqs = (Array.isArray(params?.seqs) ? params.seqs : []).filter((s): s is number => Number.isSafeInteger(s)).slice(0, 500);

@@ -171,6 +171,7 @@ export class AuditLog {
       error: draft.error ?? null,
       details,
       ...(sealed.length ? { sealed } : {}),
+      ...(typeof draft.replayOf === 'string' ? { replayOf: draft.replayOf } : {}),
     });
     const text = canonicalize(content);
     if (!text.ok) throw new TypeError(`audit entry has no canonical form: ${text.detail}`);

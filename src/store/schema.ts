@@ -132,7 +132,7 @@ export interface SessionRecord {
   agentId: string;
   /** The origin the session was opened from (attested by the browser); later messages must match. */
   origin: string;
-  via: 'direct' | 'connector' | 'http';
+  via: 'direct' | 'connector' | 'http' | 'replay';
   protocolVersion: string;
   clientInfo: { name: string; version: string } | null;
   createdAt: number;
@@ -182,6 +182,11 @@ export interface AuditEntryBody {
    * the hash covers the ciphertext, so the chain verifies without the key). Absent when none.
    */
   sealed?: SealableField[];
+  /**
+   * The call id of the call this entry's call replays (`audit.replay`: re-run from the trail as
+   * its agent, under the agent's policy of the time of the replay). Absent on every other entry.
+   */
+  replayOf?: string;
   /** SHA-256 (hex) of the previous entry; the first entry links to GENESIS_HASH. */
   prevHash: string;
   /**

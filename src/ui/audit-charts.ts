@@ -3,10 +3,11 @@ import type uPlot from 'uplot';
 import uPlotLib from 'uplot';
 import type { AuditEntry } from '../store/schema';
 import { base } from './styles';
+import { bucketLabel, chartWindow } from './time-range';
 import './uplot-chart';
 
 const COLORS = { ok: '#16a34a', error: '#dc2626', denied: '#d97706' } as const;
-const HOUR_S = 3600;
+const HOUR = 3_600_000;
 
 type Outcome = keyof typeof COLORS;
 
@@ -25,8 +26,10 @@ const axes = (yLabel: string): uPlot.Axis[] => [
 ];
 
 /**
- * Two uPlot charts over the last hour of the given entries: finished calls per minute,
- * stacked by outcome (ok, error, denied), and the duration of each call.result.
+ * Two uPlot charts over a window of the given entries (`from`–`to`; the last hour by default):
+ * finished calls per bucket (at most about 60 buckets, of a width that fits the window: 15 s
+ * for 15 minutes, a minute for an hour, 30 minutes for a day…), stacked by outcome (ok, error,
+ * denied), and the duration of each call.result.
  */
 export class AuditCharts extends LitElement {
   static override styles = [
@@ -38,9 +41,16 @@ export class AuditCharts extends LitElement {
       .overlay { position: absolute; inset: 40px 0 40px 44px; display: grid; place-items: center; color: var(--muted); font-size: 13px; pointer-events: none; }
     `,
   ];
-  static override properties = { entries: { attribute: false }, now: { attribute: false } };
+  static override properties = { entries: { attribute: false }, now: { attribute: false }, from: { attribute: false }, to: { attribute: false }, label: { attribute: false } };
   entries: AuditEntry[] = [];
   now = Date.now();
+  /** The window (ms since the epoch); without them, the hour up to `now`. */
+  from: number | null = null;
+  to: number | null = null;
+  /** What the window is called in the titles ("last hour", a custom range). */
+  label = 'last hour';
+  private bucketMs = 60_000;
+  private windowMs: [number, number] = [0, 1];
 
   /** Per-minute counts by outcome, kept for the legend (the plotted series are cumulative). */
   private counts: Record<Outcome, number[]> = { ok: [], error: [], denied: [] };
@@ -62,7 +72,7 @@ export class AuditCharts extends LitElement {
     });
     return {
       scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(4, Math.ceil(max * 1.15))] } },
-      axes: axes('calls / min'),
+      axes: axes('calls'),
       legend: { live: true },
       cursor: { points: { show: false }, drag: { x: false, y: false } },
       // Drawn in this order, each over the last: the cumulative totals read as a stack.
@@ -90,20 +100,22 @@ export class AuditCharts extends LitElement {
   })();
 
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (!changed.has('entries') && !changed.has('now')) return;
-    const end = Math.floor(this.now / 60_000) * 60; // start of the current minute, in seconds
-    const start = end - 59 * 60;
-    this.window = [end + 60 - HOUR_S, end + 60];
-    const xs = Array.from({ length: 60 }, (_, i) => start + i * 60);
+    if (!changed.has('entries') && !changed.has('now') && !changed.has('from') && !changed.has('to')) return;
+    const to = this.to ?? this.now;
+    const { start, end, bucketMs, count } = chartWindow(this.from ?? to - HOUR, to);
+    this.bucketMs = bucketMs;
+    this.windowMs = [start, end];
+    this.window = [start / 1000, end / 1000];
+    const xs = Array.from({ length: count }, (_, i) => (start + i * bucketMs) / 1000);
     const counts: Record<Outcome, number[]> = { ok: xs.map(() => 0), error: xs.map(() => 0), denied: xs.map(() => 0) };
     const latency: { x: number; ok: number | null; error: number | null }[] = [];
-    const from = (end + 60 - HOUR_S) * 1000;
+    // Entries of the window only: those of a range's edges outside the buckets are not drawn.
+    const from = this.from ?? start;
     for (const e of this.entries) {
-      if (e.ts < from) continue;
+      if (e.ts < Math.max(start, from) || e.ts >= Math.min(end, to)) continue;
       const outcome = callOutcome(e);
       if (!outcome) continue;
-      const i = Math.floor(e.ts / 60_000) - start / 60;
-      if (i >= 0 && i < 60) counts[outcome][i]!++;
+      counts[outcome][Math.floor((e.ts - start) / bucketMs)]!++;
       if (e.event === 'call.result' && e.durationMs != null) latency.push({ x: e.ts / 1000, ok: e.outcome === 'ok' ? e.durationMs : null, error: e.outcome === 'ok' ? null : e.durationMs });
     }
     latency.sort((a, b) => a.x - b.x);
@@ -117,14 +129,14 @@ export class AuditCharts extends LitElement {
   override render() {
     const total = this.counts.ok.reduce((a, b) => a + b, 0) + this.counts.error.reduce((a, b) => a + b, 0) + this.counts.denied.reduce((a, b) => a + b, 0);
     return html`
-      <div class="card" data-testid="chart-rate">
-        <h3>Calls per minute · last hour <span class="muted small">(${total} finished)</span></h3>
+      <div class="card" data-testid="chart-rate" data-from=${this.windowMs[0]} data-to=${this.windowMs[1]} data-bucket-ms=${this.bucketMs} data-total=${total}>
+        <h3>Calls per ${bucketLabel(this.bucketMs)} · ${this.label} <span class="muted small">(${total} finished)</span></h3>
         <uplot-chart .options=${this.rateOptions} .data=${this.rateData} .height=${170}></uplot-chart>
       </div>
-      <div class="card" data-testid="chart-latency">
-        <h3>Call duration · last hour <span class="muted small">(${this.latencyCount} ${this.latencyCount === 1 ? 'result' : 'results'})</span></h3>
+      <div class="card" data-testid="chart-latency" data-count=${this.latencyCount}>
+        <h3>Call duration · ${this.label} <span class="muted small">(${this.latencyCount} ${this.latencyCount === 1 ? 'result' : 'results'})</span></h3>
         <uplot-chart .options=${this.latencyOptions} .data=${this.latencyData} .height=${170}></uplot-chart>
-        ${this.latencyCount === 0 ? html`<div class="overlay">no tool results in the last hour</div>` : ''}
+        ${this.latencyCount === 0 ? html`<div class="overlay">no tool results in this window</div>` : ''}
       </div>
     `;
   }

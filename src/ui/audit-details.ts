@@ -33,7 +33,11 @@ function fact(key: string, value: unknown) {
   return json.length > 60 ? html`<pre tabindex="0">${pretty(value)}</pre>` : html`<code>${json}</code>`;
 }
 
-/** Every field of one audit entry: arguments, error and policy denial facts, hashes, and the call's other entries. Fires `select` (seq) and `close`. */
+/**
+ * Every field of one audit entry: arguments, error and policy denial facts, hashes, and the
+ * call's other entries. Fires `select` (seq), `close`, `replay` (a call id: run it again) and
+ * `open-call` (a call id: the original of a replay).
+ */
 export class AuditDetails extends LitElement {
   static override styles = [
     base,
@@ -92,6 +96,9 @@ export class AuditDetails extends LitElement {
         <span class="badge ${e.outcome === 'ok' ? 'ok' : e.outcome === 'error' || e.outcome === 'denied' || e.outcome === 'interrupted' ? 'error' : ''}">${e.outcome}</span>
         ${e.sealed?.length ? html`<span class="badge" data-testid="audit-sealed" title="stored encrypted (AES-GCM, data.encryptionRequired); shown decrypted here">🔒 encrypted at rest: ${e.sealed.join(', ')}</span>` : ''}
         <span class="spacer"></span>
+        ${e.callId && e.agentId && e.event.startsWith('call.')
+          ? html`<button class="link" data-testid="audit-details-replay" title="run this call again as ${e.agentId}, under its policy now" @click=${() => event('replay', e.callId)}>↻ Replay</button>`
+          : ''}
         <button class="link" data-testid="audit-pin" @click=${() => (togglePin(e.seq), this.requestUpdate())}>${pinnedSeqs().includes(e.seq) ? '★ Unpin' : '☆ Pin'}</button>
         <button class="link" @click=${() => event('close')} aria-label="close details">✕</button>
       </div>
@@ -113,6 +120,9 @@ export class AuditDetails extends LitElement {
           <dt>tool</dt><dd>${e.tool ?? '–'}</dd>
           <dt>session</dt><dd class="mono">${e.sessionId ?? '–'}</dd>
           <dt>call</dt><dd class="mono">${e.callId ?? '–'}</dd>
+          ${e.replayOf
+            ? html`<dt>replay of</dt><dd class="mono"><a href="#audit" data-testid="audit-replay-of" @click=${(ev: Event) => (ev.preventDefault(), event('open-call', e.replayOf))}>#${e.replayOf}</a></dd>`
+            : ''}
           <dt>duration</dt><dd>${e.durationMs == null ? '–' : `${ms(e.durationMs)} ms`}</dd>
           <dt>memory</dt><dd>${e.memoryBytes == null ? '–' : bytes(e.memoryBytes)}</dd>
         </dl>

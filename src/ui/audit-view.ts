@@ -1,5 +1,6 @@
 import { LitElement, css, html, type PropertyValues } from 'lit';
 import type { AuditEntry, AuditEvent, AuditOutcome } from '../store/schema';
+import type { ReplayResult } from '../api/admin';
 import { adminClient, describeError } from './admin';
 import { followChanges } from './changes';
 import type { ChainVerifier } from './chain-verifier';
@@ -8,9 +9,11 @@ import { base } from './styles';
 import './audit-charts';
 import './audit-details';
 import './audit-retention';
+import './audit-replay';
 import { callRows, type CallRow } from './call-rows';
 import { pinnedSeqs } from './pins';
 import { csvHeader, csvRows } from './trail-export';
+import { ALL, chartSpan, isBounded, parseRange, PRESETS, rangeLabel, rangeParams, resolveRange, storedRange, storeRange, type RangePreset, type TimeRange } from './time-range';
 import './chain-badge';
 
 /** Entries read on the first load; later polls read a short tail and append it. */
@@ -53,7 +56,8 @@ export class AuditView extends LitElement {
   static override styles = [
     base,
     css`
-      audit-charts, audit-retention { display: block; margin-bottom: 14px; }
+      audit-charts, audit-retention, audit-replay { display: block; margin-bottom: 14px; }
+      a.replay-of { font-size: 12px; margin-right: 4px; }
       tr.broken td { background: #fee2e2; }
       tr.broken td:first-child { box-shadow: inset 4px 0 0 var(--bad); }
       /* On a phone the charts would fill the screen before the first row: folded there. */
@@ -94,7 +98,13 @@ export class AuditView extends LitElement {
     pinnedOnly: { state: true },
     extra: { state: true },
     pinned: { state: true },
+    range: { state: true },
+    replay: { state: true },
   };
+  /** The time range the rows, the older pages and the charts follow (in the hash, and kept for the next visit). */
+  range: TimeRange = ALL;
+  /** The replay panel: the call being replayed, its result once there, or why it was refused. */
+  replay: { callId: string; result: ReplayResult | null; failure: string } | null = null;
   /** Entries opened by seq (a link, the broken one) that the loaded pages do not hold. */
   extra: AuditEntry[] = [];
   private readonly onVerdict = () => this.requestUpdate();
@@ -174,19 +184,30 @@ export class AuditView extends LitElement {
     if (changed.has('query')) {
       const q = new URLSearchParams(this.query);
       this.filters = Object.fromEntries(FILTERS.map((f) => [f, q.get(f) ?? ''])) as Filters;
+      // The hash's range, else the one chosen last (then written into the hash, which names the view).
+      const named = parseRange(q);
+      this.range = named ?? storedRange();
+      if (named) storeRange(named);
+      else if (isBounded(this.range)) history.replaceState(null, '', this.hashFor(this.selectedSeq, this.filters));
     }
     // Filtered: the first older page is read at once, so an agent that called long ago shows up.
-    if ((changed.has('filters') || changed.has('loaded')) && this.loaded && this.olderFor !== this.filterKey()) {
+    if ((changed.has('filters') || changed.has('range') || changed.has('loaded')) && this.loaded && this.olderFor !== this.filterKey()) {
       this.older = [];
       // Nothing is older than entry #1 (after an archive, the first page finds that out).
       this.olderNext = this.entries[0] && this.entries[0].seq > 1 ? this.entries[0].seq : null;
       this.olderFor = this.filterKey();
-      if (FILTERS.some((f) => this.filters[f])) void this.loadOlder();
+      if (FILTERS.some((f) => this.filters[f]) || isBounded(this.range)) void this.loadOlder();
     }
   }
 
   private filterKey(): string {
-    return JSON.stringify(this.filters);
+    return JSON.stringify([this.filters, rangeParams(this.range)]);
+  }
+
+  /** The query filter for the whole log: the filters and the range's bounds now. */
+  private queryFilter() {
+    const { from, to } = resolveRange(this.range, Date.now());
+    return { agentId: this.filters.agent, tool: this.filters.tool, event: this.filters.event as AuditEvent, outcome: this.filters.outcome as AuditOutcome, ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) };
   }
 
   private showPinned(on: boolean): void {
@@ -231,8 +252,7 @@ export class AuditView extends LitElement {
     this.olderLoading = true;
     try {
       const admin = await adminClient();
-      const filter = { agentId: this.filters.agent, tool: this.filters.tool, event: this.filters.event as AuditEvent, outcome: this.filters.outcome as AuditOutcome };
-      const page = await admin.request('audit.query', { filter, beforeSeq: this.olderNext, limit: OLDER_PAGE });
+      const page = await admin.request('audit.query', { filter: this.queryFilter(), beforeSeq: this.olderNext, limit: OLDER_PAGE });
       if (key !== this.filterKey()) return;
       this.older = [...this.older, ...page.entries];
       this.olderNext = page.next;
@@ -270,7 +290,7 @@ export class AuditView extends LitElement {
   }
 
   private hashFor(seq: number | null, filters: Filters = this.filters): string {
-    const q = new URLSearchParams(FILTERS.filter((f) => filters[f]).map((f) => [f, filters[f]])).toString();
+    const q = new URLSearchParams([...FILTERS.filter((f) => filters[f]).map((f): [string, string] => [f, filters[f]]), ...rangeParams(this.range)]).toString();
     return `#audit${seq != null ? `/${seq}` : ''}${q ? `?${q}` : ''}`;
   }
 
@@ -286,6 +306,58 @@ export class AuditView extends LitElement {
 
   private select(seq: number | null): void {
     location.hash = this.hashFor(seq);
+  }
+
+  /** Picks a time range: the rows, the older pages and the charts follow; kept in the hash and for the next visit. */
+  private setRange(range: TimeRange): void {
+    this.range = range;
+    this.now = Date.now();
+    storeRange(range);
+    history.replaceState(null, '', this.hashFor(this.selectedSeq));
+  }
+
+  private pickPreset(preset: RangePreset): void {
+    if (preset !== 'custom') return this.setRange({ preset });
+    // A custom range starts as the bounds the range had (the last hour when it had none).
+    const { from, to } = resolveRange(this.range, Date.now());
+    this.setRange({ preset, from: from ?? Date.now() - 3_600_000, ...(to !== undefined ? { to } : {}) });
+  }
+
+  private setBound(which: 'from' | 'to', value: string): void {
+    const t = value ? new Date(value).getTime() : NaN;
+    const next: TimeRange = { ...this.range, preset: 'custom' };
+    if (Number.isFinite(t)) next[which] = t;
+    else delete next[which];
+    this.setRange(next);
+  }
+
+  /** Re-runs a call as its agent under its policy now (`audit.replay`) and shows both results side by side. */
+  private async replayCall(callId: string): Promise<void> {
+    this.replay = { callId, result: null, failure: '' };
+    try {
+      const result = await (await adminClient()).request('audit.replay', { callId });
+      if (this.replay?.callId === callId) this.replay = { callId, result, failure: '' };
+      await this.refresh();
+    } catch (error) {
+      if (this.replay?.callId === callId) this.replay = { callId, result: null, failure: describeError(error) };
+    }
+  }
+
+  /** Opens the first entry of a call (the original of a replay), read from the log when no loaded page holds it. */
+  private async openCall(callId: string): Promise<void> {
+    const loaded = [...this.entries, ...this.older, ...this.pinned, ...this.extra].filter((e) => e.callId === callId).sort((a, b) => a.seq - b.seq)[0];
+    if (loaded) return this.select(loaded.seq);
+    try {
+      const [first] = await (await adminClient()).request('audit.call', { callId, limit: 1 });
+      if (!first) {
+        this.failure = `call ${callId} is no longer in the browser's log (archived)`;
+        return;
+      }
+      if (!this.extra.some((e) => e.seq === first.seq)) this.extra = [...this.extra, first];
+      this.select(first.seq);
+    } catch (error) {
+      this.failure = describeError(error);
+    }
   }
 
   /** The oldest entries left the browser: what is shown starts again from the log's tail. */
@@ -341,7 +413,7 @@ export class AuditView extends LitElement {
       const write = (entries: AuditEntry[]) => parts.push(format === 'csv' ? csvRows(entries) : entries.map((e) => JSON.stringify(e) + '\n').join(''));
       if (this.pinnedOnly) write([...this.pinned].reverse());
       else {
-        const filter = { agentId: this.filters.agent, tool: this.filters.tool, event: this.filters.event as AuditEvent, outcome: this.filters.outcome as AuditOutcome };
+        const filter = this.queryFilter();
         let beforeSeq: number | null = null;
         do {
           const page: { entries: AuditEntry[]; next: number | null } = await admin.request('audit.query', { filter, beforeSeq, limit: 500 });
@@ -351,7 +423,7 @@ export class AuditView extends LitElement {
       }
       const link = document.createElement('a');
       link.href = URL.createObjectURL(new Blob(parts, { type: format === 'csv' ? 'text/csv' : 'application/jsonl' }));
-      const what = this.pinnedOnly ? 'pinned' : FILTERS.filter((f) => this.filters[f]).map((f) => `${f}-${this.filters[f]}`).join('_') || 'all';
+      const what = this.pinnedOnly ? 'pinned' : [...FILTERS.filter((f) => this.filters[f]).map((f) => `${f}-${this.filters[f]}`), ...(isBounded(this.range) ? [`range-${this.range.preset}`] : [])].join('_') || 'all';
       link.download = `audit-view-${what.replace(/[^\w.-]+/g, '-')}.${format}`;
       link.click();
       setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
@@ -361,7 +433,38 @@ export class AuditView extends LitElement {
   }
 
   private passes(e: AuditEntry, only?: readonly Filter[]): boolean {
-    return (only ?? FILTERS).every((f) => !this.filters[f] || field[f](e) === this.filters[f]);
+    return (only ?? FILTERS).every((f) => !this.filters[f] || field[f](e) === this.filters[f]) && (only !== undefined || this.inRange(e));
+  }
+
+  private inRange(e: AuditEntry): boolean {
+    const { from, to } = resolveRange(this.range, this.now);
+    return (from === undefined || e.ts >= from) && (to === undefined || e.ts < to);
+  }
+
+  private rangePicker() {
+    const r = this.range;
+    const local = (t: number | undefined) => {
+      if (t === undefined) return '';
+      const d = new Date(t - new Date(t).getTimezoneOffset() * 60_000);
+      return d.toISOString().slice(0, 16);
+    };
+    return html`<label
+        >time
+        <select data-testid="time-range" @change=${(e: Event) => this.pickPreset((e.target as HTMLSelectElement).value as RangePreset)}>
+          ${PRESETS.map((p) => html`<option value=${p.id} ?selected=${p.id === r.preset}>${p.label}</option>`)}
+        </select>
+      </label>
+      ${r.preset === 'custom'
+        ? html`<label>from <input type="datetime-local" data-testid="range-from" .value=${local(r.from)} @change=${(e: Event) => this.setBound('from', (e.target as HTMLInputElement).value)} /></label>
+            <label>to <input type="datetime-local" data-testid="range-to" .value=${local(r.to)} @change=${(e: Event) => this.setBound('to', (e.target as HTMLInputElement).value)} /></label>`
+        : ''}`;
+  }
+
+  /** "replay of #<call>": opens the original call's first entry. */
+  private replayLink(e: AuditEntry) {
+    if (!e.replayOf) return '';
+    const of = e.replayOf;
+    return html`<a href="#audit" class="replay-of" data-testid="replay-link" data-call=${of} title="replay of call ${of}: open the original" @click=${(ev: Event) => (ev.preventDefault(), ev.stopPropagation(), void this.openCall(of))}>replay of #${of.slice(0, 8)}</a> `;
   }
 
   private options(name: Filter) {
@@ -386,7 +489,11 @@ export class AuditView extends LitElement {
     const broken = verdict && !verdict.ok ? verdict.seq : null;
     const selected = this.selectedSeq == null ? null : (all.find((e) => e.seq === this.selectedSeq) ?? null);
     const related = selected?.callId ? all.filter((e) => e.callId === selected.callId).sort((a, b) => a.seq - b.seq) : [];
-    const filtered = FILTERS.some((f) => this.filters[f]);
+    const filtered = FILTERS.some((f) => this.filters[f]) || isBounded(this.range);
+    // The charts follow the range, over every loaded entry in it (the tail and the older pages).
+    const charted = [...this.entries, ...this.older.filter((e) => e.seq < oldestTail)].filter((e) => this.passes(e, ['agent', 'tool']) && this.inRange(e));
+    const oldestCharted = charted.reduce((m, e) => Math.min(m, e.ts), Infinity);
+    const span = chartSpan(this.range, this.now, Number.isFinite(oldestCharted) ? oldestCharted : undefined);
     return html`
       <div class="toolbar">
         <h2>Audit trail</h2>
@@ -400,11 +507,12 @@ export class AuditView extends LitElement {
       ${this.failure ? html`<p class="notice error">${this.failure}</p>` : ''}
       <details class="charts" data-testid="audit-charts-panel" ?open=${!matchMedia('(max-width: 760px)').matches}>
         <summary>Charts</summary>
-        <audit-charts .entries=${this.entries.filter((e) => this.passes(e, ['agent', 'tool']))} .now=${this.now}></audit-charts>
+        <audit-charts .entries=${charted} .now=${this.now} .from=${span.from} .to=${span.to} .label=${rangeLabel(this.range)}></audit-charts>
       </details>
       <div class="filters">
+        ${this.rangePicker()}
         ${FILTERS.map((f) => this.options(f))}
-        <button @click=${() => this.clearFilters()} ?disabled=${!filtered}>Clear filters</button>
+        <button @click=${() => this.clearFilters()} ?disabled=${!FILTERS.some((f) => this.filters[f])}>Clear filters</button>
         <button data-testid="export-view-jsonl" @click=${() => void this.exportView('jsonl')} title="exactly what this view shows, from the whole log">Export view</button>
         <button data-testid="export-view-csv" @click=${() => void this.exportView('csv')}>CSV</button>
         <label class="inline"><input type="checkbox" data-testid="audit-pinned" .checked=${this.pinnedOnly} @change=${(e: Event) => this.showPinned((e.target as HTMLInputElement).checked)} /> pinned only (${pinnedSeqs().length})</label>
@@ -412,6 +520,9 @@ export class AuditView extends LitElement {
         <span class="spacer"></span>
         <span class="muted small" data-testid="audit-count">${filtered ? `${shown.length} matching entries of the whole log loaded` : `the newest ${shown.length} entries`}${this.olderNext !== null ? '' : ' (all)'}</span>
       </div>
+      ${this.replay
+        ? html`<audit-replay .result=${this.replay.result} .pending=${this.replay.callId} .failure=${this.replay.failure} @select=${(e: CustomEvent<number>) => this.select(e.detail)} @close=${() => (this.replay = null)}></audit-replay>`
+        : ''}
       <div class="body ${this.selectedSeq != null ? 'with-details' : ''}">
         <div class="table-wrap">
           <table data-testid="audit-table">
@@ -434,7 +545,9 @@ export class AuditView extends LitElement {
                   <td class="nowrap">${e.tool ?? ''}</td>
                   <td class="num hide-narrow">${ms(e.durationMs)}</td>
                   <td class="num hide-narrow hide-details">${bytes(e.memoryBytes)}</td>
-                  <td class="summary hide-narrow"><code title=${summary(e)}>${summary(e).slice(0, 200)}</code></td>
+                  <td class="summary hide-narrow">${this.replayLink(e)}${this.byCall && e.callId && e.agentId && e.event.startsWith('call.')
+                    ? html`<button class="link" data-testid="audit-replay" title="run this call again as ${e.agentId}, under its policy now" @click=${(ev: Event) => (ev.stopPropagation(), void this.replayCall(e.callId!))}>Replay</button> `
+                    : ''}<code title=${summary(e)}>${summary(e).slice(0, 200)}</code></td>
                 </tr>`,
               )}
             </tbody>
@@ -442,12 +555,12 @@ export class AuditView extends LitElement {
           ${this.olderNext !== null && this.loaded
             ? html`<p><button data-testid="audit-older" ?disabled=${this.olderLoading} @click=${() => void this.loadOlder()}>${this.olderLoading ? 'Loading…' : 'Load older'}</button></p>`
             : ''}
-          ${this.loaded && shown.length === 0 && !this.olderLoading && this.olderNext === null ? html`<p class="empty">${filtered ? 'No entries match these filters.' : 'No entries yet: calls, sessions and refusals appear here as they happen.'}</p>` : ''}
+          ${this.loaded && shown.length === 0 && !this.olderLoading && this.olderNext === null ? html`<p class="empty">${filtered ? 'No entries match these filters in this time range.' : 'No entries yet: calls, sessions and refusals appear here as they happen.'}</p>` : ''}
         </div>
         ${this.selectedSeq == null
           ? ''
           : selected
-            ? html`<audit-details .entry=${selected} .related=${related} @select=${(e: CustomEvent<number>) => this.select(e.detail)} @revert=${(e: CustomEvent<{ agentId: string; before: Record<string, unknown>; seq: number }>) => void this.revert(e.detail)} @close=${() => this.select(null)}></audit-details>`
+            ? html`<audit-details .entry=${selected} .related=${related} @replay=${(e: CustomEvent<string>) => void this.replayCall(e.detail)} @open-call=${(e: CustomEvent<string>) => void this.openCall(e.detail)} @select=${(e: CustomEvent<number>) => this.select(e.detail)} @revert=${(e: CustomEvent<{ agentId: string; before: Record<string, unknown>; seq: number }>) => void this.revert(e.detail)} @close=${() => this.select(null)}></audit-details>`
             : html`<div class="card muted">${this.loaded ? `Entry #${this.selectedSeq} is not among the newest ${this.entries.length} entries.` : 'Loading…'}</div>`}
       </div>
     `;

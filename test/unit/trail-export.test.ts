@@ -14,9 +14,9 @@ describe('trail export as CSV', () => {
     expect(csvField(null)).toBe('');
   });
 
-  it('writes one row per entry under the header, with the denial rule and both hashes', () => {
+  it('writes one row per entry under the header, with the denial rule, both hashes and the call a replay replays', () => {
     const e = { seq: 7, ts: 0, event: 'call.rejected', outcome: 'denied', agentId: 'a,b', tool: 'fetch_url', callId: 'c', sessionId: 's', durationMs: null, memoryBytes: null, error: { code: 'policy-denied', message: 'm', details: { rule: 'network.blocked' } }, hash: 'h', prevHash: 'p' } as unknown as AuditEntry;
-    expect(csvHeader()).toBe('seq,time,event,outcome,agent,tool,callId,sessionId,durationMs,memoryBytes,error,rule,hash,prevHash\r\n');
-    expect(csvRows([e])).toBe('7,1970-01-01T00:00:00.000Z,call.rejected,denied,"a,b",fetch_url,c,s,,,policy-denied,network.blocked,h,p\r\n');
+    expect(csvHeader()).toBe('seq,time,event,outcome,agent,tool,callId,sessionId,durationMs,memoryBytes,error,rule,hash,prevHash,replayOf\r\n');
+    expect(csvRows([e, { ...e, seq: 8, replayOf: 'c0' }])).toBe('7,1970-01-01T00:00:00.000Z,call.rejected,denied,"a,b",fetch_url,c,s,,,policy-denied,network.blocked,h,p,\r\n8,1970-01-01T00:00:00.000Z,call.rejected,denied,"a,b",fetch_url,c,s,,,policy-denied,network.blocked,h,p,c0\r\n');
   });
 });
