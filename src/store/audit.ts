@@ -325,13 +325,18 @@ export class AuditLog {
       const audit = tx.objectStore('audit');
       const pending = tx.objectStore('pending');
       const writes: Promise<unknown>[] = [];
+      // A session's record is written once per batch, as its newest entry leaves it (its counts
+      // are assigned in append order, so the last is the newest): under load a batch carries
+      // several calls of one session.
+      const newestOfSession = new Map<string, number>();
+      batch.forEach((b, i) => b.queued.effect?.putSession && newestOfSession.set(b.queued.effect.putSession.id, i));
       for (let i = 0; i < batch.length; i++) {
         // `seq` is the key: if another writer took it, `add` fails and the batch is re-chained.
         writes.push(audit.add(entries[i]!));
         const effect = batch[i]!.queued.effect;
         if (effect?.openPending) writes.push(pending.put(effect.openPending));
         if (effect?.closePending) writes.push(pending.delete(effect.closePending));
-        if (effect?.putSession) writes.push(tx.objectStore('sessions').put(effect.putSession));
+        if (effect?.putSession && newestOfSession.get(effect.putSession.id) === i) writes.push(tx.objectStore('sessions').put(effect.putSession));
       }
       // The aggregates (per tool, per agent) change with the entries that change them, in this
       // transaction (aggregates.ts): folded on from the kept fold when the chain is still ours

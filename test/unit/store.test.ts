@@ -95,6 +95,29 @@ describe('the audit chain', () => {
     expect(await verifyChain(await readAudit(handle))).toMatchObject({ ok: true, count: 4 });
   });
 
+  it('writes a session once per batch, as its newest entry leaves it', async () => {
+    const handle = new DbHandle(freshDbName());
+    const log = new AuditLog(handle);
+    const session = (id: string, callCount: number) => ({ id, agentId: 'a', origin: 'http://x', via: 'direct' as const, protocolVersion: '2025-11-25', clientInfo: null, createdAt: 1, lastActivityAt: callCount, callCount });
+    const db = await handle.get();
+    const puts: number[] = [];
+    const realPut = IDBObjectStore.prototype.put;
+    IDBObjectStore.prototype.put = function (this: IDBObjectStore, value: unknown, key?: IDBValidKey) {
+      if (this.name === 'sessions') puts.push((value as { callCount: number }).callCount);
+      return realPut.call(this, value, key);
+    };
+    try {
+      // While a first entry commits, s1 three times and s2 once arrive: the next batch.
+      const first = log.append(draft(0));
+      await Promise.all([first, ...[1, 2, 3].map((n) => log.append(draft(n), { putSession: session('s1', n) })), log.append(draft(4), { putSession: session('s2', 7) })]);
+    } finally {
+      IDBObjectStore.prototype.put = realPut;
+    }
+    expect(puts.sort()).toEqual([3, 7]);
+    expect((await db.get('sessions', 's1'))?.callCount).toBe(3);
+    expect((await db.get('sessions', 's2'))?.callCount).toBe(7);
+  });
+
   it('stays one chain when two writers append to the same database', async () => {
     const name = freshDbName();
     const one = new AuditLog(new DbHandle(name));
