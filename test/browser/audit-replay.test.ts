@@ -65,8 +65,9 @@ const seqsShown = () => rows().evaluateAll((r) => r.map((x) => Number(x.getAttri
 beforeAll(async () => {
   browser = await launchBrowser();
   ({ context, page } = await openApp(browser));
-  // A Limited agent that may call nothing but what it is granted.
-  const token = await registerAgent(page, { id: 'rp', trustLevel: 'Limited', policy: { version: 1, tools: { allowed: [] } } });
+  // A Limited agent that may call nothing but what it is granted (and at any hour: Limited's
+  // template keeps quiet hours at night, UTC).
+  const token = await registerAgent(page, { id: 'rp', trustLevel: 'Limited', policy: { version: 1, tools: { allowed: [] }, session: { quietHours: null } } });
   await admin(page, 'agents.grant', { id: 'rp', grant: { kind: 'tool', name: 'text_stats' } });
   await connectAgent(page, 'rp', { agent: 'rp', token });
 });

@@ -62,7 +62,7 @@ describe('audit.replay', () => {
 
   it('decides under the agent\'s policy now: granted, called, revoked, the replay is denied and recorded as a replay', async () => {
     const h = (current = await startHarness());
-    await h.agent('lim', 'Limited', { version: 1, tools: { allowed: [] } });
+    await h.agent('lim', 'Limited', { version: 1, tools: { allowed: [] }, session: { quietHours: null } });
     await h.ctx.agents.change('lim', 'grant', { kind: 'tool', name: 'echo' });
     const client = await h.connect({ agent: 'lim' });
     const first = await client.callTool({ name: 'echo', arguments: { text: 'x' } });
