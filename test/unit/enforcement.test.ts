@@ -245,7 +245,8 @@ describe('limits that count', () => {
 describe('sensitive data', () => {
   it('masks a secret from the arguments wherever the tool echoes it: output, logs, errors, capability requests', async () => {
     const h = await startHarness();
-    await h.agent('u', 'Limited', ECHO_ONLY({ data: { encryptionRequired: false } }));
+    // Limited's template keeps quiet hours at night (UTC): this test is about data, at any hour.
+    await h.agent('u', 'Limited', ECHO_ONLY({ data: { encryptionRequired: false }, session: { quietHours: null } }));
     const secret = 'Tr0ub4dor&3-horse';
     h.executor.next = async (_r, capabilities) => {
       await capabilities?.({ id: 1, fn: 'log', args: { level: 'info', message: `saw ${secret}` } });
