@@ -38,7 +38,7 @@ export class JavaScriptRuntime implements CodeRuntime {
     }
     const channel = capabilities ? capabilityChannel(capabilities) : null;
     try {
-      const outcome = await this.pool.run(
+      return await this.pool.run(
         {
           kind: 'javascript',
           modules,
@@ -54,9 +54,6 @@ export class JavaScriptRuntime implements CodeRuntime {
         BACKSTOP_MS,
         signal,
       );
-      return outcome.ok
-        ? { ok: true, output: outcome.output, durationMs: outcome.durationMs, memoryBytes: outcome.memoryBytes }
-        : { ok: false, error: outcome.error, durationMs: outcome.durationMs, memoryBytes: outcome.memoryBytes };
     } finally {
       channel?.close();
     }

@@ -165,9 +165,8 @@ export class SandboxHost implements ToolImporter {
     // A port for capability requests only if the tool can make one: a component imports only the
     // host functions its code calls, and one that imports none that reach out needs none.
     const channel = capabilities && reachesOut(modules) ? capabilityChannel(capabilities) : null;
-    let outcome: Awaited<ReturnType<WorkerPool['run']>>;
     try {
-      outcome = await this.pool.run(
+      return await this.pool.run(
         { glueUrl: request.code.glueUrl, modules, entry: request.entry, args: request.args, memoryBytes: request.limits.memoryBytes, ...(channel ? { capabilities: channel.workerPort } : {}) },
         request.limits.cpuMs,
         0,
@@ -176,9 +175,6 @@ export class SandboxHost implements ToolImporter {
     } finally {
       channel?.close();
     }
-    return outcome.ok
-      ? { ok: true, output: outcome.output, durationMs: outcome.durationMs, memoryBytes: outcome.memoryBytes }
-      : { ok: false, error: outcome.error, durationMs: outcome.durationMs, memoryBytes: outcome.memoryBytes };
   }
 
   /** The built-in `execute_code`: handed to the runtime of the requested language. */

@@ -1,5 +1,6 @@
 import { transfer } from 'comlink';
 import type { SandboxErrorInfo } from '../../shared/errors';
+import type { ExecuteResult } from '../../shared/wire';
 import type { WorkerJob, WorkerOutcome } from '../protocol';
 import { formatBytes } from '../worker/tool-runner';
 import { WorkerSlot } from './worker-slot';
@@ -14,13 +15,11 @@ export interface PoolOptions {
   memoryBudgetBytes: number;
 }
 
-export type TimedOutcome = WorkerOutcome & { durationMs: number };
-
 interface Waiter {
   job: WorkerJob;
   cpuMs: number;
   graceMs: number;
-  resolve: (outcome: TimedOutcome) => void;
+  resolve: (outcome: ExecuteResult) => void;
   signal?: AbortSignal;
 }
 
@@ -52,7 +51,7 @@ export class WorkerPool {
    * their deadline and only need this as a backstop) the call is answered `timeout` and the
    * worker replaced.
    */
-  run(job: WorkerJob, cpuMs: number, graceMs = 0, signal?: AbortSignal): Promise<TimedOutcome> {
+  run(job: WorkerJob, cpuMs: number, graceMs = 0, signal?: AbortSignal): Promise<ExecuteResult> {
     if (signal?.aborted) return Promise.resolve(refuse(CANCELLED));
     if (job.memoryBytes > this.options.memoryBudgetBytes) {
       return Promise.resolve(refuse({ code: 'memory-limit', message: `the call's memory limit of ${formatBytes(job.memoryBytes)} exceeds the sandbox budget of ${formatBytes(this.options.memoryBudgetBytes)}`, details: { limitBytes: this.options.memoryBudgetBytes, requestedBytes: job.memoryBytes } }));
@@ -135,6 +134,6 @@ export class WorkerPool {
 
 const CANCELLED: SandboxErrorInfo = { code: 'cancelled', message: 'the call was cancelled; its worker was stopped' };
 
-function refuse(error: SandboxErrorInfo): TimedOutcome {
+function refuse(error: SandboxErrorInfo): ExecuteResult {
   return { ok: false, error, memoryBytes: 0, durationMs: 0 };
 }
