@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run audit:verify -- FILE.jsonl [FILE.jsonl …]`: checks exported or archived audit files
-// on their own, in the order given (each continues where the one before ends): every entry's
+// (or a verifiable segment of the trail's filtered view) on their own, in the order given (each continues where the one before ends): every entry's
 // hash and link, and an archive's signed checkpoint (docs/audit.md, "Retention"). Prints one line
 // per file and exits 1 at the first that does not verify. The check is the app's own
 // (src/store/audit-file.ts), bundled for Node on the fly with Vite.
@@ -30,14 +30,15 @@ try {
   for (const file of files) {
     const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
     const v = await verifyAuditFile(lines, from);
-    const range = v.entries ? `#${v.head.seq - v.entries + 1}–#${v.head.seq}` : 'no entries';
+    const range = v.entries || v.links ? `#${v.from.seq + 1}–#${v.head.seq}` : 'no entries';
     if (!v.ok) {
       console.log(`${file}: BROKEN — ${v.problem} (${v.entries} entries intact before it)`);
       process.exitCode = 1;
       break;
     }
-    const start = v.from.seq === 0 ? 'from the genesis' : `from #${v.from.seq}${v.from.signed ? ' (signed archive checkpoint)' : ' (the previous file)'}`;
-    console.log(`${file}: intact — ${v.entries} entries ${range}, ${start}, head ${v.head.hash.slice(0, 16)}…${v.archive ? `; archive checkpoint signed, file SHA-256 matches` : ''}`);
+    const start = v.from.seq === 0 ? 'from the genesis' : `from #${v.from.seq}${v.from.signed ? ' (signed archive checkpoint)' : v.links !== undefined ? ' (a segment: compare the head with the log\'s entry of that seq)' : ' (the previous file)'}`;
+    const links = v.links !== undefined ? ` in full and ${v.links} between them as links` : '';
+    console.log(`${file}: intact — ${v.entries} entries${links} ${range}, ${start}, head ${v.head.hash.slice(0, 16)}…${v.archive ? `; archive checkpoint signed, file SHA-256 matches` : ''}`);
     from = v.head;
   }
 } finally {

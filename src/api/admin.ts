@@ -7,11 +7,12 @@
 import type { Grant, PolicyDocument, TrustLevel, EffectivePolicy } from '../policy';
 import type { OpenedEntry, Tail } from '../store/audit';
 import type { ArchiveRange } from '../store/archive';
+import type { LinkLine } from '../store/audit-file';
 import type { VerifiedSlice } from '../store/verify';
 import type { AuditFilter } from '../store/audit-query';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { SandboxErrorInfo } from '../shared/errors';
-import type { ArchiveCheckpoint } from '../store/schema';
+import type { ArchiveCheckpoint, AuditEntry } from '../store/schema';
 import type { AuditEvent, AuditOutcome, SessionRecord, SettingsRecord, ToolRecord, ToolVersion, WatchedFolderRecord } from '../store/schema';
 import type { FieldError } from '../shared/tool-metadata';
 
@@ -187,6 +188,12 @@ export interface AdminMethods {
   'audit.tail': { params: { limit?: number } | undefined; result: OpenedEntry[] };
   /** The entries named (at most 500), those still in the browser, in the order asked. */
   'audit.entries': { params: { seqs: number[] }; result: OpenedEntry[] };
+  /**
+   * Part of a verifiable segment (src/store/audit-file.ts): seqs `from`…`to` (at most 2,000 a
+   * request; `next` continues), each entry in `include` as stored, every other as a link line;
+   * `after` is where the chain before `from` ends (null if `from` is not in the log).
+   */
+  'audit.segment': { params: { from: number; to: number; include: number[] }; result: { after: Tail | null; lines: (AuditEntry | LinkLine)[]; next: number | null } };
   /**
    * One page of the whole log, newest first: entries matching every field of `filter`, older than
    * `beforeSeq` (src/store/audit-query.ts; walks the by-tool / by-agent index when one fits).

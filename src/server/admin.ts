@@ -6,6 +6,7 @@ import type { AuditEntry, AuditEvent, AuditOutcome, ToolRecord, WatchedFolderRec
 import { openEntry, readAudit, readAuditTail, type OpenedEntry } from '../store/audit';
 import { verifySlice } from '../store/verify';
 import { queryAudit } from '../store/audit-query';
+import type { LinkLine } from '../store/audit-file';
 import { replayCall } from './audit-replay';
 import { archiveRange, pruneArchived, throughBefore } from '../store/archive';
 import { policyOf, viewOf } from './agents';
@@ -84,6 +85,9 @@ function closeTo(a: string, b: string): boolean {
   return a.slice(i + 1) === b.slice(i + 1) || a.slice(i + 1) === b.slice(i) || a.slice(i) === b.slice(i + 1);
 }
 
+/** Seqs answered per `audit.segment` request (bounded work on the service worker's thread). */
+const SEGMENT_PAGE = 2_000;
+
 /** What `agents.update` changes on an agent. */
 const EDITABLE = ['name', 'trustLevel', 'origins', 'policy'] as const;
 
@@ -161,6 +165,19 @@ const HANDLERS: { [M in keyof AdminMethods]: Handler<M> } = {
     const callId = typeof params?.callId === 'string' ? params.callId : '';
     const limit = Math.min(1000, Math.max(1, Math.floor(Number(params?.limit ?? 200)) || 200));
     return opened(ctx, callId ? await (await ctx.db.get()).getAllFromIndex('audit', 'by-call', callId, limit) : []);
+  },
+  // A verifiable segment of the log (src/store/audit-file.ts): the included entries as stored
+  // (sealed fields stay sealed: the hash covers them so), every other entry of [from, to] as a link.
+  'audit.segment': async (ctx, params) => {
+    const from = Number(params?.from);
+    const to = Math.min(Number(params?.to), from + SEGMENT_PAGE - 1);
+    if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from < 1 || to < from) throw Object.assign(new Error('audit.segment: expects integers 1 ≤ from ≤ to'), { code: 'invalid-params' });
+    const include = new Set((Array.isArray(params?.include) ? params.include : []).filter((s): s is number => Number.isSafeInteger(s) && s >= from && s <= to));
+    const tx = (await ctx.db.get()).transaction('audit');
+    const records = await tx.store.getAll(IDBKeyRange.bound(from, to));
+    await tx.done;
+    const lines = records.map((e): AuditEntry | LinkLine => (include.has(e.seq) ? e : { link: { seq: e.seq, prevHash: e.prevHash, hash: e.hash } }));
+    return { after: records[0]?.seq === from ? { seq: from - 1, hash: records[0].prevHash } : null, lines, next: to < Number(params?.to) ? to + 1 : null };
   },
   'audit.entries': async (ctx, params) => {
     const seqs = (Array.isArray(params?.seqs) ? params.seqs : []).filter((s): s is number => Number.isSafeInteger(s)).slice(0, 500);

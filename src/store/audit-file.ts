@@ -8,6 +8,12 @@
  * - An archive ends with its checkpoint: it must name the last entry and its hash, start where
  *   the file starts, carry the SHA-256 of the bytes before it, and its signature must verify
  *   with the public key it names.
+ * - A **segment** (the trail's "Export view, verifiable": the entries a filter matched, in seq
+ *   order) starts with `{"segment": {"after": {seq, hash}}}` and continues the chain from there:
+ *   each matched entry in full (its hash recomputed), each entry between them as a link line
+ *   `{"link": {seq, prevHash, hash}}` (its content left out, its place in the chain kept). What
+ *   verifies: every full entry is unchanged and the whole run is one unbroken chain from `after`
+ *   to the last line, which the person compares with the live log's entry of that seq.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
@@ -25,9 +31,26 @@ export interface FileVerdict {
   head: Tail;
   /** An archive's closing checkpoint, checked. */
   archive: ArchiveCheckpoint | null;
+  /** For a segment: entries present only as links (their content not in the file). */
+  links?: number;
   /** What is wrong, at which line, when not ok. */
   problem?: string;
 }
+
+/** The first line of a segment: where its chain starts. */
+export interface SegmentHeader {
+  segment: { after: Tail };
+}
+/** An entry of a segment that the filter did not match: its place in the chain, not its content. */
+export interface LinkLine {
+  link: { seq: number; prevHash: string; hash: string };
+}
+
+const isSegmentLine = (v: unknown): v is SegmentHeader => {
+  const after = (v as { segment?: { after?: Partial<Tail> } } | null)?.segment?.after;
+  return typeof v === 'object' && v !== null && 'segment' in v && Number.isSafeInteger(after?.seq) && (after!.seq as number) >= 0 && typeof after?.hash === 'string';
+};
+const isLinkLine = (v: unknown): v is LinkLine => typeof v === 'object' && v !== null && 'link' in v;
 
 const isCheckpointLine = (v: unknown): v is { archive: ArchiveCheckpoint } => typeof v === 'object' && v !== null && 'archive' in v && typeof (v as { archive: unknown }).archive === 'object';
 
@@ -47,7 +70,27 @@ export async function verifyAuditFile(lines: AsyncIterable<string> | Iterable<st
     } catch {
       return fail(n, 'not JSON');
     }
+    if (isSegmentLine(value)) {
+      if (n !== 1 || verdict.entries > 0) return fail(n, 'a segment header is only valid as the first line');
+      const { after } = value.segment;
+      verdict.from = { seq: after.seq, hash: after.hash, signed: false };
+      verdict.head = { seq: after.seq, hash: after.hash };
+      verdict.links = 0;
+      continue;
+    }
+    if (isLinkLine(value)) {
+      if (verdict.links === undefined) return fail(n, 'a link line outside a segment (a full export holds every entry in full)');
+      const { seq, prevHash, hash } = value.link ?? ({} as LinkLine['link']);
+      if (!Number.isSafeInteger(seq) || typeof prevHash !== 'string' || typeof hash !== 'string' || !/^[0-9a-f]{64}$/.test(hash)) return fail(n, 'a malformed link line');
+      if (seq !== verdict.head.seq + 1) return fail(n, `link #${seq}: a gap after #${verdict.head.seq}`);
+      if (prevHash !== verdict.head.hash) return fail(n, `link #${seq}: it does not link to #${verdict.head.seq}`);
+      hasher.update(encoder.encode(raw + '\n'));
+      verdict.head = { seq, hash };
+      verdict.links++;
+      continue;
+    }
     if (isCheckpointLine(value)) {
+      if (verdict.links !== undefined) return fail(n, 'an archive checkpoint inside a segment');
       const checkpoint = value.archive;
       if (!(await verifyCheckpointSignature(checkpoint))) return fail(n, `archive checkpoint #${checkpoint.through} does not match its signature`);
       if (verdict.entries === 0 && n === 1) {

@@ -12,7 +12,7 @@ import './audit-retention';
 import './audit-replay';
 import { callRows, type CallRow } from './call-rows';
 import { pinnedSeqs } from './pins';
-import { csvHeader, csvRows } from './trail-export';
+import { csvHeader, csvRows, segmentLines } from './trail-export';
 import { ALL, chartSpan, isBounded, parseRange, PRESETS, rangeLabel, rangeParams, resolveRange, storedRange, storeRange, type RangePreset, type TimeRange } from './time-range';
 import './chain-badge';
 
@@ -406,11 +406,15 @@ export class AuditView extends LitElement {
    * the whole log page by page, newest first, as JSON Lines or CSV. Sealed fields appear opened,
    * as in the view: a file whose hashes verify is the whole-log export.
    */
-  private async exportView(format: 'jsonl' | 'csv'): Promise<void> {
+  private async exportView(format: 'jsonl' | 'csv' | 'segment'): Promise<void> {
     try {
       const admin = await adminClient();
       const parts: string[] = format === 'csv' ? [csvHeader()] : [];
-      const write = (entries: AuditEntry[]) => parts.push(format === 'csv' ? csvRows(entries) : entries.map((e) => JSON.stringify(e) + '\n').join(''));
+      const matched: number[] = [];
+      const write = (entries: AuditEntry[]) => {
+        if (format === 'segment') matched.push(...entries.map((e) => e.seq));
+        else parts.push(format === 'csv' ? csvRows(entries) : entries.map((e) => JSON.stringify(e) + '\n').join(''));
+      };
       if (this.pinnedOnly) write([...this.pinned].reverse());
       else {
         const filter = this.queryFilter();
@@ -421,10 +425,12 @@ export class AuditView extends LitElement {
           beforeSeq = page.next;
         } while (beforeSeq !== null);
       }
+      // Verifiable: the matched entries as stored, the chain between them as links (trail-export.ts).
+      if (format === 'segment') parts.push(...(await segmentLines(matched, (from, to, include) => admin.request('audit.segment', { from, to, include }))));
       const link = document.createElement('a');
       link.href = URL.createObjectURL(new Blob(parts, { type: format === 'csv' ? 'text/csv' : 'application/jsonl' }));
       const what = this.pinnedOnly ? 'pinned' : [...FILTERS.filter((f) => this.filters[f]).map((f) => `${f}-${this.filters[f]}`), ...(isBounded(this.range) ? [`range-${this.range.preset}`] : [])].join('_') || 'all';
-      link.download = `audit-view-${what.replace(/[^\w.-]+/g, '-')}.${format}`;
+      link.download = `audit-view-${what.replace(/[^\w.-]+/g, '-')}${format === 'segment' ? '.segment.jsonl' : `.${format}`}`;
       link.click();
       setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
     } catch (error) {
@@ -515,6 +521,7 @@ export class AuditView extends LitElement {
         <button @click=${() => this.clearFilters()} ?disabled=${!FILTERS.some((f) => this.filters[f])}>Clear filters</button>
         <button data-testid="export-view-jsonl" @click=${() => void this.exportView('jsonl')} title="exactly what this view shows, from the whole log">Export view</button>
         <button data-testid="export-view-csv" @click=${() => void this.exportView('csv')}>CSV</button>
+        <button data-testid="export-view-segment" @click=${() => void this.exportView('segment')} title="the matched entries as stored, linked by the chain between them: npm run audit:verify checks the file">Verifiable</button>
         <label class="inline"><input type="checkbox" data-testid="audit-pinned" .checked=${this.pinnedOnly} @change=${(e: Event) => this.showPinned((e.target as HTMLInputElement).checked)} /> pinned only (${pinnedSeqs().length})</label>
         <label class="inline"><input type="checkbox" data-testid="audit-by-call" .checked=${this.byCall} @change=${(e: Event) => (this.byCall = (e.target as HTMLInputElement).checked)} /> one row per call</label>
         <span class="spacer"></span>

@@ -5,7 +5,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { AuditLog, toJsonLines } from '../../src/store/audit';
+import { AuditLog, readAudit, toJsonLines } from '../../src/store/audit';
 import { pruneArchived, writeArchive } from '../../src/store/archive';
 import { verifyAuditFile } from '../../src/store/audit-file';
 import { DbHandle } from '../../src/store/db';
@@ -81,5 +81,48 @@ describe('verifyAuditFile', () => {
     const broken = await run(bad);
     expect(broken.code).toBe(1);
     expect(broken.out).toMatch(/bad\.jsonl: BROKEN — line 4: entry #4: hash-mismatch/);
+  }, 60_000);
+
+  it('checks a verifiable segment: matched entries in full, the chain between them as links; names a changed entry, a dropped or forged link', async () => {
+    const { handleAdmin } = await import('../../src/server/admin');
+    const { startHarness } = await import('./support/server-fixture');
+    const { segmentLines } = await import('../../src/ui/trail-export');
+    const h = await startHarness();
+    for (let i = 0; i < 30; i++) await h.ctx.audit.append({ event: 'admin', outcome: 'info', agentId: i % 3 === 1 ? 'picked' : 'other', details: { i } });
+    const all = await readAudit(h.ctx.db);
+    const matched = all.filter((e) => e.agentId === 'picked').map((e) => e.seq);
+    const admin = async (method: string, params: unknown) => {
+      let answer: { result?: unknown; error?: unknown } = {};
+      await handleAdmin(h.ctx, { channel: 'mcp-sandbox', v: 1, kind: 'admin', id: 1, method, params } as never, { postMessage: (m: typeof answer) => (answer = m) } as never, {} as never);
+      if (answer.error) throw Object.assign(new Error('admin error'), answer.error);
+      return answer.result as never;
+    };
+    const text = (await segmentLines(matched, (from, to, include) => admin('audit.segment', { from, to, include }))).join('');
+    const file = lines(text);
+    // The header, then every seq from the first match to the last: the matches in full.
+    expect(JSON.parse(file[0]!)).toEqual({ segment: { after: { seq: matched[0]! - 1, hash: all[matched[0]! - 2]!.hash } } });
+    expect(file.filter(Boolean)).toHaveLength(1 + matched.at(-1)! - matched[0]! + 1);
+    expect(file.filter((l) => l.startsWith('{"link"'))).toHaveLength(matched.at(-1)! - matched[0]! + 1 - matched.length);
+    const v = await verifyAuditFile(file);
+    expect(v).toMatchObject({ ok: true, entries: matched.length, links: matched.at(-1)! - matched[0]! + 1 - matched.length, head: { seq: matched.at(-1)!, hash: all[matched.at(-1)! - 1]!.hash } });
+
+    const edited = [...file];
+    edited[1] = edited[1]!.replace('"picked"', '"forged"');
+    expect((await verifyAuditFile(edited)).problem).toMatch(/line 2: entry #\d+: hash-mismatch/);
+    const dropped = file.filter((_, i) => i !== 2);
+    expect((await verifyAuditFile(dropped)).problem).toMatch(/line 3: .*gap after/);
+    const forged = [...file];
+    const link = JSON.parse(forged[2]!) as { link: { seq: number; prevHash: string; hash: string } };
+    forged[2] = JSON.stringify({ link: { ...link.link, prevHash: 'f'.repeat(64) } });
+    expect((await verifyAuditFile(forged)).problem).toMatch(/line 3: link #\d+: it does not link/);
+    // A link line is never accepted in a full export.
+    expect((await verifyAuditFile([file[2]!])).problem).toMatch(/line 1: a link line outside a segment/);
+    // Refused: a range that does not make sense.
+    await expect(admin('audit.segment', { from: 0, to: 3, include: [] })).rejects.toMatchObject({ code: 'invalid-params' });
+    // And from the command line.
+    const dir = await mkdtemp(join(tmpdir(), 'segment-'));
+    await writeFile(join(dir, 'view.segment.jsonl'), text);
+    const { stdout } = await promisify(execFile)(process.execPath, ['scripts/audit-verify.mjs', join(dir, 'view.segment.jsonl')]);
+    expect(stdout).toMatch(new RegExp(`intact — ${matched.length} entries in full and ${v.links} between them as links #${matched[0]}–#${matched.at(-1)}, from #${matched[0]! - 1} \\(a segment`));
   }, 60_000);
 });
