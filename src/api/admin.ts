@@ -29,6 +29,8 @@ export interface AgentView {
   revokedAt: number | null;
   /** The policy in force: template + document + changes. */
   effective: EffectivePolicy;
+  /** Its version (agents.ts `policyVersionOf`): named by the refusals it decides and the changes that set it. */
+  policyVersion: string;
 }
 
 export interface AgentInput {

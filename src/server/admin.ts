@@ -51,6 +51,10 @@ export async function handleAdmin(ctx: ServerContext, request: AdminRequestEnvel
 /** Audits an admin change, naming the agent and what changed (never a token). */
 async function audited<T>(ctx: ServerContext, method: string, agentId: string | null, details: Record<string, unknown>, run: () => Promise<T>): Promise<T> {
   const result = await run();
+  // An agent change records the policy version it leaves, which refusals name (agents.ts).
+  const view = result as { policyVersion?: unknown; agent?: { policyVersion?: unknown } } | null;
+  const policyVersion = view?.policyVersion ?? view?.agent?.policyVersion;
+  if (typeof policyVersion === 'string') details = { ...details, policyVersion };
   await ctx.audit.append({ event: 'admin', outcome: 'info', agentId, details: { method, ...details } });
   return result;
 }

@@ -1,7 +1,9 @@
 import { applyGrant, applyRevoke, parseGrant, parsePolicyDocument, resolvePolicy, TRUST_LEVELS, type EffectivePolicy, type Grant, type TrustLevel } from '../policy';
 import type { AgentInput, AgentView } from '../api/admin';
 import type { DbHandle } from '../store/db';
-import { sha256Hex } from '../store/hash';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
+import { canonicalize, sha256Hex } from '../store/hash';
 import type { AgentRecord } from '../store/schema';
 
 /** The identity of connections without credentials, when settings let them in at all. */
@@ -42,9 +44,28 @@ export function policyOf(agent: AgentRecord): EffectivePolicy {
   return policy;
 }
 
+const versions = new Map<string, string>();
+
+/**
+ * The version of the policy in force for an agent: the first 12 hex digits of the SHA-256 of
+ * the effective policy's canonical form. It changes exactly when what decides changes (a new
+ * trust level, document, grant or revoke; not a rename), so a refusal that names it can be
+ * matched with the admin change that made it (`agents.*` entries record the version they leave).
+ */
+export function policyVersionOf(agent: AgentRecord): string {
+  const key = `${agent.id}@${agent.updatedAt}`;
+  let version = versions.get(key);
+  if (!version) {
+    const text = canonicalize(policyOf(agent));
+    version = bytesToHex(sha256(utf8ToBytes(text.ok ? text.text : JSON.stringify(policyOf(agent))))).slice(0, 12);
+    versions.set(key, version);
+  }
+  return version;
+}
+
 export function viewOf(agent: AgentRecord): AgentView {
   const { tokenHash: _hidden, ...rest } = agent;
-  return { ...rest, effective: policyOf(agent) };
+  return { ...rest, effective: policyOf(agent), policyVersion: policyVersionOf(agent) };
 }
 
 /** A fresh secret: 32 random bytes, base64url. */

@@ -2,6 +2,7 @@ import { effectiveLimits, Redactor } from '../policy';
 import { SandboxError, type SandboxErrorInfo } from '../shared/errors';
 import type { ExecuteResult } from '../shared/wire';
 import type { ToolRecord } from '../store/schema';
+import { policyVersionOf } from './agents';
 import { sealIf } from './at-rest';
 import { touched, type CallContext } from './call-context';
 import { capabilitiesFor, type CapabilityDenialFacts, type CapabilitySession, type ClientChannel } from './capabilities';
@@ -82,7 +83,7 @@ export async function runAudited(ctx: ServerContext, call: CallContext, tool: To
   }
   void ctx.audit
     .append(
-      { event: 'call.request', outcome: 'pending', ...who, args: argsSeen, ...sealIf(policy, ['args']), details: { kind, limits, toolHash: tool.code.hash, ...(argsMatched.length ? { sensitiveArgs: argsMatched } : {}) } },
+      { event: 'call.request', outcome: 'pending', ...who, args: argsSeen, ...sealIf(policy, ['args']), details: { kind, limits, toolHash: tool.code.hash, policyVersion: policyVersionOf(agent), ...(argsMatched.length ? { sensitiveArgs: argsMatched } : {}) } },
       { openPending: { callId, incarnation: ctx.incarnation, sessionId: session.id, agentId: agent.id, tool: tool.name, startedAt }, putSession: touched(ctx, session, startedAt) },
     )
     .then(

@@ -5,6 +5,7 @@ import { EXECUTE_CODE_TOOL } from '../shared/execute-code';
 import { ERROR_META_KEY, SandboxError, type SandboxErrorInfo } from '../shared/errors';
 import { ARGUMENT_BOUNDS, describeBound, measureJson } from '../shared/json-bounds';
 import type { ToolRecord } from '../store/schema';
+import { policyVersionOf } from './agents';
 import { sealIf } from './at-rest';
 import type { ClientChannel } from './capabilities';
 import { runAudited } from './audited-run';
@@ -37,7 +38,8 @@ function validatorFor(tool: ToolRecord) {
  */
 async function refuse(ctx: ServerContext, call: CallContext, tool: string, args: unknown, refusal: SandboxError): Promise<SandboxError> {
   const callId = crypto.randomUUID();
-  const error = new SandboxError(refusal.code, refusal.message, { ...refusal.details, callId });
+  // The policy version that decided (agents.ts): the admin change that set it records it too.
+  const error = new SandboxError(refusal.code, refusal.message, { ...refusal.details, callId, policyVersion: policyVersionOf(call.agent) });
   await ctx.audit.append(
     { event: 'call.rejected', outcome: 'denied', sessionId: call.session.id, agentId: call.agent.id, callId, tool, args: redactValue(args, call.policy.data.sensitivePatterns).value, error: error.toInfo(), ...sealIf(call.policy, ['args']) },
     { putSession: touched(ctx, call.session, ctx.clock()) },

@@ -24,6 +24,7 @@ const DENIAL_FACTS = [
   ['limit', 'limit'],
   ['observed', 'observed'],
   ['retryAfterMs', 'retry after'],
+  ['policyVersion', 'policy version'],
 ] as const;
 
 function fact(key: string, value: unknown) {
