@@ -9,12 +9,15 @@ import type { OpenedEntry, Tail } from '../store/audit';
 import type { ArchiveRange } from '../store/archive';
 import type { LinkLine } from '../store/audit-file';
 import type { VerifiedSlice } from '../store/verify';
-import type { AuditFilter } from '../store/audit-query';
+import type { AuditFilter, AuditPage } from '../store/audit-query';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { SandboxErrorInfo } from '../shared/errors';
-import type { ArchiveCheckpoint, AuditEntry } from '../store/schema';
+import type { ArchiveCheckpoint, AuditEntry, ContextRecord } from '../store/schema';
 import type { AuditEvent, AuditOutcome, SessionRecord, SettingsRecord, ToolRecord, ToolVersion, WatchedFolderRecord } from '../store/schema';
 import type { FieldError } from '../shared/tool-metadata';
+import type { FleetConfigInput, FleetStatus } from './fleet';
+
+export type { FleetConfigInput, FleetStatus } from './fleet';
 
 /** An agent as the admin sees it: everything but the token hash. */
 export interface AgentView {
@@ -198,10 +201,11 @@ export interface AdminMethods {
   'audit.segment': { params: { from: number; to: number; include: number[] }; result: { after: Tail | null; lines: (AuditEntry | LinkLine)[]; next: number | null } };
   /**
    * One page of the whole log, newest first: entries matching every field of `filter`, older than
-   * `beforeSeq` (src/store/audit-query.ts; walks the by-tool / by-agent index when one fits).
+   * `beforeSeq` (src/store/audit-query.ts; walks the by-tool / by-agent index when one fits;
+   * `filter.text` is answered from the search index, src/store/search.ts, and says its coverage in `search`).
    * `next` continues it (null: no more). At most 500 entries, and 5,000 records read, a request.
    */
-  'audit.query': { params: { filter?: AuditFilter; beforeSeq?: number | null; limit?: number } | undefined; result: { entries: OpenedEntry[]; next: number | null } };
+  'audit.query': { params: { filter?: AuditFilter; beforeSeq?: number | null; limit?: number } | undefined; result: { entries: OpenedEntry[]; next: number | null; search?: AuditPage['search'] } };
   /**
    * Re-runs a call of the trail as its agent, under the agent's policy now, through the path an
    * agent's tools/call takes (src/server/audit-replay.ts); every entry it writes has `replayOf`.
@@ -252,6 +256,18 @@ export interface AdminMethods {
   'policy.export': { params: { id: string }; result: string };
   'settings.get': { params: undefined; result: SettingsRecord };
   'settings.set': { params: Partial<Omit<SettingsRecord, 'key'>>; result: SettingsRecord };
+  /** Conversation contexts (docs/context.md): every stored record, or one agent's. */
+  'contexts.list': { params: { agentId?: string } | undefined; result: ContextRecord[] };
+  /** Sets (`value` given) or clears (`clear: true`) a Global variable: every agent sees it; only an admin writes one. Audited as `context.change`. */
+  'contexts.setGlobal': { params: { name: string; value?: unknown; clear?: boolean }; result: { name: string; op: 'set' | 'clear' } };
+  /** Sets a conversation's security level (any level: an admin may also widen back to the agent's own policy). Audited. */
+  'contexts.setLevel': { params: { agentId: string; conversation: string; level: unknown }; result: { securityLevel: unknown } };
+  /** Fleet export (docs/fleet.md): configuration (header names only: values are write-only) and progress. */
+  'fleet.status': { params: undefined; result: FleetStatus };
+  /** Changes the fleet export; audited (endpoint, header names, enabled; never a header value). */
+  'fleet.configure': { params: FleetConfigInput; result: FleetStatus };
+  /** Forgets the export's back-off and tries at once. */
+  'fleet.retry': { params: undefined; result: FleetStatus };
 }
 
 export type AdminMethod = keyof AdminMethods;

@@ -6,18 +6,28 @@
  *   const client = await connect({ agent: 'my-agent' });
  *   const { tools } = await client.listTools();
  *   await exposeToWebMCP(client);   // offers them to the browser's agent too (WebMCP)
+ *
+ * Or bring your own client: `createTransport()` / `createRemoteTransport()` resolve to the
+ * transport alone, which the 1.x SDK `Client` and the v2 `@modelcontextprotocol/client`
+ * `Client` both take unchanged:
+ *
+ *   import { Client } from '@modelcontextprotocol/client';
+ *   const client = new Client({ name: 'my-page', version: '1.0.0' });
+ *   await client.connect(await createTransport({ agent: 'my-agent', token }));
  */
 import '../shared/zod-jitless';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { CfWorkerJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/cfworker';
 import { EnvelopeClientTransport, type ClientEndpoint } from '../transport/client-transport';
-import { connectorEndpoint } from '../transport/page/connector-endpoint';
+import { connectorEndpoint, type StorageAccessOptions } from '../transport/page/connector-endpoint';
 import { serviceWorkerEndpoint } from '../transport/page/sw-endpoint';
 import { registerSandbox } from './register';
 
 export { ERROR_META_KEY, type SandboxErrorCode, type SandboxErrorInfo } from '../shared/errors';
 export { EnvelopeClientTransport } from '../transport/client-transport';
+export type { StorageAccessOptions } from '../transport/page/connector-endpoint';
 export { registerSandbox } from './register';
+export { clearContextVariable, readConversation, setContextLevel, setContextVariable, type ContextTarget, type ConversationDocument } from './context';
 export { exposeToWebMCP, findModelContext, WebMcpUnavailableError, WEBMCP_UNAVAILABLE, type ExposeOptions, type ModelContextLike, type WebMcpExposure, type WebMcpResult, type WebMcpToolDefinition } from './webmcp';
 
 export interface ConnectOptions {
@@ -31,8 +41,17 @@ export interface ConnectOptions {
 
 /** Connects from a page of the sandbox's own origin, straight to its service worker. */
 export async function connect(options: ConnectOptions = {}): Promise<Client> {
+  return open(await createTransport(options), options);
+}
+
+/**
+ * The transport `connect()` uses, for a client of your choice (any MCP client that takes an
+ * SDK-shaped `Transport`: the 1.x SDK's or the v2 `@modelcontextprotocol/client` `Client`).
+ * Not started: the client starts it when it connects.
+ */
+export async function createTransport(options: ConnectOptions = {}): Promise<EnvelopeClientTransport> {
   const registration = await registerSandbox();
-  return open(serviceWorkerEndpoint(registration), options);
+  return transportOver(serviceWorkerEndpoint(registration), options);
 }
 
 export interface RemoteConnectOptions extends ConnectOptions {
@@ -42,6 +61,12 @@ export interface RemoteConnectOptions extends ConnectOptions {
   token: string;
   /** How long to wait for the connector iframe. */
   timeoutMs?: number;
+  /**
+   * For a page on another *site* than the sandbox: show the connector so the person can give
+   * it storage access with a click (Chromium), instead of failing at once with `cross-site`.
+   * `true` shows it at the end of the body. Rejects with `storage-access-denied` when refused.
+   */
+  storageAccess?: StorageAccessOptions | boolean;
 }
 
 /**
@@ -50,21 +75,28 @@ export interface RemoteConnectOptions extends ConnectOptions {
  * proves the identity.
  */
 export async function connectRemote(options: RemoteConnectOptions): Promise<Client> {
-  const endpoint = await connectorEndpoint(options.sandbox, options.timeoutMs);
-  const client = await open(endpoint, options);
-  const close = client.onclose;
-  client.onclose = () => {
-    endpoint.close();
-    close?.();
-  };
-  return client;
+  return open(await createRemoteTransport(options), options);
 }
 
-async function open(endpoint: ClientEndpoint, options: ConnectOptions): Promise<Client> {
-  const transportOptions: { sessionId?: string; auth?: { agent: string; token: string } } = {};
+/**
+ * The transport `connectRemote()` uses (through the connector iframe), for a client of your
+ * choice, like `createTransport()`. Closing it removes the iframe.
+ */
+export async function createRemoteTransport(options: RemoteConnectOptions): Promise<EnvelopeClientTransport> {
+  const storageAccess = options.storageAccess === true ? {} : options.storageAccess || undefined;
+  const endpoint = await connectorEndpoint(options.sandbox, options.timeoutMs, document, storageAccess);
+  return transportOver(endpoint, options, () => endpoint.close());
+}
+
+function transportOver(endpoint: ClientEndpoint, options: ConnectOptions, release?: () => void): EnvelopeClientTransport {
+  const transportOptions: { sessionId?: string; auth?: { agent: string; token: string }; release?: () => void } = {};
   if (options.sessionId) transportOptions.sessionId = options.sessionId;
   if (options.agent && options.token) transportOptions.auth = { agent: options.agent, token: options.token };
-  const transport = new EnvelopeClientTransport(endpoint, transportOptions);
+  if (release) transportOptions.release = release;
+  return new EnvelopeClientTransport(endpoint, transportOptions);
+}
+
+async function open(transport: EnvelopeClientTransport, options: ConnectOptions): Promise<Client> {
   const client = new Client(options.clientInfo ?? { name: 'mcp-sandbox-agent', version: '0.1.0' }, { capabilities: {}, jsonSchemaValidator: new CfWorkerJsonSchemaValidator() });
   await client.connect(transport);
   return client;

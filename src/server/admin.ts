@@ -7,6 +7,7 @@ import { openEntry, readAudit, readAuditTail, type OpenedEntry } from '../store/
 import { verifySlice } from '../store/verify';
 import { queryAudit } from '../store/audit-query';
 import type { LinkLine } from '../store/audit-file';
+import { indexOlderEntries } from '../store/search';
 import { replayCall } from './audit-replay';
 import { archiveRange, pruneArchived, throughBefore } from '../store/archive';
 import { policyOf, viewOf } from './agents';
@@ -15,6 +16,8 @@ import { agentMetrics } from './metrics';
 import { ToolUploads } from './registry';
 import { toolStats } from './tool-stats';
 import { readSettings, writeSettings } from './settings';
+import { setContextLevel, setGlobalVariable } from './context-admin';
+import type { FleetExporter } from './fleet-export';
 
 export interface AdminHooks {
   seed(fixtures: boolean): Promise<string[]>;
@@ -22,6 +25,8 @@ export interface AdminHooks {
   toolsChanged?(agentId?: string): Promise<number>;
   /** Hands an upload to a host window (the service worker cannot transpile). */
   upload?(bytes: ArrayBuffer | Uint8Array, fileName: string): Promise<ToolRecord>;
+  /** The fleet export of this service worker (src/server/fleet-export.ts). */
+  fleet?: FleetExporter;
 }
 
 type Params<M extends keyof AdminMethods> = AdminMethods[M]['params'];
@@ -159,10 +164,10 @@ const HANDLERS: { [M in keyof AdminMethods]: Handler<M> } = {
     const f = params?.filter ?? {};
     const text = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
     const time = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
-    const filter = { agentId: text(f.agentId), tool: text(f.tool), event: text(f.event) as AuditEvent | undefined, outcome: text(f.outcome) as AuditOutcome | undefined, from: time(f.from), to: time(f.to) };
+    const filter = { agentId: text(f.agentId), tool: text(f.tool), event: text(f.event) as AuditEvent | undefined, outcome: text(f.outcome) as AuditOutcome | undefined, from: time(f.from), to: time(f.to), text: text(f.text)?.slice(0, 500) };
     const beforeSeq = Number.isSafeInteger(params?.beforeSeq) ? params!.beforeSeq! : null;
     const page = await queryAudit(ctx.db, filter, beforeSeq, Number(params?.limit ?? 200));
-    return { entries: await opened(ctx, page.entries), next: page.next };
+    return { entries: await opened(ctx, page.entries), next: page.next, ...(page.search ? { search: page.search } : {}) };
   },
   'audit.replay': (ctx, params) => replayCall(ctx, params?.callId),
   'audit.call': async (ctx, params) => {
@@ -190,7 +195,11 @@ const HANDLERS: { [M in keyof AdminMethods]: Handler<M> } = {
     await tx.done;
     return opened(ctx, found.filter((e): e is AuditEntry => e !== undefined));
   },
-  'audit.tail': async (ctx, params) => opened(ctx, await readAuditTail(ctx.db, Math.min(1000, Math.max(1, Number(params?.limit ?? 200))))),
+  'audit.tail': async (ctx, params) => {
+    // The trail is open: entries stored before the search index existed are indexed meanwhile.
+    void indexOlderEntries(ctx.db).catch(() => undefined);
+    return opened(ctx, await readAuditTail(ctx.db, Math.min(1000, Math.max(1, Number(params?.limit ?? 200)))));
+  },
   // One bounded slice per request (the app verifies in its own worker: src/entries/audit-worker.ts).
   'audit.verify': (ctx, params) => verifySlice(ctx.db, params?.from, params?.limit),
   'audit.retention': async (ctx, params) => {
@@ -282,7 +291,23 @@ const HANDLERS: { [M in keyof AdminMethods]: Handler<M> } = {
   },
   'settings.get': (ctx) => readSettings(ctx.db),
   'settings.set': (ctx, params) => audited(ctx, 'settings.set', null, { change: params }, () => writeSettings(ctx.db, params)),
+  'contexts.list': (ctx, params) => ctx.contexts.list(typeof params?.agentId === 'string' ? params.agentId : undefined),
+  'contexts.setGlobal': (ctx, params) => setGlobalVariable(ctx, params),
+  'contexts.setLevel': (ctx, params) => setContextLevel(ctx, params),
+  'fleet.status': (_ctx, _params, hooks) => fleetOf(hooks).status(),
+  // Audited with the header names, never their values.
+  'fleet.configure': async (ctx, params, hooks) => {
+    const change = await fleetOf(hooks).configure(params);
+    await ctx.audit.append({ event: 'admin', outcome: 'info', details: { method: 'fleet.configure', ...change } });
+    return fleetOf(hooks).status();
+  },
+  'fleet.retry': (_ctx, _params, hooks) => fleetOf(hooks).retryNow(),
 };
+
+function fleetOf(hooks: AdminHooks): FleetExporter {
+  if (!hooks.fleet) throw Object.assign(new Error('the fleet export runs in the service worker'), { code: 'unknown-method' });
+  return hooks.fleet;
+}
 
 /** A watched folder as the watcher sends it: checked shape, nothing else kept. */
 function checkedFolder(params: WatchedFolderRecord): WatchedFolderRecord {

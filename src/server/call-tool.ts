@@ -1,6 +1,6 @@
 import { CallToolResultSchema, McpError, ErrorCode, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { CfWorkerJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/cfworker';
-import { decideCodeLanguage, decideToolAccess, decideToolCall, isRestricted, redactValue, type Denial } from '../policy';
+import { decideCodeLanguage, decideLayered, decideToolAccess, decideToolCall, isRestricted, redactValue, type Denial, type PolicyLayer } from '../policy';
 import { EXECUTE_CODE_TOOL } from '../shared/execute-code';
 import { ERROR_META_KEY, SandboxError, type SandboxErrorInfo } from '../shared/errors';
 import { ARGUMENT_BOUNDS, describeBound, measureJson } from '../shared/json-bounds';
@@ -12,6 +12,7 @@ import { runAudited } from './audited-run';
 import { readCall, touched, type CallContext } from './call-context';
 import type { ServerContext } from './context';
 import { holding } from './fair-queue';
+import { applyContextUpdates, CONTEXT_META_KEY } from './contexts';
 import { isPrompt, MCP_CONTENT_CATEGORY } from './registry';
 
 // The tools/call handler: everything that decides whether a call runs. What happens once it
@@ -47,8 +48,10 @@ async function refuse(ctx: ServerContext, call: CallContext, tool: string, args:
   return error;
 }
 
-export function denialError(denial: Denial): SandboxError {
+export function denialError(denial: Denial & { layer?: PolicyLayer }): SandboxError {
   const details: Record<string, unknown> = { rule: denial.rule };
+  // Which layer denied: the agent's policy, or its conversation's security level (docs/context.md).
+  if (denial.layer !== undefined) details['layer'] = denial.layer;
   if (denial.limit !== undefined) details['limit'] = denial.limit;
   if (denial.observed !== undefined) details['observed'] = denial.observed;
   if (denial.retryAfterMs !== undefined) details['retryAfterMs'] = denial.retryAfterMs;
@@ -62,9 +65,9 @@ export function denialError(denial: Denial): SandboxError {
  * call with the agent's counters, and only then does anything run. Everything admission
  * counts comes back as one slot, released by `holding` on every path.
  */
-export async function callTool(ctx: ServerContext, sessionId: string, name: string, args: Record<string, unknown> | undefined, signal?: AbortSignal, client?: ClientChannel): Promise<CallToolResult> {
-  const call = await readCall(ctx, sessionId, name);
-  const { tool, policy, agent, session } = call;
+export async function callTool(ctx: ServerContext, sessionId: string, name: string, args: Record<string, unknown> | undefined, signal?: AbortSignal, client?: ClientChannel, conversation?: unknown): Promise<CallToolResult> {
+  const call = await readCall(ctx, sessionId, name, conversation);
+  const { tool, policy, agent, session, agentPolicy } = call;
   const measured = measureJson(args ?? {}, ARGUMENT_BOUNDS);
   if (!measured.ok) {
     const { bound, max, observed, at } = measured.exceeded;
@@ -77,7 +80,7 @@ export async function callTool(ctx: ServerContext, sessionId: string, name: stri
     throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`, { code: 'unknown-tool', callId: refused.details?.['callId'] });
   }
   const restricted = isRestricted(tool);
-  const access = decideToolAccess(policy, name, restricted);
+  const access = decideLayered(agentPolicy, policy, (p) => decideToolAccess(p, name, restricted));
   if (!access.allow) {
     // Known but outside the policy: say which rule, so the agent can ask for a grant.
     const error = denialError(access);
@@ -90,7 +93,7 @@ export async function callTool(ctx: ServerContext, sessionId: string, name: stri
   }
   if (name === EXECUTE_CODE_TOOL) {
     // Which languages this agent's code may be written in is policy too (tools.codeLanguages).
-    const language = decideCodeLanguage(policy, String((args as { language?: unknown }).language));
+    const language = decideLayered(agentPolicy, policy, (p) => decideCodeLanguage(p, String((args as { language?: unknown }).language)));
     if (!language.allow) {
       const error = denialError(language);
       return errorResult((await refuse(ctx, call, name, args, error)).toInfo());
@@ -105,7 +108,7 @@ export async function callTool(ctx: ServerContext, sessionId: string, name: stri
     now,
     globalLimit: call.globalConcurrentCalls,
     waitMs: policy.limits.queueWaitMs,
-    decide: (counts) => decideToolCall(policy, { tool: name, restricted }, { ...counts, sessionStartedAt: session.createdAt, sessionLastActivityAt: session.lastActivityAt, globalConcurrentLimit: call.globalConcurrentCalls }, now),
+    decide: (counts) => decideLayered(agentPolicy, policy, (p) => decideToolCall(p, { tool: name, restricted }, { ...counts, sessionStartedAt: session.createdAt, sessionLastActivityAt: session.lastActivityAt, globalConcurrentLimit: call.globalConcurrentCalls }, now)),
   });
   if (!admission.ok) {
     const error = admission.waitedMs === undefined ? denialError(admission.denial) : busyError(admission.denial, admission.waitedMs, admission.retryAfterMs);
@@ -115,6 +118,11 @@ export async function callTool(ctx: ServerContext, sessionId: string, name: stri
   const meta: Record<string, unknown> = { 'mcp-sandbox/call': { durationMs: run.result.durationMs, memoryBytes: run.result.memoryBytes } };
   if (run.sensitive) meta[SENSITIVE_META_KEY] = { ...run.sensitive, redactedForAgent: policy.data.redactForAgent };
   if (!run.ok) return { ...errorResult(run.error!), _meta: { ...meta, [ERROR_META_KEY]: run.error! } };
+  // Out of tools: a JSON output's top-level `context_updates`, applied as the agent (docs/context.md).
+  if (run.output.includes('"context_updates"')) {
+    const updates = contextUpdatesOf(run.structured ?? run.output);
+    if (updates !== undefined) meta[CONTEXT_META_KEY] = await applyContextUpdates(ctx, call, name, null, updates);
+  }
   if (tool.categories.includes(MCP_CONTENT_CATEGORY)) {
     // The tool wrote the MCP result itself (content blocks of any type): checked, not trusted.
     const parsed = CallToolResultSchema.safeParse(run.mcp);
@@ -123,6 +131,19 @@ export async function callTool(ctx: ServerContext, sessionId: string, name: stri
     return { content, ...(isError ? { isError } : {}), ...(structuredContent ? { structuredContent } : {}), _meta: meta };
   }
   return { content: [{ type: 'text', text: run.output }], ...(run.structured ? { structuredContent: run.structured } : {}), _meta: meta };
+}
+
+/** The top-level `context_updates` of a tool's JSON object output, if it has one. */
+function contextUpdatesOf(output: string | Record<string, unknown>): unknown {
+  let value: unknown = output;
+  if (typeof output === 'string') {
+    try {
+      value = JSON.parse(output);
+    } catch {
+      return undefined;
+    }
+  }
+  return value && typeof value === 'object' && !Array.isArray(value) && Object.hasOwn(value, 'context_updates') ? (value as Record<string, unknown>)['context_updates'] : undefined;
 }
 
 /** A call that waited its policy's time in the queue for a global slot and got none. */

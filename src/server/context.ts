@@ -6,6 +6,7 @@ import type { ToolRegistry } from './registry';
 import type { SessionStore } from './sessions';
 import type { AgentDirectory } from './agents';
 import type { CallCounters } from './counters';
+import type { ContextStore } from './contexts';
 
 /** Answers a running call's use of a host capability (policy-checked and audited). */
 export type CapabilityHandler = (request: CapabilityRequest) => Promise<CapabilityReply>;
@@ -38,6 +39,8 @@ export interface ServerContext {
   sessions: SessionStore;
   agents: AgentDirectory;
   counters: CallCounters;
+  /** Conversation contexts: variables and security levels (contexts.ts). */
+  contexts: ContextStore;
   executor: Executor;
   config: ServerConfig;
   clock: () => number;

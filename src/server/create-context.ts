@@ -4,6 +4,7 @@ import { Sealer } from '../store/sealing';
 import { AgentDirectory } from './agents';
 import { DEFAULT_CONFIG, type Executor, type ServerConfig, type ServerContext } from './context';
 import { CallCounters } from './counters';
+import { ContextStore } from './contexts';
 import { ToolRegistry } from './registry';
 import { SessionStore } from './sessions';
 
@@ -24,6 +25,7 @@ export function createServerContext(options: { db: DbHandle; executor: Executor;
     sessions: new SessionStore(db),
     agents: new AgentDirectory(db, clock),
     counters: new CallCounters(db),
+    contexts: new ContextStore(db, clock),
     executor,
     config: options.config ?? DEFAULT_CONFIG,
     clock,

@@ -29,6 +29,8 @@ import type { ServerContext } from './context';
 import { agentMetrics } from './metrics';
 import { getPrompt, isTemplate, promptArguments, readResource, visibleProducers } from './resources';
 import { logLevels, subscriptions } from './session-state';
+import { CONTEXT_URI_PREFIX, CONTEXT_URI_TEMPLATE, CONVERSATION_META_KEY, readConversationResource } from './contexts';
+import { contextMethods } from './context-methods';
 
 /** Resource URIs one session may watch at once. */
 const MAX_SUBSCRIPTIONS = 100;
@@ -69,8 +71,9 @@ export function createSessionServer(ctx: ServerContext, sessionId: string, optio
 
   server.setRequestHandler(ListToolsRequestSchema, async (request) => {
     noCursor(request.params?.cursor);
-    const { policy } = await readCall(ctx, sessionId, null);
-    const tools = filterTools(policy, await ctx.registry.callable());
+    const { policy, agentPolicy } = await readCall(ctx, sessionId, null);
+    // Both layers, as calls are decided (a narrowing context can never show more: docs/context.md).
+    const tools = filterTools(agentPolicy, filterTools(policy, await ctx.registry.callable()));
     return {
       tools: tools.map(
         (t): Tool => ({
@@ -114,7 +117,7 @@ export function createSessionServer(ctx: ServerContext, sessionId: string, optio
       if (declared && !declared[needed]) throw new Error(`the client did not declare the capability ${needed}`);
       return extra.sendRequest({ method, params } as never, needed === 'sampling' ? CreateMessageResultSchema : ElicitResultSchema, signal ? { signal } : {});
     };
-    const result = await callTool(ctx, sessionId, request.params.name, request.params.arguments, extra.signal, { log: onLog, request: ask });
+    const result = await callTool(ctx, sessionId, request.params.name, request.params.arguments, extra.signal, { log: onLog, request: ask }, request.params._meta?.[CONVERSATION_META_KEY]);
     await Promise.all(sending);
     return result;
   });
@@ -130,7 +133,8 @@ export function createSessionServer(ctx: ServerContext, sessionId: string, optio
     noCursor(request.params?.cursor);
     const { policy } = await readCall(ctx, sessionId, null);
     const producers = visibleProducers(policy, await ctx.registry.resources()).filter((t) => isTemplate(t.resource!.uri));
-    return { resourceTemplates: producers.map((t) => ({ uriTemplate: t.resource!.uri, name: t.name, description: t.description, mimeType: t.resource!.mimeType })) };
+    const conversation = { uriTemplate: CONTEXT_URI_TEMPLATE, name: 'conversation', description: 'A conversation of yours: its start, security level and the context variables visible in it (docs/context.md)', mimeType: 'application/json' };
+    return { resourceTemplates: [...producers.map((t) => ({ uriTemplate: t.resource!.uri, name: t.name, description: t.description, mimeType: t.resource!.mimeType })), conversation] };
   });
 
   server.setRequestHandler(ListResourcesRequestSchema, async (request) => {
@@ -173,7 +177,12 @@ export function createSessionServer(ctx: ServerContext, sessionId: string, optio
     return { completion: { values, total: values.length, hasMore: false } };
   });
 
-  server.setRequestHandler(ReadResourceRequestSchema, async (request) => readResource(ctx, sessionId, request.params.uri));
+  server.setRequestHandler(ReadResourceRequestSchema, async (request) =>
+    request.params.uri.startsWith(CONTEXT_URI_PREFIX) ? readConversationResource(ctx, (await readCall(ctx, sessionId, null)).session, request.params.uri) : readResource(ctx, sessionId, request.params.uri),
+  );
+  // Conversation contexts: set, clear, security level (context-methods.ts); a subscribed
+  // context:// URI is announced as updated when a context this agent can read changes.
+  contextMethods(ctx, sessionId, server);
 
   server.setRequestHandler(HealthRequest, async () => {
     const { agent } = await readCall(ctx, sessionId, null);

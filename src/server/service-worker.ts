@@ -20,6 +20,7 @@ import { installBenchRelay } from './bench-relay';
 import { AgentLinks } from './agent-links';
 import { HttpEndpoint, MCP_HTTP_PATH } from './http-endpoint';
 import { announceChanges } from './change-feed';
+import { FleetExporter } from './fleet-export';
 
 /**
  * Wires the service worker's events to the server. Everything built here is rebuilt on every
@@ -33,6 +34,9 @@ export function startServiceWorker(scope: ServiceWorkerGlobalScope): void {
   installBenchRelay(scope);
   // Open admin pages are told when the log grows (they load again then, instead of polling).
   announceChanges(ctx.audit);
+  // The audit stream to the fleet's collector, when the person configured one (docs/fleet.md).
+  const fleet = new FleetExporter({ db, sealer: ctx.sealer, audit: ctx.audit, clock: ctx.clock, incarnation: ctx.incarnation, resource: { serviceName: ctx.config.serverInfo.name, serviceVersion: ctx.config.serverInfo.version, origin: scope.location.origin }, online: () => navigator.onLine });
+  scope.addEventListener('online', () => fleet.kick());
   const live = new LiveSessions();
   const router = new SessionRouter(createSessionOpener(ctx, live));
   const agentLinks = new AgentLinks(router);
@@ -48,6 +52,7 @@ export function startServiceWorker(scope: ServiceWorkerGlobalScope): void {
   const wake = () =>
     (ready ??= (async () => {
       await recoverInterrupted(ctx);
+      fleet.start();
       if ((await (await db.get()).count('tools')) === 0) await seedBundled(ctx, manifestUrl, false);
     })().catch((error) => {
       ready = null;
@@ -71,8 +76,12 @@ export function startServiceWorker(scope: ServiceWorkerGlobalScope): void {
     const source = event.source as Client | null;
     if (!source) return;
     // Held open until the entries the message caused have committed too (a call's result entry
-    // commits after its reply).
-    event.waitUntil(wake().then(() => handle(data, source, event.ports)).finally(() => ctx.audit.settled()));
+    // commits after its reply), and a fleet-export send they started has been answered.
+    event.waitUntil(
+      wake()
+        .then(() => handle(data, source, event.ports))
+        .finally(() => ctx.audit.settled().then(() => fleet.hold())),
+    );
   });
 
   const handle = async (data: Envelope, source: Client, ports: readonly MessagePort[]): Promise<void> => {
@@ -91,6 +100,7 @@ export function startServiceWorker(scope: ServiceWorkerGlobalScope): void {
       case 'admin':
         return handleAdmin(ctx, data, source, {
           seed: (fixtures) => seedBundled(ctx, manifestUrl, fixtures),
+          fleet,
           toolsChanged: (agentId) => live.notifyToolsChanged(agentId),
           upload: async (bytes, fileName) => {
             const result = await dispatcher.importTool(bytes, fileName);
@@ -107,7 +117,12 @@ export function startServiceWorker(scope: ServiceWorkerGlobalScope): void {
     const request = event.request;
     const url = new URL(request.url);
     // MCP over Streamable HTTP (POST, GET for the stream, DELETE), answered here.
-    if (url.origin === scope.location.origin && url.pathname === mcpPath) return event.respondWith(wake().then(() => http.handle(request)));
+    if (url.origin === scope.location.origin && url.pathname === mcpPath) {
+      const answer = wake().then(() => http.handle(request));
+      event.respondWith(answer);
+      // As for messages: a fleet-export send the request started is not cut by an idle stop.
+      return event.waitUntil(answer.then(() => ctx.audit.settled()).then(() => fleet.hold(), () => undefined));
+    }
     if (request.method !== 'GET' || url.origin !== scope.location.origin) return;
     // Uploaded tools' glue and core modules live in IndexedDB, not on the server.
     if (url.pathname.startsWith(uploadedPath)) event.respondWith(serveToolFile(db, url.pathname.slice(uploadedPath.length)));

@@ -40,8 +40,10 @@ const UNSUPPORTED_PROTOCOL_VERSION = -32022;
 const HEADER_MISMATCH = -32020;
 /** Results a 2026 client may cache: they carry `ttlMs` and `cacheScope` (private: they depend on the agent's policy). */
 const CACHEABLE = new Set(['tools/list', 'prompts/list', 'resources/list', 'resources/templates/list', 'resources/read', 'server/discover']);
-/** Methods the 2026-07-28 revision removed (the session handshake and session state). */
-const REMOVED = new Set(['initialize', 'notifications/initialized', 'logging/setLevel', 'resources/subscribe', 'resources/unsubscribe']);
+/** Methods the 2026-07-28 revision removed (the session handshake, session state, ping). */
+const REMOVED = new Set(['initialize', 'notifications/initialized', 'ping', 'logging/setLevel', 'resources/subscribe', 'resources/unsubscribe']);
+/** The request parameter the `Mcp-Name` header repeats, by method. */
+const NAMED_BY: Record<string, string> = { 'tools/call': 'name', 'prompts/get': 'name', 'resources/read': 'uri' };
 const LOG_LEVELS = new Set(['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency']);
 
 type JsonObject = Record<string, unknown>;
@@ -51,6 +53,11 @@ export function isStatelessVersion(version: unknown): version is string {
   return typeof version === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(version) && version >= '2026-07-28';
 }
 
+/** Whether `version` names a revision of the session era (a date before 2026-07-28). */
+function isSessionVersion(version: string): boolean {
+  return /^\d{4}-\d{2}-\d{2}$/.test(version) && version < '2026-07-28';
+}
+
 /**
  * The stateless revision a sessionless request speaks, or null for the 2025 era: the version in
  * its `_meta` envelope, else an `MCP-Protocol-Version` header of that era.
@@ -58,7 +65,9 @@ export function isStatelessVersion(version: unknown): version is string {
 export function statelessVersionOf(headers: Headers, body: unknown): string | null {
   const meta = metaOf(body);
   const claimed = meta?.[PROTOCOL_VERSION_KEY];
-  if (typeof claimed === 'string') return isStatelessVersion(claimed) ? claimed : null;
+  // The envelope is of the new era: a version in it that is not a session revision (a later
+  // date, or no date at all) is answered there, as unsupported, with the request's id.
+  if (typeof claimed === 'string') return isSessionVersion(claimed) ? null : claimed;
   const header = headers.get('mcp-protocol-version');
   return isStatelessVersion(header) ? header : null;
 }
@@ -82,16 +91,27 @@ export async function serveStateless(ctx: ServerContext, origin: string, request
   if (!meta || typeof meta[PROTOCOL_VERSION_KEY] !== 'string' || typeof meta[CLIENT_CAPABILITIES_KEY] !== 'object' || meta[CLIENT_CAPABILITIES_KEY] === null) {
     return rpcError(400, RpcCode.InvalidParams, `Request is missing the required _meta envelope for protocol revision ${String(version)} (${PROTOCOL_VERSION_KEY}, ${CLIENT_CAPABILITIES_KEY})`, rpcId);
   }
+  // The headers repeat the body (so intermediaries can route): they must agree with it, before
+  // anything else is judged (a header naming another version is a mismatch, not a version question).
+  // Header values are compared without surrounding whitespace (RFC 9110 §5.5), case-sensitively.
+  const headerVersion = request.headers.get('mcp-protocol-version')?.trim();
+  const headerMethod = request.headers.get('mcp-method')?.trim();
+  const headerName = decodeHeaderValue(request.headers.get('mcp-name'));
+  const namedBy = NAMED_BY[method];
+  const name = namedBy ? (message['params'] as JsonObject)[namedBy] : undefined;
+  if ((headerVersion !== undefined && headerVersion !== version) || (headerMethod !== undefined && headerMethod !== method)) {
+    return rpcError(400, HEADER_MISMATCH, 'MCP-Protocol-Version or Mcp-Method header does not match the request body', rpcId);
+  }
+  // Mcp-Name repeats params.name (tools/call, prompts/get) or params.uri (resources/read); a
+  // client that sends the routing headers sends it too.
+  if (namedBy && (headerName !== undefined ? headerName !== name : headerMethod !== undefined)) {
+    return rpcError(400, HEADER_MISMATCH, `Mcp-Name header ${headerName === undefined ? 'is missing' : 'does not match'} the request's params.${namedBy}`, rpcId);
+  }
   if (!(STATELESS_VERSIONS as readonly string[]).includes(String(version))) {
     return rpcError(400, UNSUPPORTED_PROTOCOL_VERSION, `Unsupported protocol version ${String(version)}`, rpcId, { supported: DISCOVER_VERSIONS, requested: version });
   }
-  // The headers repeat the body (so intermediaries can route): they must agree with it.
-  const headerVersion = request.headers.get('mcp-protocol-version');
-  const headerMethod = request.headers.get('mcp-method');
-  if ((headerVersion !== null && headerVersion !== version) || (headerMethod !== null && headerMethod !== method)) {
-    return rpcError(400, HEADER_MISMATCH, 'MCP-Protocol-Version or Mcp-Method header does not match the request body', rpcId);
-  }
-  if (REMOVED.has(method)) return rpcError(400, RpcCode.MethodNotFound, `Method not found: ${method} is not part of protocol revision ${version}`, rpcId);
+  // Removed and unknown methods: 404, as the revision says for HTTP.
+  if (REMOVED.has(method)) return rpcError(404, RpcCode.MethodNotFound, `Method not found: ${method} is not part of protocol revision ${version}`, rpcId);
   if (method === 'server/discover') return json(encodeResult(ctx, method, { supportedVersions: DISCOVER_VERSIONS, capabilities: SESSION_CAPABILITIES_2026, instructions: SESSION_INSTRUCTIONS }), rpcId);
 
   let sessionId: string;
@@ -102,6 +122,10 @@ export async function serveStateless(ctx: ServerContext, origin: string, request
   }
   const level = meta[LOG_LEVEL_KEY];
   const server = createSessionServer(ctx, sessionId, { stateless: typeof level === 'string' && LOG_LEVELS.has(level) ? { logLevel: level as LoggingLevel } : {} });
+  if (!handles(server, method)) {
+    void server.close().catch(() => undefined);
+    return rpcError(404, RpcCode.MethodNotFound, `Method not found: ${method}`, rpcId);
+  }
   const sse = (request.headers.get('accept') ?? '').includes('text/event-stream');
   const transport = new OneRequestTransport(rpcId, (m) => encodeMessage(ctx, method, rpcId, m));
   await server.connect(transport);
@@ -155,6 +179,16 @@ async function implicitSession(ctx: ServerContext, origin: string, caller: State
   return opening;
 }
 
+/**
+ * Whether the session server has a handler for `method`. The SDK (1.32) keeps its handlers in
+ * `_requestHandlers`, not part of its typed surface: if that ever changes, every method is
+ * passed on, and the SDK answers an unknown one -32601 with HTTP 200 as before.
+ */
+function handles(server: object, method: string): boolean {
+  const handlers = (server as { _requestHandlers?: unknown })._requestHandlers;
+  return !(handlers instanceof Map) || handlers.has(method);
+}
+
 /** Implicit sessions being opened, by id (this service-worker lifetime). */
 const openingSessions = new Map<string, Promise<string>>();
 
@@ -175,6 +209,22 @@ function encodeResult(ctx: ServerContext, method: string, result: JsonObject): J
     ...(CACHEABLE.has(method) ? { ttlMs: 0, cacheScope: 'private' } : {}),
     _meta: { ...meta, [SERVER_INFO_KEY]: ctx.config.serverInfo },
   };
+}
+
+/**
+ * A header value as the revision encodes it: trimmed (RFC 9110 §5.5), and a value that is not
+ * plain visible ASCII sent as `=?base64?<UTF-8 in base64>?=`, decoded. Undefined when absent.
+ */
+export function decodeHeaderValue(raw: string | null): string | undefined {
+  if (raw === null) return undefined;
+  const value = raw.trim();
+  const sentinel = /^=\?base64\?([A-Za-z0-9+/]*={0,2})\?=$/.exec(value);
+  if (!sentinel) return value;
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(atob(sentinel[1]!), (c) => c.charCodeAt(0)));
+  } catch {
+    return value;
+  }
 }
 
 function metaOf(body: unknown): JsonObject | null {

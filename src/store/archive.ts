@@ -157,13 +157,15 @@ export async function pruneArchived(handle: DbHandle, checkpoint: ArchiveCheckpo
   }
   let removed = 0;
   for (;;) {
-    const tx = db.transaction('audit', 'readwrite');
-    const keys = await tx.store.getAllKeys(IDBKeyRange.upperBound(checkpoint.through), ARCHIVE_STEP);
+    // The entries' search terms go with them (search.ts; record 0, the index's progress, stays).
+    const tx = db.transaction(['audit', 'searchTerms'], 'readwrite');
+    const keys = await tx.objectStore('audit').getAllKeys(IDBKeyRange.upperBound(checkpoint.through), ARCHIVE_STEP);
     if (keys.length === 0) {
       await tx.done;
       return { removed };
     }
-    await Promise.all([tx.store.delete(IDBKeyRange.bound(keys[0]!, keys[keys.length - 1]!)), tx.done]);
+    const range = IDBKeyRange.bound(Math.max(1, keys[0]!), keys[keys.length - 1]!);
+    await Promise.all([tx.objectStore('audit').delete(IDBKeyRange.bound(keys[0]!, keys[keys.length - 1]!)), tx.objectStore('searchTerms').delete(range), tx.done]);
     removed += keys.length;
     // A call's transaction waiting behind this one runs now.
     await new Promise((resolve) => setTimeout(resolve, 0));

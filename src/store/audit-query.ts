@@ -1,6 +1,7 @@
-import type { IDBPTransaction } from 'idb';
+import type { IDBPObjectStore } from 'idb';
 import type { DbHandle } from './db';
 import type { AuditEntry, AuditEvent, AuditOutcome, SandboxDB } from './schema';
+import { indexOlderEntries, parseQuery, searchEntries, searchProgress } from './search';
 
 export interface AuditFilter {
   agentId?: string;
@@ -11,6 +12,11 @@ export interface AuditFilter {
   from?: number;
   /** Entries written before this time (exclusive). */
   to?: number;
+  /**
+   * Free text: entries whose tool, arguments, output or error hold every word (the last one as
+   * typed matches as a prefix), answered from the search index (search.ts).
+   */
+  text?: string;
 }
 
 export interface AuditPage {
@@ -18,13 +24,19 @@ export interface AuditPage {
   entries: AuditEntry[];
   /** Where the next (older) page starts: pass it as `beforeSeq`; null when the log has no more. */
   next: number | null;
+  /**
+   * With a `text` filter: the terms searched for, and the index's coverage: entries at or below
+   * `pendingThrough` were stored before the index existed and are still being indexed (not found
+   * yet). `broad`: the last word, as a prefix, begins too many words and was matched whole.
+   */
+  search?: { terms: string[]; prefix: string | null; pendingThrough: number; broad: boolean };
 }
 
 /** Most entries a page returns, and most records one request reads to find them. */
 export const QUERY_PAGE_MAX = 500;
 const SCAN_MAX = 5_000;
 
-type ReadTx = IDBPTransaction<SandboxDB, ['audit'], 'readonly'>;
+type AuditStore = IDBPObjectStore<SandboxDB, ArrayLike<'audit' | 'searchTerms'>, 'audit', 'readonly'>;
 
 const finite = (v: number | undefined): v is number => typeof v === 'number' && Number.isFinite(v);
 
@@ -40,8 +52,8 @@ export function inTimeRange(entry: { ts: number }, from: number | undefined, to:
  * have stepped back, entries on the wrong side of such a step are not found (the exact bound is
  * still checked on every entry).
  */
-export async function seqRangeForTime(tx: ReadTx, from: number | undefined, to: number | undefined): Promise<[number, number]> {
-  const [first, last] = await Promise.all([tx.store.openKeyCursor(null, 'next'), tx.store.openKeyCursor(null, 'prev')]);
+export async function seqRangeForTime(store: AuditStore, from: number | undefined, to: number | undefined): Promise<[number, number]> {
+  const [first, last] = await Promise.all([store.openKeyCursor(null, 'next'), store.openKeyCursor(null, 'prev')]);
   if (!first || !last) return [1, 0];
   let lo = first.key;
   let hi = last.key;
@@ -52,7 +64,7 @@ export async function seqRangeForTime(tx: ReadTx, from: number | undefined, to: 
     let b = hi;
     while (a < b) {
       const mid = Math.ceil((a + b) / 2);
-      const entry = await tx.store.get(mid);
+      const entry = await store.get(mid);
       if (!entry || entry.ts < to) a = mid;
       else b = mid - 1;
     }
@@ -64,7 +76,7 @@ export async function seqRangeForTime(tx: ReadTx, from: number | undefined, to: 
     let b = hi + 1;
     while (a < b) {
       const mid = Math.floor((a + b) / 2);
-      const entry = await tx.store.get(mid);
+      const entry = await store.get(mid);
       if (entry && entry.ts >= from) b = mid;
       else a = mid + 1;
     }
@@ -87,9 +99,21 @@ export async function queryAudit(handle: DbHandle, filter: AuditFilter, beforeSe
   const { from, to } = filter;
   const timed = finite(from) || finite(to);
   const db = await handle.get();
-  const tx = db.transaction('audit');
   const matches = (e: AuditEntry) =>
     (!filter.agentId || e.agentId === filter.agentId) && (!filter.tool || e.tool === filter.tool) && (!filter.event || e.event === filter.event) && (!filter.outcome || e.outcome === filter.outcome) && inTimeRange(e, from, to);
+  const query = parseQuery(filter.text ?? '');
+  if (query.terms.length > 0 || query.prefix !== null) {
+    // Free text: the posting lists of its terms, intersected, within the seqs the range covers;
+    // every other filter is checked on the entries found. Entries stored before the index existed
+    // are indexed in the background meanwhile (started here, a step at a time).
+    const tx = db.transaction(['audit', 'searchTerms']);
+    const [lo, hi] = timed ? await seqRangeForTime(tx.objectStore('audit'), from, to) : [1, Number.MAX_SAFE_INTEGER];
+    const [found, pendingThrough] = await Promise.all([searchEntries(tx, query, lo, hi, before, n, scanMax, matches), searchProgress(db)]);
+    await tx.done;
+    if (pendingThrough > 0) void indexOlderEntries(handle).catch(() => undefined);
+    return { entries: found.entries, next: found.next, search: { ...query, pendingThrough, broad: found.broad } };
+  }
+  const tx = db.transaction('audit');
   const entries: AuditEntry[] = [];
   let scanned = 0;
   let last: number | null = null;
@@ -103,7 +127,7 @@ export async function queryAudit(handle: DbHandle, filter: AuditFilter, beforeSe
     const lower = finite(from) ? from : -Infinity;
     cursor = lower > upper || (lower === upper && upperOpen) ? null : await tx.store.index('by-agent-ts').openCursor(IDBKeyRange.bound([filter.agentId, lower], [filter.agentId, upper], false, upperOpen), 'prev');
   } else {
-    const [lo, hi] = timed ? await seqRangeForTime(tx, from, to) : [-Infinity, Infinity];
+    const [lo, hi] = timed ? await seqRangeForTime(tx.store, from, to) : [-Infinity, Infinity];
     // Seqs below `top` (exclusive) and from `lo` on.
     const top = Math.min(before, hi + 1);
     if (lo >= top) cursor = null;

@@ -2,6 +2,7 @@ import type { DbHandle } from './db';
 import type { AuditEntry, AuditEntryBody, PendingCall, SealableField, SessionRecord } from './schema';
 import { canonicalize, sha256Hex, type Canonical } from './hash';
 import { isSealed, Sealer } from './sealing';
+import { searchRecordOf } from './search';
 import { AGGREGATE_CHECKPOINT, catchUpStored, foldCommitted, isCurrent, GLOBAL_KEY, readCaughtUp, type AggregateFold } from './aggregates';
 
 /**
@@ -91,6 +92,7 @@ export async function hashEntry(body: AuditEntryBody): Promise<string> {
  *   ciphertext), then the entry is structured-cloned, as IndexedDB will clone it, and the clone
  *   is hashed (canonical form 2) and stored. A value with no canonical form (a Blob) or that
  *   cannot be cloned rejects its own entry, and only it.
+ * - Each entry's search terms (search.ts) are written in the same transaction as the entry.
  * - The aggregates (aggregates.ts) are folded in the same transaction as the entries: a
  *   re-chained batch is folded again, an aborted one changes nothing. The fold of the last
  *   commit is kept and continued without reading while the cached tail holds.
@@ -321,9 +323,10 @@ export class AuditLog {
       // A strict commit waits for the disk (about an fsync); one of results alone need not, and
       // would otherwise hold the next call's request entry behind its own flush.
       const durability = batch.some((b) => b.queued.effect?.durability !== 'relaxed') ? 'strict' : 'relaxed';
-      const tx = db.transaction(store ? ['audit', 'pending', 'sessions', 'aggregates'] : ['audit', 'pending', 'sessions'], 'readwrite', { durability });
+      const tx = db.transaction(store ? ['audit', 'pending', 'sessions', 'searchTerms', 'aggregates'] : ['audit', 'pending', 'sessions', 'searchTerms'], 'readwrite', { durability });
       const audit = tx.objectStore('audit');
       const pending = tx.objectStore('pending');
+      const search = tx.objectStore('searchTerms');
       const writes: Promise<unknown>[] = [];
       // A session's record is written once per batch, as its newest entry leaves it (its counts
       // are assigned in append order, so the last is the newest): under load a batch carries
@@ -333,6 +336,9 @@ export class AuditLog {
       for (let i = 0; i < batch.length; i++) {
         // `seq` is the key: if another writer took it, `add` fails and the batch is re-chained.
         writes.push(audit.add(entries[i]!));
+        // Its search terms, from what is stored (redacted, sealed fields left out): search.ts.
+        const terms = searchRecordOf(entries[i]!);
+        if (terms) writes.push(search.put(terms));
         const effect = batch[i]!.queued.effect;
         if (effect?.openPending) writes.push(pending.put(effect.openPending));
         if (effect?.closePending) writes.push(pending.delete(effect.closePending));

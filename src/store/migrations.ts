@@ -72,6 +72,28 @@ export const MIGRATIONS: readonly Migration[] = [
   (_db, tx) => {
     tx.objectStore('audit').createIndex('by-tool-seq', ['tool', 'seq']);
   },
+  // v11: fleet export (OpenTelemetry logs over OTLP/HTTP): its configuration, with the headers
+  // sealed, and its progress (the last acknowledged seq), one record each (src/server/fleet-export.ts).
+  (db) => {
+    db.createObjectStore('fleet', { keyPath: 'key' });
+  },
+  // v12: free-text search of the audit log: each entry's terms, with the multi-entry index
+  // `by-term` (src/store/search.ts), written with the entries from now on. The entries already
+  // stored are indexed afterwards in bounded steps (`indexOlderEntries`), not here: an upgrade
+  // must stay short; record 0 says where that starts (the newest entry now).
+  (db, tx) => {
+    db.createObjectStore('searchTerms', { keyPath: 'seq' }).createIndex('by-term', 'terms', { multiEntry: true });
+    // Only IDB requests are awaited here, so the upgrade transaction stays open.
+    void (async () => {
+      const newest = await tx.objectStore('audit').openKeyCursor(null, 'prev');
+      await tx.objectStore('searchTerms').put({ seq: 0, pendingThrough: newest ? newest.key : 0, format: 1 });
+    })();
+  },
+  // v13: conversation contexts (src/server/contexts.ts): one record per conversation, session,
+  // agent scope and the global scope, each holding its variables; `by-agent` lists an agent's.
+  (db) => {
+    db.createObjectStore('contexts', { keyPath: 'key' }).createIndex('by-agent', 'agentId');
+  },
 ];
 
 export const DB_VERSION = MIGRATIONS.length;

@@ -1,6 +1,6 @@
 import type { DBSchema } from 'idb';
 import type { SandboxErrorInfo } from '../shared/errors';
-import type { Grant, PolicyDocument, TrustLevel } from '../policy';
+import type { ContextActor, Grant, PolicyDocument, SecurityLevel, SharingRule, TrustLevel } from '../policy';
 
 export const DB_NAME = 'mcp-sandbox';
 
@@ -155,6 +155,8 @@ export type AuditEvent =
   /** A connection refused: wrong token, origin not allowed, unknown or revoked agent. */
   | 'session.refused'
   | 'resource.read'
+  /** A conversation context variable or security level set or cleared (or refused), with before/after (docs/context.md). */
+  | 'context.change'
   | 'admin';
 
 export type AuditOutcome = 'pending' | 'ok' | 'error' | 'denied' | 'interrupted' | 'cancelled' | 'info';
@@ -343,6 +345,9 @@ export interface SandboxDB extends DBSchema {
   aggregates: { key: AggregateKey; value: AggregateRecord };
   archives: { key: number; value: ArchiveCheckpoint };
   signingKeys: { key: string; value: SigningKeyRecord };
+  fleet: { key: string; value: FleetConfigRecord | FleetProgressRecord };
+  searchTerms: { key: number; value: SearchTermsRecord; indexes: { 'by-term': [string, number] } };
+  contexts: { key: string; value: ContextRecord; indexes: { 'by-agent': string } };
 }
 
 /**
@@ -376,4 +381,86 @@ export interface SigningKeyRecord {
   privateKey: CryptoKey;
   publicKey: JsonWebKey;
   createdAt: number;
+}
+
+/**
+ * Fleet export (src/server/fleet-export.ts): where the audit stream is sent as OpenTelemetry logs.
+ * Set only by the person running the sandbox (admin `fleet.configure`).
+ */
+export interface FleetConfigRecord {
+  key: 'config';
+  /** Base OTLP/HTTP endpoint (`https://collector:4318`); logs go to `{endpoint}/v1/logs`. Null: none set. */
+  endpoint: string | null;
+  enabled: boolean;
+  /** Names of the headers sent with each request (their values are in `headers`, sealed). */
+  headerNames: string[];
+  /** The headers (`{name: value}`) sealed at rest (sealing.ts, context `fleet-export.headers`); null when there are none. */
+  headers: Sealed | null;
+  compression: 'gzip' | 'none';
+  /** A name for this sandbox in the fleet (resource attribute `mcp_sandbox.name`); '' for none. */
+  name: string;
+  /** Random id of this sandbox (resource attribute `service.instance.id`), made once. */
+  instanceId: string;
+  updatedAt: number;
+}
+
+/** How far the fleet export got: written only by the exporter. */
+export interface FleetProgressRecord {
+  key: 'progress';
+  /** Every entry up to this seq was acknowledged (2xx) by the endpoint, or set as the start by the person. */
+  ackedSeq: number;
+  /** Failed attempts since the last acknowledged one (the back-off's exponent). */
+  failures: number;
+  /** No attempt before this time (back-off, or the endpoint's Retry-After); 0: none due. */
+  nextAttemptAt: number;
+  lastError: { message: string; status: number | null; at: number } | null;
+  lastSuccessAt: number | null;
+  /** Log records the endpoint said it rejected (OTLP partial success), in total. */
+  rejected: number;
+  /** Entries found gone (archived and pruned) before they were sent: ranges of seqs skipped. */
+  skipped: { from: number; to: number }[];
+  /** Who may send now: one sender at a time across service-worker lifetimes (an update runs two). */
+  lease: { holder: string; until: number } | null;
+}
+
+/**
+ * The search index of the audit log (src/store/search.ts): an entry's terms (key: its seq), or,
+ * at key 0, how far indexing the entries stored before the index existed has come.
+ */
+export interface SearchTermsRecord {
+  seq: number;
+  /** The entry's terms, each as `[term, seq]` (multi-entry index `by-term`); absent on record 0. */
+  terms?: [string, number][];
+  /** Record 0: entries at or below this seq are not indexed yet (0: all are). */
+  pendingThrough?: number;
+  /** Record 0: the tokenizer's version (`SEARCH_FORMAT`). */
+  format?: number;
+}
+
+/** A variable of a context scope (docs/context.md). */
+export interface ContextVariableRecord {
+  /** Plain JSON, at most MAX_VALUE_BYTES of it. */
+  value: unknown;
+  sharing: SharingRule;
+  updatedAt: number;
+  updatedBy: ContextActor;
+}
+
+/**
+ * One scope of conversation context (src/server/contexts.ts). `key` is
+ * `conversation|<agent>|<conversation>`, `session|<session>`, `agent|<agent>` or `global`;
+ * its variables all have the scope's sharing rule (Private, SessionOnly, UserScoped, Global).
+ */
+export interface ContextRecord {
+  key: string;
+  kind: 'conversation' | 'session' | 'agent' | 'global';
+  /** Null for the global scope only (so it is not in `by-agent`). */
+  agentId: string | null;
+  sessionId: string | null;
+  conversationId: string | null;
+  startedAt: number;
+  updatedAt: number;
+  variables: Record<string, ContextVariableRecord>;
+  /** Conversations only: narrows the agent's policy for calls in it (Permissive: not at all). */
+  securityLevel?: SecurityLevel;
 }

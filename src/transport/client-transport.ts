@@ -13,6 +13,13 @@ export interface ClientEndpoint {
  * The agent end of the MCP transport: frames each JSON-RPC message in an envelope carrying the
  * session id and hands it to an endpoint (the service worker, a connector iframe, or an
  * in-memory twin). Replies for other sessions and foreign traffic are ignored.
+ *
+ * It is the SDK's `Transport` shape, which both client generations take unchanged: the 1.x
+ * `@modelcontextprotocol/sdk` `Client` and the v2 `@modelcontextprotocol/client` `Client`
+ * (whose `send` adds an options argument, ignored here, and whose optional `hasPerRequestStream`
+ * is left unset: one channel, so a cancelled request is cancelled by `notifications/cancelled`).
+ * Either speaks the 2025-11-25 revision over it, with a session (the v2 `Client`'s default
+ * `versionNegotiation`, `legacy`).
  */
 export class EnvelopeClientTransport implements Transport {
   onmessage?: (message: JSONRPCMessage) => void;
@@ -26,15 +33,18 @@ export class EnvelopeClientTransport implements Transport {
   /** The id every envelope carries, chosen here (or resumed) before the server knows it. */
   readonly session: string;
   private readonly auth: { agent: string; token: string } | undefined;
+  private readonly release: (() => void) | undefined;
   private unsubscribe: (() => void) | null = null;
 
+  /** `release`: called once on `close()`, to let go of an endpoint this transport owns (a connector iframe). */
   constructor(
     private readonly endpoint: ClientEndpoint,
-    options: { sessionId?: string; auth?: { agent: string; token: string } } = {},
+    options: { sessionId?: string; auth?: { agent: string; token: string }; release?: () => void } = {},
   ) {
     this.session = options.sessionId ?? crypto.randomUUID();
     this.sessionId = options.sessionId;
     this.auth = options.auth;
+    this.release = options.release;
   }
 
   async start(): Promise<void> {
@@ -55,8 +65,10 @@ export class EnvelopeClientTransport implements Transport {
   }
 
   async close(): Promise<void> {
+    const wasOpen = this.unsubscribe !== null;
     this.unsubscribe?.();
     this.unsubscribe = null;
+    if (wasOpen) this.release?.();
     this.onclose?.();
   }
 }

@@ -1,4 +1,5 @@
 import { LitElement, css, html, type PropertyValues } from 'lit';
+import { repeat } from 'lit/directives/repeat.js';
 import type { AuditEntry, AuditEvent, AuditOutcome } from '../store/schema';
 import type { ReplayResult } from '../api/admin';
 import { adminClient, describeError } from './admin';
@@ -25,6 +26,22 @@ const KEEP = 3000;
 const FILTERS = ['agent', 'event', 'outcome', 'tool'] as const;
 /** Entries a "Load older" page reads from the whole log. */
 const OLDER_PAGE = 200;
+/** Entries the first page of a filter or a search reads: the view's rows and some more. */
+const FIRST_PAGE = 60;
+/**
+ * The table is virtualised: it renders the rows in view and OVERSCAN above and below them (at
+ * least MIN_RENDERED rows), with spacers for the rest, however many are loaded. Rows have one
+ * height (one line each), measured from the first one rendered.
+ */
+const OVERSCAN = 20;
+const MIN_RENDERED = 100;
+const ROW_HEIGHT = 29;
+/** Older pages are read when the view comes within this many rows of the end. */
+const LOAD_AHEAD_ROWS = 40;
+/** The search box waits this long after the last keystroke. */
+const SEARCH_DEBOUNCE_MS = 150;
+/** `beforeSeq` of a first page read from the newest entry (a search does not start from the tail). */
+const FROM_NEWEST = Number.MAX_SAFE_INTEGER;
 /** Every event and outcome (store/schema.ts), offered whether or not the rows loaded show them. */
 const EVENTS = ['call.request', 'call.result', 'call.rejected', 'call.interrupted', 'call.capability', 'session.open', 'session.refused', 'resource.read', 'admin'];
 const OUTCOMES = ['pending', 'ok', 'error', 'denied', 'interrupted', 'cancelled', 'info'];
@@ -68,6 +85,9 @@ export class AuditView extends LitElement {
       .body.with-details { grid-template-columns: minmax(0, 1fr) minmax(320px, 420px); }
       .table-wrap { max-height: 70vh; }
       td.summary { max-width: 360px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+      tbody td { white-space: nowrap; }
+      tr.spacer td { padding: 0; border: 0; }
+      input.search { min-width: 240px; }
       td.when, td.nowrap { white-space: nowrap; }
       audit-details { position: sticky; top: 56px; max-height: calc(100vh - 72px); overflow: auto; }
       .with-details .hide-details { display: none; }
@@ -100,7 +120,28 @@ export class AuditView extends LitElement {
     pinned: { state: true },
     range: { state: true },
     replay: { state: true },
+    text: { state: true },
+    searchInfo: { state: true },
+    windowStart: { state: true },
   };
+  /** The search box's text (in the hash as `q`): entries of the whole log holding its words, from the search index. */
+  text = '';
+  /** What the last search page said of the index (its coverage; a prefix too broad). */
+  searchInfo: { pendingThrough: number; broad: boolean; prefix: string | null } | null = null;
+  /** Pages read from the whole log since the view opened (`data-pages`, for measures). */
+  private pagesRead = 0;
+  /** The first row rendered (the table is virtualised). */
+  windowStart = 0;
+  /** Rows the table's viewport shows, and their height, as last measured. */
+  private viewportRows = 20;
+  private rowHeight = ROW_HEIGHT;
+  private scrollFrame = 0;
+  private searchTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The rows of the last render and what they were computed from (recomputed only when that changes). */
+  private rowsCache: { key: unknown[]; rows: CallRow[]; count: number } | null = null;
+  /** Each filter's options, kept while the entries and the registered names are the same. */
+  private readonly optionCache = new Map<Filter, { entries: AuditEntry[]; fixed: readonly string[]; values: string[] }>();
+  private chartCache: { key: unknown[]; charted: AuditEntry[]; span: { from: number; to: number } } | null = null;
   /** The time range the rows, the older pages and the charts follow (in the hash, and kept for the next visit). */
   range: TimeRange = ALL;
   /** The replay panel: the call being replayed, its result once there, or why it was refused. */
@@ -184,6 +225,7 @@ export class AuditView extends LitElement {
     if (changed.has('query')) {
       const q = new URLSearchParams(this.query);
       this.filters = Object.fromEntries(FILTERS.map((f) => [f, q.get(f) ?? ''])) as Filters;
+      this.text = q.get('q') ?? '';
       // The hash's range, else the one chosen last (then written into the hash, which names the view).
       const named = parseRange(q);
       this.range = named ?? storedRange();
@@ -191,23 +233,38 @@ export class AuditView extends LitElement {
       else if (isBounded(this.range)) history.replaceState(null, '', this.hashFor(this.selectedSeq, this.filters));
     }
     // Filtered: the first older page is read at once, so an agent that called long ago shows up.
-    if ((changed.has('filters') || changed.has('range') || changed.has('loaded')) && this.loaded && this.olderFor !== this.filterKey()) {
+    if ((changed.has('filters') || changed.has('range') || changed.has('loaded') || changed.has('text')) && this.loaded && this.olderFor !== this.filterKey()) {
       this.older = [];
-      // Nothing is older than entry #1 (after an archive, the first page finds that out).
-      this.olderNext = this.entries[0] && this.entries[0].seq > 1 ? this.entries[0].seq : null;
+      this.searchInfo = null;
+      // Nothing is older than entry #1 (after an archive, the first page finds that out). A
+      // search reads its pages from the newest entry on: the tail is not what it shows.
+      this.olderNext = this.searching() ? FROM_NEWEST : this.entries[0] && this.entries[0].seq > 1 ? this.entries[0].seq : null;
       this.olderFor = this.filterKey();
-      if (FILTERS.some((f) => this.filters[f]) || isBounded(this.range)) void this.loadOlder();
+      this.windowStart = 0;
+      const wrap = this.renderRoot.querySelector('.table-wrap');
+      if (wrap) wrap.scrollTop = 0;
+      if (FILTERS.some((f) => this.filters[f]) || isBounded(this.range) || this.searching()) void this.loadOlder();
     }
   }
 
   private filterKey(): string {
-    return JSON.stringify([this.filters, rangeParams(this.range)]);
+    return JSON.stringify([this.filters, rangeParams(this.range), this.searching() ? this.text.trim() : '']);
+  }
+
+  /** Whether anything filters the rows: a field, a bounded time range, a search. */
+  private filtered(): boolean {
+    return FILTERS.some((f) => this.filters[f]) || isBounded(this.range) || this.searching();
+  }
+
+  /** Whether the search box holds a word to search for (two characters or more). */
+  private searching(): boolean {
+    return /[\p{L}\p{N}]{2}/u.test(this.text);
   }
 
   /** The query filter for the whole log: the filters and the range's bounds now. */
   private queryFilter() {
     const { from, to } = resolveRange(this.range, Date.now());
-    return { agentId: this.filters.agent, tool: this.filters.tool, event: this.filters.event as AuditEvent, outcome: this.filters.outcome as AuditOutcome, ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) };
+    return { agentId: this.filters.agent, tool: this.filters.tool, event: this.filters.event as AuditEvent, outcome: this.filters.outcome as AuditOutcome, ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}), ...(this.searching() ? { text: this.text.trim() } : {}) };
   }
 
   private showPinned(on: boolean): void {
@@ -252,16 +309,22 @@ export class AuditView extends LitElement {
     this.olderLoading = true;
     try {
       const admin = await adminClient();
-      const page = await admin.request('audit.query', { filter: this.queryFilter(), beforeSeq: this.olderNext, limit: OLDER_PAGE });
+      // The first page only fills the view and a little more (it answers a filter or a search
+      // sooner); the next ones are read as the person scrolls towards the end.
+      const page = await admin.request('audit.query', { filter: this.queryFilter(), beforeSeq: this.olderNext, limit: this.older.length === 0 && this.filtered() ? FIRST_PAGE : OLDER_PAGE });
       if (key !== this.filterKey()) return;
       this.older = [...this.older, ...page.entries];
       this.olderNext = page.next;
+      this.pagesRead++;
+      if (page.search) this.searchInfo = { pendingThrough: page.search.pendingThrough, broad: page.search.broad, prefix: page.search.prefix };
       // A page that found nothing in its read budget goes on by itself (a rare match far back).
       if (page.entries.length === 0 && page.next !== null) setTimeout(() => void this.loadOlder(), 0);
     } catch (error) {
       this.failure = describeError(error);
     } finally {
       this.olderLoading = false;
+      // The filters or the words changed while this page was read: the new ones' first page now.
+      if (key !== this.filterKey() && this.older.length === 0 && this.olderNext !== null && this.filtered()) void this.loadOlder();
     }
   }
 
@@ -290,7 +353,7 @@ export class AuditView extends LitElement {
   }
 
   private hashFor(seq: number | null, filters: Filters = this.filters): string {
-    const q = new URLSearchParams([...FILTERS.filter((f) => filters[f]).map((f): [string, string] => [f, filters[f]]), ...rangeParams(this.range)]).toString();
+    const q = new URLSearchParams([...FILTERS.filter((f) => filters[f]).map((f): [string, string] => [f, filters[f]]), ...rangeParams(this.range), ...(this.text ? [['q', this.text] as [string, string]] : [])]).toString();
     return `#audit${seq != null ? `/${seq}` : ''}${q ? `?${q}` : ''}`;
   }
 
@@ -301,7 +364,66 @@ export class AuditView extends LitElement {
 
   private clearFilters(): void {
     this.filters = { agent: '', event: '', outcome: '', tool: '' };
+    this.text = '';
     history.replaceState(null, '', this.hashFor(this.selectedSeq));
+  }
+
+  /** The search box changed: searched for once typing pauses. */
+  private typed(value: string): void {
+    if (this.searchTimer !== null) clearTimeout(this.searchTimer);
+    this.searchTimer = setTimeout(() => {
+      this.searchTimer = null;
+      this.text = value;
+      history.replaceState(null, '', this.hashFor(this.selectedSeq));
+    }, SEARCH_DEBOUNCE_MS);
+  }
+
+  /** The table scrolled: the rows in view are rendered (once a frame at most), and older pages read near the end. */
+  private onScroll(): void {
+    if (this.scrollFrame) return;
+    this.scrollFrame = requestAnimationFrame(() => {
+      this.scrollFrame = 0;
+      const wrap = this.renderRoot.querySelector<HTMLElement>('.table-wrap');
+      if (!wrap) return;
+      this.measure(wrap);
+      const first = Math.floor(wrap.scrollTop / this.rowHeight);
+      const start = Math.max(0, first - OVERSCAN);
+      // A new window only when the rows in view come near the edge of the one rendered.
+      if (first < this.windowStart + OVERSCAN / 2 || first + this.viewportRows > this.windowStart + this.windowSize() - OVERSCAN / 2) this.windowStart = start;
+      const total = this.rowsCache?.rows.length ?? 0;
+      if (first + this.viewportRows >= total - LOAD_AHEAD_ROWS && this.olderNext !== null && !this.olderLoading && !this.pinnedOnly) void this.loadOlder();
+    });
+  }
+
+  private measure(wrap: HTMLElement): void {
+    const row = wrap.querySelector<HTMLElement>('tr[data-testid="audit-row"]');
+    if (row && row.offsetHeight > 0) this.rowHeight = row.offsetHeight;
+    this.viewportRows = Math.max(1, Math.ceil(wrap.clientHeight / this.rowHeight));
+  }
+
+  private windowSize(): number {
+    return Math.max(MIN_RENDERED, this.viewportRows + 2 * OVERSCAN);
+  }
+
+  /** Arrow keys move between rows, rendering the next one first when it is outside the window. */
+  private async moveFocus(index: number, delta: number): Promise<void> {
+    const target = index + delta;
+    const total = this.rowsCache?.rows.length ?? 0;
+    if (target < 0 || target >= total) return;
+    const wrap = this.renderRoot.querySelector<HTMLElement>('.table-wrap');
+    if (!wrap) return;
+    if (target < this.windowStart || target >= this.windowStart + this.windowSize()) {
+      this.windowStart = Math.max(0, target - OVERSCAN);
+      await this.updateComplete;
+    }
+    const row = wrap.querySelector<HTMLElement>(`tr[data-testid="audit-row"][data-index="${target}"]`);
+    row?.focus({ preventScroll: true });
+    row?.scrollIntoView({ block: 'nearest' });
+  }
+
+  override firstUpdated(): void {
+    const wrap = this.renderRoot.querySelector<HTMLElement>('.table-wrap');
+    if (wrap) this.measure(wrap);
   }
 
   private select(seq: number | null): void {
@@ -438,6 +560,14 @@ export class AuditView extends LitElement {
     }
   }
 
+  private rowKey(k: KeyboardEvent, seq: number, index: number): void {
+    if (k.key === 'Enter') this.select(seq === this.selectedSeq ? null : seq);
+    else if (k.key === 'ArrowDown' || k.key === 'ArrowUp') {
+      k.preventDefault();
+      void this.moveFocus(index, k.key === 'ArrowDown' ? 1 : -1);
+    }
+  }
+
   private passes(e: AuditEntry, only?: readonly Filter[]): boolean {
     return (only ?? FILTERS).every((f) => !this.filters[f] || field[f](e) === this.filters[f]) && (only !== undefined || this.inRange(e));
   }
@@ -475,7 +605,9 @@ export class AuditView extends LitElement {
 
   private options(name: Filter) {
     const fixed = name === 'event' ? EVENTS : name === 'outcome' ? OUTCOMES : name === 'agent' ? this.known.agent : this.known.tool;
-    const values = [...new Set([...fixed, ...this.entries.map(field[name]).filter(Boolean)])].sort();
+    const cached = this.optionCache.get(name);
+    const values = cached && cached.entries === this.entries && cached.fixed === fixed ? [...cached.values] : [...new Set([...fixed, ...this.entries.map(field[name]).filter(Boolean)])].sort();
+    if (!cached || cached.entries !== this.entries || cached.fixed !== fixed) this.optionCache.set(name, { entries: this.entries, fixed, values: [...values] });
     const current = this.filters[name];
     if (current && !values.includes(current)) values.unshift(current);
     return html`<label
@@ -487,19 +619,52 @@ export class AuditView extends LitElement {
     </label>`;
   }
 
+  /**
+   * The rows to show, newest first: the pinned entries; or the query's pages alone when searching
+   * (the index answers it, not the loaded tail); or the tail filtered then the older pages. Only
+   * recomputed when what they come from changes (not on every scroll).
+   */
+  private rows(): { rows: CallRow[]; count: number } {
+    const key = [this.pinnedOnly, this.pinned, this.entries, this.older, this.filters, this.range, this.now, this.byCall, this.searching()];
+    if (this.rowsCache && this.rowsCache.key.every((k, i) => k === key[i])) return this.rowsCache;
+    const oldestTail = this.entries[0]?.seq ?? Infinity;
+    const shown = this.pinnedOnly
+      ? [...this.pinned].reverse()
+      : this.searching()
+        ? this.older.filter((e) => this.passes(e))
+        : [...this.entries.filter((e) => this.passes(e)).reverse(), ...this.older.filter((e) => e.seq < oldestTail && this.passes(e))];
+    const rows = this.byCall ? callRows(shown) : shown.map((e): CallRow => ({ entry: e, entries: [e], outcome: e.outcome, capabilities: 0 }));
+    this.rowsCache = { key, rows, count: shown.length };
+    return this.rowsCache;
+  }
+
+  /**
+   * The charts follow the range, over every loaded entry in it (the tail and the older pages).
+   * Kept while what it comes from is unchanged: a render for scrolling redraws no chart.
+   */
+  private chartInput(oldestTail: number): { charted: AuditEntry[]; span: { from: number; to: number } } {
+    const key = [this.entries, this.older, this.filters.agent, this.filters.tool, this.range, this.now];
+    if (this.chartCache && this.chartCache.key.every((k, i) => k === key[i])) return this.chartCache;
+    const charted = [...this.entries, ...this.older.filter((e) => e.seq < oldestTail)].filter((e) => this.passes(e, ['agent', 'tool']) && this.inRange(e));
+    const oldestCharted = charted.reduce((m, e) => Math.min(m, e.ts), Infinity);
+    const span = chartSpan(this.range, this.now, Number.isFinite(oldestCharted) ? oldestCharted : undefined);
+    this.chartCache = { key, charted, span };
+    return this.chartCache;
+  }
+
   override render() {
     const oldestTail = this.entries[0]?.seq ?? Infinity;
-    const shown = this.pinnedOnly ? [...this.pinned].reverse() : [...this.entries.filter((e) => this.passes(e)).reverse(), ...this.older.filter((e) => e.seq < oldestTail && this.passes(e))];
+    const { rows, count: shownCount } = this.rows();
+    const size = this.windowSize();
+    const start = Math.min(this.windowStart, Math.max(0, rows.length - size));
+    const visible = rows.slice(start, start + size);
     const all = [...this.entries, ...this.older, ...this.pinned, ...this.extra];
     const verdict = this.verifier?.verdict;
     const broken = verdict && !verdict.ok ? verdict.seq : null;
     const selected = this.selectedSeq == null ? null : (all.find((e) => e.seq === this.selectedSeq) ?? null);
     const related = selected?.callId ? all.filter((e) => e.callId === selected.callId).sort((a, b) => a.seq - b.seq) : [];
-    const filtered = FILTERS.some((f) => this.filters[f]) || isBounded(this.range);
-    // The charts follow the range, over every loaded entry in it (the tail and the older pages).
-    const charted = [...this.entries, ...this.older.filter((e) => e.seq < oldestTail)].filter((e) => this.passes(e, ['agent', 'tool']) && this.inRange(e));
-    const oldestCharted = charted.reduce((m, e) => Math.min(m, e.ts), Infinity);
-    const span = chartSpan(this.range, this.now, Number.isFinite(oldestCharted) ? oldestCharted : undefined);
+    const filtered = this.filtered();
+    const { charted, span } = this.chartInput(oldestTail);
     return html`
       <div class="toolbar">
         <h2>Audit trail</h2>
@@ -518,21 +683,40 @@ export class AuditView extends LitElement {
       <div class="filters">
         ${this.rangePicker()}
         ${FILTERS.map((f) => this.options(f))}
-        <button @click=${() => this.clearFilters()} ?disabled=${!FILTERS.some((f) => this.filters[f])}>Clear filters</button>
+        <label
+          >search
+          <input
+            type="search"
+            class="search"
+            data-testid="audit-search"
+            placeholder="tool, arguments, output, errors"
+            title="entries of the whole log holding every word (the last one as a prefix), from the search index"
+            .value=${this.text}
+            @input=${(e: Event) => this.typed((e.target as HTMLInputElement).value)}
+            @keydown=${(e: KeyboardEvent) => e.key === 'Enter' && (this.searchTimer !== null && clearTimeout(this.searchTimer), (this.searchTimer = null), (this.text = (e.target as HTMLInputElement).value), history.replaceState(null, '', this.hashFor(this.selectedSeq)))}
+          />
+        </label>
+        <button @click=${() => this.clearFilters()} ?disabled=${!FILTERS.some((f) => this.filters[f]) && !this.text}>Clear filters</button>
         <button data-testid="export-view-jsonl" @click=${() => void this.exportView('jsonl')} title="exactly what this view shows, from the whole log">Export view</button>
         <button data-testid="export-view-csv" @click=${() => void this.exportView('csv')}>CSV</button>
         <button data-testid="export-view-segment" @click=${() => void this.exportView('segment')} title="the matched entries as stored, linked by the chain between them: npm run audit:verify checks the file">Verifiable</button>
         <label class="inline"><input type="checkbox" data-testid="audit-pinned" .checked=${this.pinnedOnly} @change=${(e: Event) => this.showPinned((e.target as HTMLInputElement).checked)} /> pinned only (${pinnedSeqs().length})</label>
         <label class="inline"><input type="checkbox" data-testid="audit-by-call" .checked=${this.byCall} @change=${(e: Event) => (this.byCall = (e.target as HTMLInputElement).checked)} /> one row per call</label>
         <span class="spacer"></span>
-        <span class="muted small" data-testid="audit-count">${filtered ? `${shown.length} matching entries of the whole log loaded` : `the newest ${shown.length} entries`}${this.olderNext !== null ? '' : ' (all)'}</span>
+        <span class="muted small" data-testid="audit-count">${filtered ? `${shownCount} matching entries of the whole log loaded` : `the newest ${shownCount} entries`}${this.olderNext !== null ? '' : ' (all)'}</span>
       </div>
+      ${this.searching() && this.searchInfo && (this.searchInfo.pendingThrough > 0 || this.searchInfo.broad)
+        ? html`<p class="muted small" data-testid="audit-search-note">
+            ${this.searchInfo.pendingThrough > 0 ? `Entries up to #${this.searchInfo.pendingThrough} were written before the search index and are still being indexed: not searched yet. ` : ''}
+            ${this.searchInfo.broad ? `“${this.searchInfo.prefix}” begins too many words to search as a prefix: matched as a whole word (type more).` : ''}
+          </p>`
+        : ''}
       ${this.replay
         ? html`<audit-replay .result=${this.replay.result} .pending=${this.replay.callId} .failure=${this.replay.failure} @select=${(e: CustomEvent<number>) => this.select(e.detail)} @close=${() => (this.replay = null)}></audit-replay>`
         : ''}
       <div class="body ${this.selectedSeq != null ? 'with-details' : ''}">
-        <div class="table-wrap">
-          <table data-testid="audit-table">
+        <div class="table-wrap" @scroll=${() => this.onScroll()}>
+          <table data-testid="audit-table" data-rows=${rows.length} data-rendered=${visible.length} data-first=${start} data-loading=${this.olderLoading ? 'true' : 'false'} data-pages=${this.pagesRead}>
             <thead>
               <tr>
                 <th class="num">#</th><th>time</th><th>event</th><th>outcome</th><th>agent</th><th>tool</th>
@@ -540,10 +724,13 @@ export class AuditView extends LitElement {
               </tr>
             </thead>
             <tbody>
-              ${(this.byCall ? callRows(shown) : shown.map((e): CallRow => ({ entry: e, entries: [e], outcome: e.outcome, capabilities: 0 }))).map(
-                ({ entry: e, entries, outcome, capabilities }) => html`<tr class="clickable ${e.seq === this.selectedSeq ? 'selected' : ''} ${e.seq === broken ? 'broken' : ''}" data-testid="audit-row" data-seq=${e.seq} data-broken=${e.seq === broken ? 'true' : 'false'} title=${e.seq === broken ? `the chain breaks here: ${verdict && !verdict.ok ? verdict.reason : ''}` : ''} tabindex="0"
+              ${start > 0 ? html`<tr class="spacer" aria-hidden="true" data-testid="audit-spacer-top"><td colspan="9" style="height: ${start * this.rowHeight}px"></td></tr>` : ''}
+              ${repeat(
+                visible,
+                (row) => row.entry.seq,
+                ({ entry: e, entries, outcome, capabilities }, i) => html`<tr class="clickable ${e.seq === this.selectedSeq ? 'selected' : ''} ${e.seq === broken ? 'broken' : ''}" data-testid="audit-row" data-seq=${e.seq} data-index=${start + i} aria-rowindex=${start + i + 2} data-broken=${e.seq === broken ? 'true' : 'false'} title=${e.seq === broken ? `the chain breaks here: ${verdict && !verdict.ok ? verdict.reason : ''}` : ''} tabindex="0"
                   @click=${() => this.select(e.seq === this.selectedSeq ? null : e.seq)}
-                  @keydown=${(k: KeyboardEvent) => k.key === 'Enter' && this.select(e.seq === this.selectedSeq ? null : e.seq)}>
+                  @keydown=${(k: KeyboardEvent) => this.rowKey(k, e.seq, start + i)}>
                   <td class="num">${e.seq}</td>
                   <td class="when" title=${new Date(e.ts).toLocaleString()}>${time(e.ts)}</td>
                   <td class="nowrap" data-testid="audit-row-event">${this.byCall && e.callId ? `call · ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}${capabilities ? ` · ${capabilities} capability use${capabilities > 1 ? 's' : ''}` : ''}` : e.event}</td>
@@ -557,12 +744,13 @@ export class AuditView extends LitElement {
                     : ''}<code title=${summary(e)}>${summary(e).slice(0, 200)}</code></td>
                 </tr>`,
               )}
+              ${start + visible.length < rows.length ? html`<tr class="spacer" aria-hidden="true" data-testid="audit-spacer-bottom"><td colspan="9" style="height: ${(rows.length - start - visible.length) * this.rowHeight}px"></td></tr>` : ''}
             </tbody>
           </table>
           ${this.olderNext !== null && this.loaded
             ? html`<p><button data-testid="audit-older" ?disabled=${this.olderLoading} @click=${() => void this.loadOlder()}>${this.olderLoading ? 'Loading…' : 'Load older'}</button></p>`
             : ''}
-          ${this.loaded && shown.length === 0 && !this.olderLoading && this.olderNext === null ? html`<p class="empty">${filtered ? 'No entries match these filters in this time range.' : 'No entries yet: calls, sessions and refusals appear here as they happen.'}</p>` : ''}
+          ${this.loaded && shownCount === 0 && !this.olderLoading && this.olderNext === null ? html`<p class="empty">${filtered ? 'No entries match these filters in this time range.' : 'No entries yet: calls, sessions and refusals appear here as they happen.'}</p>` : ''}
         </div>
         ${this.selectedSeq == null
           ? ''

@@ -2,6 +2,7 @@ import { LitElement, css, html } from 'lit';
 import type { SettingsRecord } from '../store/schema';
 import { adminClient, describeError } from './admin';
 import { base } from './styles';
+import './fleet-export-panel';
 
 /** Sandbox-wide settings: connections without credentials, and the global concurrency cap. */
 export class SettingsView extends LitElement {
@@ -91,6 +92,7 @@ export class SettingsView extends LitElement {
               </div>
             </form>
           </div>`}
+      <fleet-export-panel></fleet-export-panel>
     `;
   }
 }

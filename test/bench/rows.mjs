@@ -2,7 +2,7 @@
 // summary. Both take whatever part of `m` exists, so a run that fails still reports what it got.
 import { round, row, stats as statsOf } from './report.mjs';
 
-export const TARGETS = { toolsCallP50OverFloor: 2, toolsCallP99OverFloorP99: 4, callsPerSecond: 1500, soakDrift: 0.1 };
+export const TARGETS = { toolsCallP50OverFloor: 2, toolsCallP99OverFloorP99: 4, callsPerSecond: 1500, soakDrift: 0.1, auditViewOpenMs: 300, auditViewAnswerMs: 100, scrollFrameP50Ms: 17.5, scrollFrameP99Ms: 33.4 };
 
 const pick = (s) => ({ p50: s.p50, p99: s.p99 });
 const div = (a, b) => ({ p50: a.p50 / b.p50, p99: a.p99 / b.p99 });
@@ -88,6 +88,23 @@ export function rowsOf(m) {
   add(m.adminScale, () => row(A, 'export streamed, whole log', { p50: m.adminScale.exportMs, figure: `${(m.adminScale.exportBytes / 1e6).toFixed(1)} MB` }));
   add(m.adminScale?.auditViewOpenMs, () => row(A, 'open the app at #audit until rows show', { p50: m.adminScale.auditViewOpenMs }));
   add(m.adminScale?.indexedDbBytes, () => row(A, 'IndexedDB bytes per audit entry (all stores / entries)', { figure: `${Math.round(m.adminScale.indexedDbBytes / m.adminScale.entries)} B` }));
+  const V = `the audit trail at ${count(m.auditView?.seed?.entries ?? 0)} entries (issue 12)`;
+  const v = m.auditView;
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  add(v?.openMs?.length, () => row(V, `open the app at #audit until rows show (${v.openMs.length} opens; p99 column: max)`, { p50: median(v.openMs), p99: Math.max(...v.openMs), target: `≤ ${TARGETS.auditViewOpenMs} ms`, pass: Math.max(...v.openMs) <= TARGETS.auditViewOpenMs }));
+  add(v?.openInAppMs?.length, () => row(V, `the app open, the person opens the Audit view until rows show (${v.openInAppMs.length}; p99: max)`, { p50: median(v.openInAppMs), p99: Math.max(...v.openInAppMs), target: `≤ ${TARGETS.auditViewOpenMs} ms`, pass: Math.max(...v.openInAppMs) <= TARGETS.auditViewOpenMs }));
+  add(v?.filterMs?.length, () => row(V, `agent filter changed until the whole log's first page shows (${v.filterMs.length}; p99: max)`, { p50: median(v.filterMs), p99: Math.max(...v.filterMs), target: `≤ ${TARGETS.auditViewAnswerMs} ms`, pass: Math.max(...v.filterMs) <= TARGETS.auditViewAnswerMs }));
+  add(v?.searchMs?.length, () => row(V, `text search until its first page shows (${v.searchMs.length}; p99: max)`, { p50: median(v.searchMs), p99: Math.max(...v.searchMs), target: `≤ ${TARGETS.auditViewAnswerMs} ms`, pass: Math.max(...v.searchMs) <= TARGETS.auditViewAnswerMs }));
+  add(v?.scroll, () =>
+    row(V, `scrolling 60 px a frame for 3 s: frame time (${count(v.scroll.rowsLoaded)} rows loaded, ≤ ${v.scroll.maxRendered} rendered)`, {
+      p50: v.scroll.frames.p50,
+      p99: v.scroll.frames.p99,
+      target: `p50 ≤ ${TARGETS.scrollFrameP50Ms}, p99 ≤ ${TARGETS.scrollFrameP99Ms} ms (60 fps)`,
+      pass: { p50: v.scroll.frames.p50 <= TARGETS.scrollFrameP50Ms, p99: v.scroll.frames.p99 <= TARGETS.scrollFrameP99Ms },
+    }),
+  );
+  add(v?.cost, () => row(V, 'search index: added cost of writing an entry (2 a transaction, strict; vs without)', { p50: v.cost.indexedMsPerEntry - v.cost.plainMsPerEntry, figure: `${(v.cost.plainMsPerEntry * 1000).toFixed(0)} → ${(v.cost.indexedMsPerEntry * 1000).toFixed(0)} µs an entry; tokenizing ${(v.cost.tokenizeMsPerEntry * 1000).toFixed(1)} µs` }));
+  add(v?.seed?.msPerEntry, () => row(V, 'seeding through AuditLog (hash, aggregates, search terms), per entry', { p50: v.seed.msPerEntry }));
   add(m.mcpB && m.floorSdk, () => row(P, 'MCP-B Tab transports (@mcp-b/transports 5.1.0) + SDK tools/call (vs a)', { ...pick(m.mcpB), floor: pick(m.floorSdk), ratio: div(m.mcpB, m.floorSdk) }));
   add(m.extism && m.comlink, () => row(P, 'Extism 1.0.3 runInWorker plugin call, echo (vs page ⇄ worker)', { ...pick(m.extism), floor: pick(m.comlink), ratio: div(m.extism, m.comlink) }));
   add(m.idbRelaxed, () => row(D, 'commit, relaxed', pick(m.idbRelaxed)));
@@ -154,6 +171,21 @@ export function summaryOf(m) {
       pingDuringVerifyMs: pingsDuringVerify?.length ? rounded(statsOf(pingsDuringVerify)) : null,
       pingDuringSwVerifyMs: pingsDuringSwVerify?.length ? rounded(statsOf(pingsDuringSwVerify)) : null,
       indexedDbBytesPerEntry: scale.indexedDbBytes ? Math.round(scale.indexedDbBytes / scale.entries) : null,
+    };
+  }
+  if (m.auditView) {
+    const v = m.auditView;
+    out.auditView = {
+      entries: v.seed?.entries ?? null,
+      seeded: v.seed?.seeded ?? null,
+      openMs: v.openMs ?? null,
+      openInAppMs: v.openInAppMs?.map(round) ?? null,
+      filterMs: v.filterMs?.map(round) ?? null,
+      searchMs: v.searchMs?.map(round) ?? null,
+      scroll: v.scroll ? { frameMs: rounded(v.scroll.frames), rowsLoaded: v.scroll.rowsLoaded, maxRendered: v.scroll.maxRendered } : null,
+      searchIndexCost: v.cost ? { plainMsPerEntry: round(v.cost.plainMsPerEntry), indexedMsPerEntry: round(v.cost.indexedMsPerEntry), tokenizeMsPerEntry: round(v.cost.tokenizeMsPerEntry) } : null,
+      seedMsPerEntry: round(v.seed?.msPerEntry ?? null),
+      pass: v.openMs && v.filterMs && v.searchMs && v.scroll ? Math.max(...v.openMs) <= TARGETS.auditViewOpenMs && Math.max(...v.filterMs, ...v.searchMs) <= TARGETS.auditViewAnswerMs && v.scroll.frames.p50 <= TARGETS.scrollFrameP50Ms && v.scroll.frames.p99 <= TARGETS.scrollFrameP99Ms : null,
     };
   }
   if (m.adminLoad) out.admin = { ...out.admin, load: { calls: m.adminLoad.calls, agents: 4, aloneMs: rounded(m.adminLoad.alone), withAdminMs: rounded(m.adminLoad.withAdmin), aloneCallsPerSecond: Math.round(m.adminLoad.aloneCallsPerSecond), withAdminCallsPerSecond: Math.round(m.adminLoad.withAdminCallsPerSecond), adminRounds: m.adminLoad.adminRounds } };

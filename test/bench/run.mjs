@@ -10,6 +10,7 @@
 //   BENCH_UPLOADS      components uploaded for "first call of a just-registered tool" (20)
 //   BENCH_ISOLATED     0: serve without COOP/COEP (the clock is then 100 µs, see server.mjs)
 //   BENCH_OUT          where to write the JSON report (default bench-results.json)
+//   BENCH_AUDIT_ENTRIES  entries the log is grown to (seeded calls) before the Audit view is measured (100000)
 //   CHROMIUM_PATH      the browser (default /usr/bin/chromium)
 import { chromium } from 'playwright-core';
 import { rm, writeFile } from 'node:fs/promises';
@@ -22,6 +23,7 @@ import { startBenchServer } from './server.mjs';
 import { markdown, round, stats, table } from './report.mjs';
 import { rowsOf, summaryOf, TARGETS } from './rows.mjs';
 import { measureBridge } from './bridge.mjs';
+import { measureAuditView } from './audit-view.mjs';
 
 const ARGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const int = (name, fallback, min = 1) => {
@@ -38,6 +40,8 @@ const OUT = process.env.BENCH_OUT ?? fileURLToPath(new URL('../../bench-results.
 /** The soak's two measured windows: its first and its last calls, 1,000 each at full size. */
 const SOAK_WINDOW = Math.min(1000, Math.floor(SOAK / 4));
 const SOAK_CHUNK = 5000;
+/** Entries the audit log holds (seeded up to it) when the Audit view is measured. */
+const AUDIT_VIEW_ENTRIES = int('BENCH_AUDIT_ENTRIES', 100_000);
 /** Calls of the admin-load measure, each half (4 agents alone, then beside an admin at work). */
 const ADMIN_LOAD_CALLS = Math.min(N * 2, 4000);
 /** Limits no run reaches (policy schema: callsPerMinute ≤ 100,000, maxCalls ≤ 10,000,000), so the policy is evaluated on every call and allows all of them. */
@@ -54,7 +58,7 @@ const git = (...args) => {
   }
 };
 const source = { commit: git('rev-parse', '--short', 'HEAD'), uncommittedChanges: (git('status', '--porcelain', '--', 'src', 'tools', 'vite.config.ts') ?? '') !== '' };
-const config = { samples: N, concurrency: CONCURRENCY, soakCalls: SOAK, soakWindow: SOAK_WINDOW, uploads: UPLOADS, crossOriginIsolated: ISOLATED, policy: POLICY };
+const config = { samples: N, concurrency: CONCURRENCY, soakCalls: SOAK, soakWindow: SOAK_WINDOW, uploads: UPLOADS, crossOriginIsolated: ISOLATED, policy: POLICY, auditViewEntries: AUDIT_VIEW_ENTRIES };
 
 log(`building the page code; N=${N}, ${CONCURRENCY} agents, soak ${SOAK} calls, ${UPLOADS} uploads`);
 const benchDir = await buildBenchPage();
@@ -169,6 +173,10 @@ try {
   const audit = await measure('audit.verify', 'auditVerify', []);
   m.audit = { entries: audit.count, chainVerified: audit.ok };
   if (!audit.ok) throw new Error(`the audit chain does not verify after the run: ${JSON.stringify(audit.verdict)}`);
+
+  // The audit trail at size (issue 12): the log grown to AUDIT_VIEW_ENTRIES with seeded calls
+  // (when the soak left fewer), then the Audit view opened, filtered, searched and scrolled.
+  m.auditView = await measureAuditView({ context, url, measure, log, entries: AUDIT_VIEW_ENTRIES });
 
   // The desktop bridge, from Node (its own browser; this one stays idle).
   const t1 = Date.now();

@@ -21,6 +21,62 @@ afterAll(async () => {
 });
 
 describe('the installed app without a network', () => {
+  // The README's "Try it in 60 seconds", step by step through the UI, then again offline.
+  it('follows the README\'s 60-second path: demo agents, a call, a denial, the trail, then all of it offline', async () => {
+    const own = (await startServer({ root: fileURLToPath(new URL('../../dist/', import.meta.url)), port: 0 })) as { server: Server; url: string };
+    const context = await browser.newContext();
+    try {
+      // 1. Open the URL: the app registers the demo agents.
+      const app = await context.newPage();
+      await app.goto(own.url);
+      await app.waitForFunction(() => 'sandboxHost' in window);
+      await app.getByTestId('nav-agents').click();
+      await app.getByText('demo-trusted').first().waitFor({ timeout: 15_000 });
+      await app.waitForFunction(() => (localStorage.getItem('mcp-sandbox-demo-agents') ?? '').includes('demo-trusted'));
+
+      // 2. "Open demo agent ↗": connected as demo-trusted; call text_stats.
+      const [demo] = await Promise.all([context.waitForEvent('page'), app.getByRole('link', { name: 'Open demo agent' }).click()]);
+      const useTool = async (name: string, args: Record<string, unknown>) => {
+        await demo.getByRole('button', { name: new RegExp(`^${name}`) }).click();
+        await demo.getByTestId('demo-args').fill(JSON.stringify(args));
+        await demo.getByTestId('demo-call').click();
+      };
+      await demo.getByTestId('demo-agent-select').selectOption('demo-trusted');
+      await demo.getByTestId('demo-status').filter({ hasText: 'connected as demo-trusted' }).waitFor({ timeout: 15_000 });
+      await useTool('text_stats', { text: 'Hello from the demo agent.' });
+      await demo.getByTestId('demo-result').filter({ hasText: /"words":\s*5\b/ }).waitFor({ timeout: 15_000 });
+
+      // 3. A denied call: a blocked domain, refused with its rule.
+      await useTool('fetch_url', { url: 'https://malware.example.com/' });
+      const denial = demo.getByTestId('demo-error');
+      await denial.waitFor({ timeout: 15_000 });
+      expect(await denial.textContent()).toContain('policy-denied');
+      expect(await denial.textContent()).toContain('network.domain-blocked');
+
+      // 4. Both in the trail.
+      await app.getByTestId('nav-audit').click();
+      await app.locator('[data-testid="audit-row"]').filter({ hasText: 'text_stats' }).first().waitFor({ timeout: 15_000 });
+      await app.locator('[data-testid="audit-row"]').filter({ hasText: 'fetch_url' }).first().waitFor({ timeout: 15_000 });
+
+      // 5. Stop the server and reload both: everything comes from the cache and still runs.
+      own.server.closeAllConnections();
+      await new Promise<void>((r) => own.server.close(() => r()));
+      expect(await fetch(own.url).then(() => 'reachable', () => 'unreachable')).toBe('unreachable');
+      await app.reload();
+      await app.waitForFunction(() => 'sandboxHost' in window);
+      await demo.reload();
+      await demo.getByTestId('demo-agent-select').selectOption('demo-trusted');
+      await demo.getByTestId('demo-status').filter({ hasText: 'connected as demo-trusted' }).waitFor({ timeout: 15_000 });
+      await useTool('text_stats', { text: 'Still works offline.' });
+      await demo.getByTestId('demo-result').filter({ hasText: /"words":\s*3\b/ }).waitFor({ timeout: 15_000 });
+      await app.getByTestId('nav-audit').click();
+      await expect.poll(async () => app.locator('[data-testid="audit-row"]').filter({ hasText: 'text_stats' }).count(), { timeout: 15_000 }).toBeGreaterThan(1);
+    } finally {
+      await context.close();
+      if (own.server.listening) await new Promise<void>((r) => own.server.close(() => r()));
+    }
+  });
+
   it('loads every page from its cache and runs tools after the server is gone', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();

@@ -119,6 +119,8 @@ function post2026(method: string, params: Record<string, unknown>, token?: strin
     async ({ method, params, token }) => {
       const meta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' }, 'io.modelcontextprotocol/clientCapabilities': {} };
       const headers: Record<string, string> = { 'Content-Type': 'application/json', Accept: 'application/json', 'MCP-Protocol-Version': '2026-07-28', 'Mcp-Method': method };
+      // The revision's routing headers: Mcp-Name repeats the tool's name (as the v2 client sends it).
+      if (typeof params['name'] === 'string') headers['Mcp-Name'] = params['name'];
       if (token) headers['Authorization'] = `Bearer ${token}`;
       const response = await fetch('/mcp', { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params: { ...params, _meta: meta } }) });
       return { status: response.status, authenticate: response.headers.get('www-authenticate'), body: JSON.parse(await response.text()) };
@@ -257,7 +259,7 @@ describe('both protocol revisions on /mcp', () => {
     expect(entries.filter((e) => e.agentId === 'rev-auth' && e.event === 'call.request')).toHaveLength(1);
   });
 
-  it('answers the revision\'s own errors: unsupported version, header mismatch, removed methods, missing envelope', async () => {
+  it('answers the revision\'s own errors: unsupported version, header mismatch, removed and unknown methods, missing envelope', async () => {
     const token = await registerAgent(page, { id: 'rev-errors' });
     const answers = await page.evaluate(async (token) => {
       const send = async (body: unknown, extra: Record<string, string> = {}) => {
@@ -269,13 +271,31 @@ describe('both protocol revisions on /mcp', () => {
         future: await send({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: meta('2027-01-01') } }),
         mismatch: await send({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: meta('2026-07-28') } }, { 'Mcp-Method': 'tools/call' }),
         removed: await send({ jsonrpc: '2.0', id: 1, method: 'logging/setLevel', params: { level: 'info', _meta: meta('2026-07-28') } }),
+        ping: await send({ jsonrpc: '2.0', id: 4, method: 'ping', params: { _meta: meta('2026-07-28') } }),
+        unknown: await send({ jsonrpc: '2.0', id: 5, method: 'no/such-method', params: { _meta: meta('2026-07-28') } }),
         noEnvelope: await send({ jsonrpc: '2.0', id: 1, method: 'tools/list' }, { 'MCP-Protocol-Version': '2026-07-28' }),
+        // A version that is no date: still the new era's envelope, answered there with the request's id.
+        notADate: await send({ jsonrpc: '2.0', id: 301, method: 'server/discover', params: { _meta: meta('v999.0.0') } }, { 'MCP-Protocol-Version': 'v999.0.0' }),
+        // Header and body disagree on the version: a mismatch, before the version is judged.
+        versionMismatch: await send({ jsonrpc: '2.0', id: 302, method: 'server/discover', params: { _meta: meta('v999.0.0') } }, { 'MCP-Protocol-Version': '2026-07-28' }),
+        nameMismatch: await send({ jsonrpc: '2.0', id: 6, method: 'tools/call', params: { name: 'text_stats', arguments: { text: 'x' }, _meta: meta('2026-07-28') } }, { 'MCP-Protocol-Version': '2026-07-28', 'Mcp-Method': 'tools/call', 'Mcp-Name': 'wrong_tool' }),
+        nameMissing: await send({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'text_stats', arguments: { text: 'x' }, _meta: meta('2026-07-28') } }, { 'MCP-Protocol-Version': '2026-07-28', 'Mcp-Method': 'tools/call' }),
+        // Mcp-Name as the v2 client sends it: whitespace around it is no difference.
+        nameSpaced: await send({ jsonrpc: '2.0', id: 8, method: 'tools/call', params: { name: 'text_stats', arguments: { text: 'x' }, _meta: meta('2026-07-28') } }, { 'MCP-Protocol-Version': '2026-07-28', 'Mcp-Method': 'tools/call', 'Mcp-Name': '  text_stats ' }),
       };
     }, token);
     expect(answers.future).toMatchObject({ status: 400, body: { error: { code: -32022, data: { supported: expect.arrayContaining(['2026-07-28']) } } } });
     expect(answers.mismatch).toMatchObject({ status: 400, body: { error: { code: -32020 } } });
-    expect(answers.removed).toMatchObject({ status: 400, body: { error: { code: -32601 } } });
+    // Removed and unknown methods: 404 on HTTP, as the revision says.
+    expect(answers.removed).toMatchObject({ status: 404, body: { error: { code: -32601 } } });
+    expect(answers.ping).toMatchObject({ status: 404, body: { id: 4, error: { code: -32601 } } });
+    expect(answers.unknown).toMatchObject({ status: 404, body: { id: 5, error: { code: -32601 } } });
     expect(answers.noEnvelope).toMatchObject({ status: 400, body: { error: { code: -32602 } } });
+    expect(answers.notADate).toMatchObject({ status: 400, body: { id: 301, error: { code: -32022, data: { supported: ['2026-07-28', '2025-11-25'], requested: 'v999.0.0' } } } });
+    expect(answers.versionMismatch).toMatchObject({ status: 400, body: { id: 302, error: { code: -32020 } } });
+    expect(answers.nameMismatch).toMatchObject({ status: 400, body: { id: 6, error: { code: -32020 } } });
+    expect(answers.nameMissing).toMatchObject({ status: 400, body: { id: 7, error: { code: -32020 } } });
+    expect(answers.nameSpaced).toMatchObject({ status: 200, body: { id: 8, result: { resultType: 'complete' } } });
   });
 
   it('measures tools/call over /mcp: 2025 session vs 2026 stateless (reported, not asserted)', async () => {

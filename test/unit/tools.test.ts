@@ -134,9 +134,10 @@ describe("manifest", () => {
 
   it("lists the conformance bundle (tools/conformance/): fixtures, restricted, importing only what they use", async () => {
     const bundle = manifest.tools.filter((t) => t.bundle !== undefined);
-    expect(bundle.length).toBe(19);
+    expect(bundle.length).toBe(20);
     const uses: Record<string, string[]> = {
       test_tool_with_logging: ["log", "now-ms"],
+      test_logging_tool: ["log", "now-ms"],
       test_tool_with_progress: ["log", "now-ms"],
       test_sampling: ["client-request"],
       test_elicitation: ["client-request"],

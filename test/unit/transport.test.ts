@@ -129,10 +129,10 @@ describe('protocol edges (conformance found these by hand)', () => {
     }
   });
 
-  it('lists resource templates (none) since resources are declared', async () => {
+  it('lists resource templates (only the conversation context\'s, docs/context.md) since resources are declared', async () => {
     const h = await startHarness();
     const { client } = await session(h);
-    expect(await client.listResourceTemplates()).toMatchObject({ resourceTemplates: [] });
+    expect((await client.listResourceTemplates()).resourceTemplates.map((t) => t.uriTemplate)).toEqual(['context://conversation/{id}']);
   });
 
   it('sends error messages without the SDK\'s "MCP error <code>:" prefix, so a client shows it once', async () => {

@@ -8,6 +8,8 @@ import { wrap } from 'comlink';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CfWorkerJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/cfworker';
+import { seed } from '../../browser/support/seed-audit.ts';
+import { entryTerms } from '../../../src/store/search.ts';
 
 const CHANNEL = 'mcp-sandbox';
 const TEXT = 'The quick brown fox jumps over the lazy dog. '.repeat(4);
@@ -370,4 +372,183 @@ async function adminLoad(total, ids, parts = ['verify', 'export', 'browse']) {
   return { alone, withAdmin, rounds };
 }
 
-window.bench = { agent, setup, realAnswer, floorSdk, floorRelay, idbCommits, floorComlink, floorSwPing, registerAgents, toolsCall, sandboxOnly, executeCode, concurrent, hostCapability, uploads, auditVerify, adminScale, adminLoad, httpCall };
+// ---- The audit trail at size (issue 12) ----------------------------------------------------
+
+const SEED_AGENTS = ['seed-a', 'seed-b', 'seed-c', 'seed-d'];
+const SEED_TOOLS = ['text_stats', 'json_query', 'fetch_url'];
+
+/**
+ * Grows the log to `total` entries with seeded calls (two entries each) through the store's own
+ * AuditLog (test/browser/support/seed-audit.ts: the same chain, hashes, aggregates and search
+ * terms the service worker writes). Returns how many were added and the time per entry.
+ */
+async function seedAuditTo(total) {
+  const { entries } = await admin.request('audit.retention');
+  const calls = Math.max(0, Math.ceil((total - entries) / 2));
+  const t0 = performance.now();
+  if (calls > 0) await seed(calls, SEED_AGENTS, SEED_TOOLS);
+  const ms = performance.now() - t0;
+  const after = (await admin.request('audit.retention')).entries;
+  return { before: entries, seeded: calls * 2, entries: after, msPerEntry: calls ? ms / (calls * 2) : null };
+}
+
+/**
+ * What the search index adds to writing an entry: the same audit-like entries (arguments and an
+ * output like a call's) written two per transaction, as a call's request and result commit, into
+ * a scratch database with the audit's shape, once without and once with their search record
+ * (tokenizing included). Alternated in rounds; medians of the per-entry cost.
+ */
+async function searchIndexCost(n = 2000, rounds = 3) {
+  const name = `bench-search-cost-${Date.now()}`;
+  const db = await new Promise((resolve, reject) => {
+    const r = indexedDB.open(name, 1);
+    r.onupgradeneeded = () => {
+      r.result.createObjectStore('audit', { keyPath: 'seq' });
+      r.result.createObjectStore('searchTerms', { keyPath: 'seq' }).createIndex('by-term', 'terms', { multiEntry: true });
+    };
+    r.onsuccess = () => resolve(r.result);
+    r.onerror = () => reject(r.error);
+  });
+  let seq = 0;
+  const entryOf = (i) => ({ seq: ++seq, ts: Date.now(), event: i % 2 ? 'call.result' : 'call.request', sessionId: 's', agentId: 'bench', callId: `c${i >> 1}`, tool: 'text_stats', args: i % 2 ? null : { text: `${TEXT} item ${i}` }, outcome: 'ok', durationMs: 1, memoryBytes: 65536, error: null, details: i % 2 ? { output: `{"words":36,"unique":${i},"top":["the","quick","brown"]}` } : { kind: 'call' }, prevHash: '0'.repeat(64), canonical: 2, hash: 'f'.repeat(64) });
+  const write = async (withTerms) => {
+    const t0 = performance.now();
+    for (let i = 0; i < n; i += 2) {
+      const tx = db.transaction(withTerms ? ['audit', 'searchTerms'] : ['audit'], 'readwrite', { durability: 'strict' });
+      for (const e of [entryOf(i), entryOf(i + 1)]) {
+        tx.objectStore('audit').add(e);
+        if (withTerms) {
+          const terms = entryTerms(e);
+          if (terms.length) tx.objectStore('searchTerms').put({ seq: e.seq, terms: terms.map((t) => [t, e.seq]) });
+        }
+      }
+      await new Promise((resolve, reject) => ((tx.oncomplete = resolve), (tx.onerror = () => reject(tx.error))));
+    }
+    return (performance.now() - t0) / n;
+  };
+  const plain = [];
+  const indexed = [];
+  for (let r = 0; r < rounds; r++) {
+    plain.push(await write(false));
+    indexed.push(await write(true));
+  }
+  // Tokenizing alone, per entry.
+  const sample = Array.from({ length: 2000 }, (_, i) => entryOf(i));
+  const t0 = performance.now();
+  for (const e of sample) entryTerms(e);
+  const tokenizeMs = (performance.now() - t0) / sample.length;
+  db.close();
+  await new Promise((resolve) => {
+    const r = indexedDB.deleteDatabase(name);
+    r.onsuccess = r.onerror = r.onblocked = resolve;
+  });
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  return { plainMsPerEntry: median(plain), indexedMsPerEntry: median(indexed), tokenizeMsPerEntry: tokenizeMs };
+}
+
+// In the app page at #audit (its own page): the Audit view's answers, as the person sees them.
+
+function auditView() {
+  const app = document.querySelector('sandbox-app');
+  const view = app?.shadowRoot?.querySelector('audit-view');
+  if (!view?.shadowRoot) throw new Error('no audit view');
+  return view.shadowRoot;
+}
+
+/** Resolves once `ok()` holds, checked each frame (rejects after `ms`). */
+function until(ok, ms = 30_000, state = () => '') {
+  const end = performance.now() + ms;
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      let v;
+      try {
+        v = ok();
+      } catch {
+        v = false;
+      }
+      if (v) resolve(performance.now());
+      else if (performance.now() > end) reject(new Error(`audit view: not answered in ${ms} ms ${state()}`));
+      else requestAnimationFrame(check);
+    };
+    check();
+  });
+}
+
+const tableOf = (root) => root.querySelector('[data-testid="audit-table"]');
+const pagesOf = (root) => Number(tableOf(root).dataset.pages);
+
+/** Picks an agent in the filter: ms until the rows show it and the whole log's first page has come. */
+async function auditViewFilter(agent) {
+  const root = auditView();
+  const pages = pagesOf(root);
+  const select = root.querySelector('[data-testid="filter-agent"]');
+  const t0 = performance.now();
+  select.value = agent;
+  select.dispatchEvent(new Event('change'));
+  const t1 = await until(() => pagesOf(root) > pages && root.querySelector('[data-testid="audit-row"] td:nth-child(5)')?.textContent === agent);
+  return t1 - t0;
+}
+
+/** Searches (the box, then Enter): ms until the whole log's first page of matches is shown. */
+async function auditViewSearch(text, expect) {
+  const root = auditView();
+  const pages = pagesOf(root);
+  const input = root.querySelector('[data-testid="audit-search"]');
+  const t0 = performance.now();
+  input.value = text;
+  input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter' }));
+  const t1 = await until(
+    () => pagesOf(root) > pages && root.querySelectorAll('[data-testid="audit-row"]').length >= expect,
+    30_000,
+    () => `${JSON.stringify({ ...tableOf(root).dataset })} ${root.querySelector('[data-testid="audit-count"]')?.textContent} ${location.hash} ${root.querySelector('.notice.error')?.textContent ?? ''}`,
+  );
+  return { ms: t1 - t0, rows: Number(tableOf(root).dataset.rows) };
+}
+
+/** The app open on another view, the person opens the Audit view: ms until its rows show. */
+async function auditViewOpenInApp() {
+  const app = document.querySelector('sandbox-app');
+  location.hash = '#sessions';
+  await until(() => !app.shadowRoot.querySelector('audit-view'));
+  const t0 = performance.now();
+  location.hash = '#audit';
+  const t1 = await until(() => app.shadowRoot.querySelector('audit-view')?.shadowRoot?.querySelector('[data-testid="audit-row"]'));
+  return t1 - t0;
+}
+
+/** Back to the whole trail: no filter, no search (the tail shown again). */
+async function auditViewReset() {
+  const root = auditView();
+  const select = root.querySelector('[data-testid="filter-agent"]');
+  select.value = '';
+  select.dispatchEvent(new Event('change'));
+  const input = root.querySelector('[data-testid="audit-search"]');
+  input.value = '';
+  input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter' }));
+  await until(() => Number(tableOf(root).dataset.rows) >= 1000 && tableOf(root).dataset.loading === 'false');
+  await new Promise((resolve) => setTimeout(resolve, 200));
+}
+
+/** Scrolls the table `pxPerFrame` a frame for `ms`: the frame times (ms), and the rows loaded and rendered at the end. */
+async function auditViewScroll(ms = 3000, pxPerFrame = 60) {
+  const root = auditView();
+  const wrap = root.querySelector('.table-wrap');
+  const frames = [];
+  const rendered = [];
+  let last = null;
+  const end = performance.now() + ms;
+  await new Promise((resolve) => {
+    const step = (t) => {
+      if (last !== null) frames.push(t - last);
+      last = t;
+      rendered.push(root.querySelectorAll('[data-testid="audit-row"]').length);
+      wrap.scrollTop += pxPerFrame;
+      if (t < end) requestAnimationFrame(step);
+      else resolve();
+    };
+    requestAnimationFrame(step);
+  });
+  return { frames, rowsLoaded: Number(tableOf(root).dataset.rows), maxRendered: Math.max(...rendered) };
+}
+
+window.bench = { agent, setup, realAnswer, floorSdk, floorRelay, idbCommits, floorComlink, floorSwPing, registerAgents, toolsCall, sandboxOnly, executeCode, concurrent, hostCapability, uploads, auditVerify, adminScale, adminLoad, httpCall, seedAuditTo, searchIndexCost, auditViewFilter, auditViewSearch, auditViewScroll, auditViewReset, auditViewOpenInApp };
