@@ -58,7 +58,8 @@ describe('the conformance bundle', () => {
     expect(tools).toContain('text_stats');
     expect(tools.filter((t) => bundle.includes(t))).toEqual([]);
     expect((await ask('ordinary', 'listResources')).resources.map((r) => r.uri).filter((u) => u.startsWith('test://'))).toEqual([]);
-    expect((await ask('ordinary', 'listResourceTemplates')).resourceTemplates).toEqual([]);
+    // Only the sandbox's own template (conversation contexts, docs/context.md), none of the bundle's.
+    expect((await ask('ordinary', 'listResourceTemplates')).resourceTemplates.map((t) => t.uriTemplate)).toEqual(['context://conversation/{id}']);
     expect((await ask('ordinary', 'listPrompts')).prompts).toEqual([]);
   });
 
@@ -84,7 +85,7 @@ describe('the conformance bundle', () => {
     const image = await callTool(app, 'conformance', 'test_image_content', {});
     expect(image.content).toEqual([expect.objectContaining({ type: 'image', mimeType: 'image/png' })]);
     expect((await callTool(app, 'conformance', 'test_error_handling', {})).isError).toBe(true);
-    expect((await ask('conformance', 'listResourceTemplates')).resourceTemplates.map((t) => t.uriTemplate)).toEqual(['test://template/{id}/data']);
+    expect((await ask('conformance', 'listResourceTemplates')).resourceTemplates.map((t) => t.uriTemplate)).toEqual(['test://template/{id}/data', 'context://conversation/{id}']);
     const data = await ask('conformance', 'readResource', { uri: 'test://template/a%20b/data' });
     expect(data.contents[0]).toMatchObject({ uri: 'test://template/a%20b/data', mimeType: 'application/json' });
     expect(JSON.parse(data.contents[0]!.text!)).toEqual({ id: 'a b', templateTest: true, data: 'Data for ID: a b' });
