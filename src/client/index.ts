@@ -19,13 +19,12 @@ import '../shared/zod-jitless';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { CfWorkerJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/cfworker';
 import { EnvelopeClientTransport, type ClientEndpoint } from '../transport/client-transport';
-import { connectorEndpoint, type StorageAccessOptions } from '../transport/page/connector-endpoint';
+import { connectorEndpoint } from '../transport/page/connector-endpoint';
 import { serviceWorkerEndpoint } from '../transport/page/sw-endpoint';
 import { registerSandbox } from './register';
 
 export { ERROR_META_KEY, type SandboxErrorCode, type SandboxErrorInfo } from '../shared/errors';
 export { EnvelopeClientTransport } from '../transport/client-transport';
-export type { StorageAccessOptions } from '../transport/page/connector-endpoint';
 export { registerSandbox } from './register';
 export { clearContextVariable, readConversation, setContextLevel, setContextVariable, type ContextTarget, type ConversationDocument } from './context';
 export { exposeToWebMCP, findModelContext, WebMcpUnavailableError, WEBMCP_UNAVAILABLE, type ExposeOptions, type ModelContextLike, type WebMcpExposure, type WebMcpResult, type WebMcpToolDefinition } from './webmcp';
@@ -61,12 +60,6 @@ export interface RemoteConnectOptions extends ConnectOptions {
   token: string;
   /** How long to wait for the connector iframe. */
   timeoutMs?: number;
-  /**
-   * For a page on another *site* than the sandbox: show the connector so the person can give
-   * it storage access with a click (Chromium), instead of failing at once with `cross-site`.
-   * `true` shows it at the end of the body. Rejects with `storage-access-denied` when refused.
-   */
-  storageAccess?: StorageAccessOptions | boolean;
 }
 
 /**
@@ -83,8 +76,7 @@ export async function connectRemote(options: RemoteConnectOptions): Promise<Clie
  * choice, like `createTransport()`. Closing it removes the iframe.
  */
 export async function createRemoteTransport(options: RemoteConnectOptions): Promise<EnvelopeClientTransport> {
-  const storageAccess = options.storageAccess === true ? {} : options.storageAccess || undefined;
-  const endpoint = await connectorEndpoint(options.sandbox, options.timeoutMs, document, storageAccess);
+  const endpoint = await connectorEndpoint(options.sandbox, options.timeoutMs);
   return transportOver(endpoint, options, () => endpoint.close());
 }
 

@@ -6,16 +6,12 @@ import type { ToolRecord } from '../store/schema';
 import { SandboxHost } from '../sandbox/host/sandbox-host';
 import { PythonCodeRuntime, PythonRuntime } from '../sandbox/host/python';
 import '../ui/sandbox-app';
-import { embedConnectorRelay } from '../transport/page/connector-relay';
 
 const registration = await registerSandbox();
 const host = new SandboxHost();
 // Python for execute_code: Pyodide in an opaque-origin, CSP-locked frame (src/sandbox/host/python/).
 host.registerCodeRuntime('python', new PythonCodeRuntime(new PythonRuntime({ baseUrl: new URL(import.meta.env.BASE_URL, location.origin).href })));
 await host.announce();
-// Connectors embedded by other sites, once the person gave them storage access, reach the
-// sandbox through this window (src/transport/page/connector-relay.ts).
-embedConnectorRelay(import.meta.env.BASE_URL);
 // Exposed for the person at the console and for tests that inspect the pool.
 Object.assign(window, { sandboxHost: host, sandboxRegistration: registration });
 

@@ -40,27 +40,8 @@ export interface ConnectorReadyEnvelope extends Base {
 /** The connector cannot relay for its embedder, and says why at once (instead of a silent timeout). */
 export interface ConnectorErrorEnvelope extends Base {
   kind: 'connector-error';
-  /**
-   * `cross-site`: embedded by another site, so the browser gives it partitioned, empty storage
-   * (and the embedder did not ask for storage access, or this browser cannot give it).
-   * `storage-access-denied`: the browser or the person refused the connector storage access.
-   * `no-app-window`: it has storage access, but no app window is open to reach the sandbox through.
-   * `no-service-worker`: it could not start the sandbox.
-   */
-  code: 'cross-site' | 'storage-access-denied' | 'no-app-window' | 'no-service-worker';
-  message: string;
-}
-
-/**
- * Connector → agent page: embedded by another site, it can reach the sandbox only with storage
- * access, which the browser gives on a click in the connector (its button), and through an open
- * app window — so the embedder should show the connector frame for the person. Followed by
- * `connector-ready` or `connector-error`.
- */
-export interface ConnectorNeedsAccessEnvelope extends Base {
-  kind: 'connector-needs-access';
-  /** `storage-access`: a click on its button; `app-window`: the person should open the sandbox app (it has a link). */
-  reason: 'storage-access' | 'app-window';
+  /** `cross-site`: embedded by another site, so the browser gives it partitioned, empty storage. `no-service-worker`: it could not start the sandbox. */
+  code: 'cross-site' | 'no-service-worker';
   message: string;
 }
 
@@ -137,7 +118,7 @@ export interface ImportToolEnvelope extends Base {
 }
 export type ImportToolResult = { ok: true; record: unknown } | { ok: false; error: { code: string; message: string; details?: unknown } };
 
-export type Envelope = McpEnvelope | HostHelloEnvelope | HostPortRequestEnvelope | AgentPortEnvelope | AgentPingEnvelope | AgentPongEnvelope | AdminRequestEnvelope | AdminResponseEnvelope | ExecuteEnvelope | ConnectorReadyEnvelope | ConnectorErrorEnvelope | ConnectorNeedsAccessEnvelope | ImportToolEnvelope;
+export type Envelope = McpEnvelope | HostHelloEnvelope | HostPortRequestEnvelope | AgentPortEnvelope | AgentPingEnvelope | AgentPongEnvelope | AdminRequestEnvelope | AdminResponseEnvelope | ExecuteEnvelope | ConnectorReadyEnvelope | ConnectorErrorEnvelope | ImportToolEnvelope;
 
 /** Path of the connector page, relative to the app root. */
 export const CONNECTOR_PATH: string = csp.connectorPath;

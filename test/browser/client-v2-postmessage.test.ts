@@ -1,10 +1,6 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { bundlePage } from './support/bundle-page';
 import { admin, baseUrl, launchBrowser, openApp, openPage, registerAgent, startAgentSite } from './harness';
 
 // The v2 SDK's `@modelcontextprotocol/client` Client, used unchanged by a page, over the
@@ -19,23 +15,6 @@ let page: Page;
 let site: Awaited<ReturnType<typeof startAgentSite>>;
 let v2Bundle: string;
 
-const at = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
-
-/** Bundles test/browser/pages/v2-client.ts as a classic script defining `window.V2`. */
-async function bundleV2(): Promise<string> {
-  const outDir = await mkdtemp(join(tmpdir(), 'v2-client-'));
-  try {
-    await build({
-      configFile: false,
-      logLevel: 'warn',
-      define: { 'process.env.NODE_ENV': '"production"' },
-      build: { outDir, emptyOutDir: false, target: 'es2022', minify: true, sourcemap: false, copyPublicDir: false, lib: { entry: at('./pages/v2-client.ts'), formats: ['iife'], name: 'V2', fileName: () => 'v2-client.js' } },
-    });
-    return await readFile(join(outDir, 'v2-client.js'), 'utf8');
-  } finally {
-    await rm(outDir, { recursive: true, force: true });
-  }
-}
 
 interface SandboxError {
   code?: string;
@@ -130,7 +109,7 @@ interface AuditEntry {
 const sameness = (error: unknown): unknown => JSON.parse(JSON.stringify(error, (key, value: unknown) => (key === 'callId' ? undefined : value)));
 
 beforeAll(async () => {
-  v2Bundle = await bundleV2();
+  v2Bundle = await bundlePage('v2-client.ts', 'V2');
   browser = await launchBrowser();
   // The app window hosts the tool workers; the agent page is another page of the app's origin.
   ({ context } = await openApp(browser));

@@ -1,11 +1,6 @@
-import { readFile, rm } from 'node:fs/promises';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { bundlePage } from './support/bundle-page';
 import { admin, launchBrowser, openPage, registerAgent } from './harness';
 
 // Both protocol revisions on /mcp: a client of the 2026-07-28 revision (the v2 SDK's
@@ -16,24 +11,6 @@ let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 
-const at = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
-
-/** Bundles test/browser/pages/mcp-clients.ts as a classic script defining `window.McpClients`. */
-async function bundleClients(): Promise<string> {
-  const outDir = await mkdtemp(join(tmpdir(), 'mcp-clients-'));
-  try {
-    await build({
-      configFile: false,
-      logLevel: 'warn',
-      resolve: { alias: [{ find: /^.*\/validation\/ajv-provider\.js$/, replacement: at('../../src/shared/no-ajv.ts') }] },
-      define: { 'process.env.NODE_ENV': '"production"' },
-      build: { outDir, emptyOutDir: false, target: 'es2022', minify: true, sourcemap: false, copyPublicDir: false, lib: { entry: at('./pages/mcp-clients.ts'), formats: ['iife'], name: 'McpClients', fileName: () => 'mcp-clients.js' } },
-    });
-    return await readFile(join(outDir, 'mcp-clients.js'), 'utf8');
-  } finally {
-    await rm(outDir, { recursive: true, force: true });
-  }
-}
 
 interface Outcome {
   era?: string;
@@ -139,7 +116,7 @@ interface AuditEntry {
 }
 
 beforeAll(async () => {
-  const code = await bundleClients();
+  const code = await bundlePage('mcp-clients.ts', 'McpClients');
   browser = await launchBrowser();
   // The clients run in the app's page, standing for an agent page of the app's origin; the
   // app shell's own CSP (no eval) is not an agent page's, and the 1.x client's bundle evals.
