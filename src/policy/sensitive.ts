@@ -28,8 +28,8 @@
 //    appear. These ALWAYS apply, for every agent and even with no sensitive patterns: a
 //    credential stored in the audit log is a leak whatever the agent's trust level.
 // 3. Taint by value (`taint.ts`). A `Redactor` lives for one call and remembers every value
-//    it masked (4 characters or more); that exact value is masked wherever it appears later
-//    in the call — a tool echoing its argument, a log line, capability traffic — with no key
+//    it masked (4 characters or more); that value, in any case, is masked wherever it appears
+//    later in the call — a tool echoing its argument, upper-cased or not, a log line, capability traffic — with no key
 //    or format around it (under 8 characters only where it stands alone: "pass" is not masked
 //    in "passed"). Within one `value()` the whole value is scanned first, so a secret found
 //    anywhere in it is masked everywhere in it. Object keys are scanned as text too.

@@ -2,7 +2,9 @@
 // same characters are masked wherever they turn up later in that call (a tool that echoes its
 // argument, a log line quoting it), even with no key or format around them.
 //
-// Matching is exact and case-sensitive. A value of 8 characters or more matches anywhere (a
+// Matching ignores case: a tool that echoes `Hunter-Two-9` as `HUNTER-TWO-9` or lower-cases it
+// has not made it any less the secret. Case is folded one UTF-16 code unit at a time (`fold`),
+// so a match keeps the span of the text it was found in. A value of 8 characters or more matches anywhere (a
 // secret inside a longer token or a URL is still the secret); a shorter one only where it
 // stands alone, not inside a longer word or number — "pass" must not mask "passed", "1234"
 // not "12345". All remembered values are found in one pass with an Aho–Corasick
@@ -121,7 +123,7 @@ export class TaintSet {
     let skip = 0;
     let state = 0;
     for (let i = 0; i < text.length; i++) {
-      const code = text.charCodeAt(i);
+      const code = fold(text.charCodeAt(i));
       if (state === 0 && a.starts[code] === 0) continue;
       let to = a.next.get(state, code);
       while (to === -1 && state !== 0) {
@@ -151,6 +153,24 @@ export class TaintSet {
 
 const WORD = /[\p{L}\p{N}]/u;
 
+let folds: Uint16Array | null = null;
+
+/**
+ * The lower case of one UTF-16 code unit, where that is one code unit too (it is for every
+ * letter but a handful like `İ`, which stay as they are). The table is built on first use.
+ */
+function fold(code: number): number {
+  if (code < 128) return code >= 65 && code <= 90 ? code + 32 : code;
+  if (folds === null) {
+    folds = new Uint16Array(65536);
+    for (let c = 0; c < 65536; c++) {
+      const lower = String.fromCharCode(c).toLowerCase();
+      folds[c] = lower.length === 1 ? lower.charCodeAt(0) : c;
+    }
+  }
+  return folds[code]!;
+}
+
 /** Is text[start, end) not glued to a letter or digit that continues its own first or last character? */
 function standsAlone(text: string, start: number, end: number): boolean {
   const glued = (outside: string | undefined, inside: string): boolean => outside !== undefined && WORD.test(outside) && WORD.test(inside);
@@ -168,9 +188,9 @@ function build(values: ReadonlyMap<string, string>): Automaton {
   let count = 1;
   for (const [value, name] of values) {
     let node = 0;
-    starts[value.charCodeAt(0)] = 1;
+    starts[fold(value.charCodeAt(0))] = 1;
     for (let i = 0; i < value.length; i++) {
-      const code = value.charCodeAt(i);
+      const code = fold(value.charCodeAt(i));
       let to = next.get(node, code);
       if (to === -1) {
         to = count++;

@@ -416,6 +416,18 @@ describe('Redactor: one call', () => {
     expect(r.matchedPatterns).toEqual(['password']);
   });
 
+  test('a masked value is masked in any case it comes back in', () => {
+    const r = new Redactor(['password']);
+    r.value({ password: 'Echo-Me-123' });
+    expect(r.text('ECHO-ME-123 echo-me-123 eCHO-mE-123')).toBe(`${REDACTED} ${REDACTED} ${REDACTED}`);
+    // Beyond ASCII too, and the span stays the text's own (the words around it are unchanged).
+    r.text('password=Straße-Ärger-7');
+    expect(r.text('Gesagt: STRASSE? straße-ärger-7!')).toBe(`Gesagt: STRASSE? ${REDACTED}!`);
+    const short = new Redactor(['password']);
+    short.text('password=Pass');
+    expect(short.text('PASS it on, it PASSED')).toBe(`${REDACTED} it on, it PASSED`);
+  });
+
   test('values found by a detector or in prose are remembered too', () => {
     const r = new Redactor(['password']);
     r.text('card 4111 1111 1111 1111; my password is swordfish');
