@@ -5,6 +5,7 @@ import type { CallContext } from './call-context';
 import { sealIf } from './at-rest';
 import { readWorkspaceFile, writeWorkspaceFile } from '../store/workspace';
 import type { ServerContext } from './context';
+import { CLIENT_ASKS } from './input-required';
 
 /** Largest response body handed to a tool, whatever the server sends. */
 const MAX_RESPONSE_BYTES = 1024 * 1024;
@@ -23,8 +24,8 @@ const PERMISSION: Record<CapabilityName, string | null> = {
   log: null,
 };
 
-/** What a tool may ask the agent's own client, by way of its session. */
-const CLIENT_METHODS = new Set(['sampling/createMessage', 'elicitation/create']);
+/** What a tool may ask the agent's own client, by way of its session (input-required.ts). */
+const CLIENT_METHODS = new Set(Object.keys(CLIENT_ASKS));
 
 /** The calling agent's MCP client, for the call that is running: its log lines and requests. */
 export interface ClientChannel {
@@ -244,7 +245,7 @@ async function httpFetch(ctx: ServerContext, call: CallContext, id: number, requ
  */
 async function clientRequest(id: number, method: string, paramsJson: string, client: ClientChannel | undefined, record: Recorder, signal?: AbortSignal): Promise<CapabilityReply> {
   const fail = (error: string): CapabilityReply => ({ id, ok: false, error });
-  if (!CLIENT_METHODS.has(method)) return fail(`client-request refused: a tool may ask the client only ${[...CLIENT_METHODS].join(' or ')}`);
+  if (!CLIENT_METHODS.has(method)) return fail(`client-request refused: a tool may ask the client only ${[...CLIENT_METHODS].join(', ')}`);
   let params: unknown;
   try {
     params = JSON.parse(paramsJson);
@@ -252,7 +253,7 @@ async function clientRequest(id: number, method: string, paramsJson: string, cli
     return fail('client-request refused: params-json is not JSON');
   }
   if (!params || typeof params !== 'object' || Array.isArray(params)) return fail('client-request refused: params-json must be a JSON object');
-  if (!client?.request) return fail('client-request failed: this call has no client to ask (only tools/call has)');
+  if (!client?.request) return fail('client-request failed: this call has no client to ask (tools/call and prompts/get have one)');
   await record('client-request', { method }, { allow: true });
   try {
     return { id, ok: true, value: JSON.stringify(await client.request(method, params as Record<string, unknown>, signal)) };

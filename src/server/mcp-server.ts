@@ -4,8 +4,6 @@ import { CfWorkerJsonSchemaValidator } from '@modelcontextprotocol/sdk/validatio
 import {
   CallToolRequestSchema,
   CompleteRequestSchema,
-  CreateMessageResultSchema,
-  ElicitResultSchema,
   ErrorCode,
   GetPromptRequestSchema,
   ListPromptsRequestSchema,
@@ -31,6 +29,26 @@ import { getPrompt, isTemplate, promptArguments, readResource, visibleProducers 
 import { logLevels, subscriptions } from './session-state';
 import { CONTEXT_URI_PREFIX, CONTEXT_URI_TEMPLATE, CONVERSATION_META_KEY, readConversationResource } from './contexts';
 import { contextMethods } from './context-methods';
+import { CLIENT_ASKS, finishRound, isClientMethod, keyOf, type InputRound } from './input-required';
+
+/**
+ * What a tool or prompt producer asks the client: on a 2025-11-25 session, a request on the
+ * call's own stream, for a capability the client declared (when this lifetime saw its
+ * initialize; else the client answers for itself); on a stateless request, the request's round.
+ */
+function askClient(server: Server, extra: { sendRequest: (request: never, schema: never, options?: { signal?: AbortSignal }) => Promise<unknown> }, options: SessionServerOptions) {
+  return async (method: string, params: Record<string, unknown>, signal?: AbortSignal): Promise<unknown> => {
+    if (options.stateless) {
+      if (!options.stateless.round) throw new Error('this request cannot carry answers from the client');
+      return options.stateless.round.ask(method, params);
+    }
+    if (!isClientMethod(method)) throw new Error(`a tool may ask the client only ${Object.keys(CLIENT_ASKS).join(', ')}`);
+    const { capability, schema } = CLIENT_ASKS[method];
+    const declared = server.getClientCapabilities();
+    if (declared && !declared[capability]) throw new Error(`the client did not declare the capability ${capability}`);
+    return extra.sendRequest({ method, params: keyOf(method, params, 0).params } as never, schema as never, signal ? { signal } : {});
+  };
+}
 
 /** Resource URIs one session may watch at once. */
 const MAX_SUBSCRIPTIONS = 100;
@@ -51,10 +69,10 @@ export interface SessionServerOptions {
   /**
    * The server answers one stateless request of the 2026-07-28 revision (stateless-http.ts):
    * log lines reach the client only at or above the level its request opted in to (none
-   * without), and a tool cannot ask the client for sampling or elicitation (that revision
-   * does it with `inputRequired` results, not served yet).
+   * without), and what a tool asks the client is answered from the request's `round`, or
+   * asked with an InputRequiredResult (input-required.ts).
    */
-  stateless?: { logLevel?: LoggingLevel };
+  stateless?: { logLevel?: LoggingLevel; round?: InputRound };
 }
 
 /**
@@ -108,18 +126,13 @@ export function createSessionServer(ctx: ServerContext, sessionId: string, optio
       if (floor === undefined || LOG_LEVELS.indexOf(mcpLevel) < LOG_LEVELS.indexOf(floor)) return;
       notify({ method: 'notifications/message', params: { level: mcpLevel, logger: request.params.name, data: message } });
     };
-    // A tool's sampling or elicitation request goes to this client on this call's stream.
-    // Only what the client declared (when this lifetime saw its initialize; else it answers itself).
-    const ask = async (method: string, params: Record<string, unknown>, signal?: AbortSignal) => {
-      const needed = method === 'sampling/createMessage' ? 'sampling' : 'elicitation';
-      if (options.stateless) throw new Error(`${needed} reaches a client over a 2025-11-25 session only: this request is a stateless one of the 2026-07-28 revision`);
-      const declared = server.getClientCapabilities();
-      if (declared && !declared[needed]) throw new Error(`the client did not declare the capability ${needed}`);
-      return extra.sendRequest({ method, params } as never, needed === 'sampling' ? CreateMessageResultSchema : ElicitResultSchema, signal ? { signal } : {});
+    const run = async () => {
+      const result = await callTool(ctx, sessionId, request.params.name, request.params.arguments, extra.signal, { log: onLog, request: askClient(server, extra, options) }, request.params._meta?.[CONVERSATION_META_KEY]);
+      await Promise.all(sending);
+      return result;
     };
-    const result = await callTool(ctx, sessionId, request.params.name, request.params.arguments, extra.signal, { log: onLog, request: ask }, request.params._meta?.[CONVERSATION_META_KEY]);
-    await Promise.all(sending);
-    return result;
+    const round = options.stateless?.round;
+    return round ? finishRound(round, run, (result) => result.isError === true) : run();
   });
 
   server.setRequestHandler(SetLevelRequestSchema, async (request) => {
@@ -166,7 +179,11 @@ export function createSessionServer(ctx: ServerContext, sessionId: string, optio
     return { prompts: filterTools(policy, await ctx.registry.prompts()).map((t) => ({ name: t.name, description: t.description, arguments: promptArguments(t.inputSchema) })) };
   });
 
-  server.setRequestHandler(GetPromptRequestSchema, async (request) => getPrompt(ctx, sessionId, request.params.name, request.params.arguments ?? {}));
+  server.setRequestHandler(GetPromptRequestSchema, async (request, extra) => {
+    const run = () => getPrompt(ctx, sessionId, request.params.name, request.params.arguments ?? {}, { request: askClient(server, extra, options) });
+    const round = options.stateless?.round;
+    return round ? finishRound(round, run, () => false) : run();
+  });
 
   server.setRequestHandler(CompleteRequestSchema, async (request) => {
     const { policy } = await readCall(ctx, sessionId, null);

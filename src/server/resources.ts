@@ -6,6 +6,7 @@ import type { ToolRecord } from '../store/schema';
 import type { ServerContext } from './context';
 import { readCall, type CallContext } from './call-context';
 import { runAudited } from './audited-run';
+import type { ClientChannel } from './capabilities';
 import { offlineStatus } from './offline';
 import { isPrompt, MCP_CONTENT_CATEGORY } from './registry';
 
@@ -78,13 +79,14 @@ export function promptArguments(schema: Record<string, unknown>): { name: string
  * prompts/get: the producer runs like a resource producer (audited, under the agent's limits,
  * not counted as a tool call) with the prompt's arguments, and writes the GetPromptResult.
  */
-export async function getPrompt(ctx: ServerContext, sessionId: string, name: string, args: Record<string, string>): Promise<GetPromptResult> {
+export async function getPrompt(ctx: ServerContext, sessionId: string, name: string, args: Record<string, string>, client?: ClientChannel): Promise<GetPromptResult> {
   const call = await readCall(ctx, sessionId, null);
   const prompt = filterTools(call.policy, await ctx.registry.prompts()).find((t) => t.name === name);
   if (!prompt) throw new McpError(ErrorCode.InvalidParams, `Prompt not found: ${name}`, { code: 'unknown-prompt', name });
   const missing = promptArguments(prompt.inputSchema).filter((a) => a.required && typeof args[a.name] !== 'string');
   if (missing.length) throw new McpError(ErrorCode.InvalidParams, `prompt ${name} needs the argument${missing.length > 1 ? 's' : ''} ${missing.map((a) => a.name).join(', ')}`);
-  const run = await runAudited(ctx, call, prompt, args, 'prompt');
+  // A producer may ask the client (permission "client"), like a tool.
+  const run = await runAudited(ctx, call, prompt, args, 'prompt', undefined, client);
   if (!run.ok) throw new McpError(ErrorCode.InternalError, `prompt producer ${name} failed: ${run.error!.code}: ${run.error!.message}`, run.error);
   let output: unknown;
   try {

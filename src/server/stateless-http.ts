@@ -1,9 +1,11 @@
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, LoggingLevel } from '@modelcontextprotocol/sdk/types.js';
+import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { RpcCode } from '../shared/errors';
 import { policyOf } from './agents';
 import type { ServerContext } from './context';
 import { createSessionServer, SESSION_CAPABILITIES, SESSION_INSTRUCTIONS } from './mcp-server';
+import { CLIENT_ASKS, MISSING_CLIENT_CAPABILITY, openRound, type InputRound } from './input-required';
 import { openSession } from './session-opener';
 
 /**
@@ -120,8 +122,20 @@ export async function serveStateless(ctx: ServerContext, origin: string, request
   } catch (error) {
     return rpcError(401, RpcCode.Unauthenticated, (error as Error).message, rpcId, undefined, { 'WWW-Authenticate': 'Bearer realm="mcp-sandbox"' });
   }
+  // What a tool or prompt asks the client is answered from this request (input-required.ts):
+  // a state that does not verify is refused before anything runs.
+  let round: InputRound | undefined;
+  if (method === 'tools/call' || method === 'prompts/get') {
+    const params = message['params'] as JsonObject;
+    try {
+      round = await openRound(ctx, { agentId: caller.agentId, method, name: String(params['name']), args: params['arguments'] ?? {} }, params, meta[CLIENT_CAPABILITIES_KEY] as JsonObject);
+    } catch (error) {
+      if (!(error instanceof McpError)) throw error;
+      return rpcError(400, error.code, error.message, rpcId, error.data);
+    }
+  }
   const level = meta[LOG_LEVEL_KEY];
-  const server = createSessionServer(ctx, sessionId, { stateless: typeof level === 'string' && LOG_LEVELS.has(level) ? { logLevel: level as LoggingLevel } : {} });
+  const server = createSessionServer(ctx, sessionId, { stateless: { ...(typeof level === 'string' && LOG_LEVELS.has(level) ? { logLevel: level as LoggingLevel } : {}), ...(round ? { round } : {}) } });
   if (!handles(server, method)) {
     void server.close().catch(() => undefined);
     return rpcError(404, RpcCode.MethodNotFound, `Method not found: ${method}`, rpcId);
@@ -137,9 +151,14 @@ export async function serveStateless(ctx: ServerContext, origin: string, request
     void server.close().catch(() => undefined);
   });
   transport.onmessage?.({ ...message, params: withoutEnvelope(message['params']) } as JSONRPCMessage);
-  if (!sse) {
-    await transport.finished;
-    return new Response(JSON.stringify(transport.response), { status: 200, headers: { 'Content-Type': 'application/json' } });
+  // An error that asks for an HTTP status of its own (-32021: 400) and is the request's only
+  // message goes out as one JSON body with that status, even to a client that accepts a stream.
+  // Only a run that may ask the client for a capability it did not declare can end so: for it
+  // the stream's headers wait for the first message; any other stream starts at once.
+  await (sse ? (round && (await mayLackCapability(ctx, meta, String((message['params'] as JsonObject)['name']))) ? transport.firstOutput : undefined) : transport.finished);
+  const status = httpStatusOf(transport.response);
+  if (!sse || (transport.onlyResponse && status !== 200)) {
+    return new Response(JSON.stringify(transport.response), { status, headers: { 'Content-Type': 'application/json' } });
   }
   return new Response(transport.stream(), { status: 200, headers: { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' } });
 }
@@ -203,8 +222,10 @@ function encodeMessage(ctx: ServerContext, method: string, rpcId: string | numbe
 /** `resultType`, the cache fields of a cacheable result, the server's identity in `_meta`. */
 function encodeResult(ctx: ServerContext, method: string, result: JsonObject): JsonObject {
   const meta = (typeof result['_meta'] === 'object' && result['_meta'] !== null ? result['_meta'] : {}) as JsonObject;
+  // An InputRequiredResult is only its questions and state (the SDK's tools/call check adds `content: []`).
+  const { content: _content, ...asked } = result;
   return {
-    ...result,
+    ...(result['resultType'] === 'input_required' ? asked : result),
     resultType: result['resultType'] ?? 'complete',
     ...(CACHEABLE.has(method) ? { ttlMs: 0, cacheScope: 'private' } : {}),
     _meta: { ...meta, [SERVER_INFO_KEY]: ctx.config.serverInfo },
@@ -238,7 +259,9 @@ function withoutEnvelope(params: unknown): unknown {
   if (typeof params !== 'object' || params === null) return params;
   const meta = { ...((params as JsonObject)['_meta'] as JsonObject) };
   for (const key of [PROTOCOL_VERSION_KEY, CLIENT_INFO_KEY, CLIENT_CAPABILITIES_KEY, LOG_LEVEL_KEY]) delete meta[key];
-  return { ...params, _meta: meta };
+  // The answers and state of a multi-round request are the round's (input-required.ts).
+  const { inputResponses: _responses, requestState: _state, ...rest } = params as JsonObject;
+  return { ...rest, _meta: meta };
 }
 
 /**
@@ -251,7 +274,13 @@ class OneRequestTransport implements Transport {
   onerror?: (error: Error) => void;
   response: JSONRPCMessage | undefined;
   readonly finished: Promise<void>;
+  /** Settles with the first message written, or when the request ends without one. */
+  readonly firstOutput: Promise<void>;
+  /** Whether the response was the first message written (nothing streamed before it). */
+  onlyResponse = false;
   private finish!: () => void;
+  private firstWritten!: () => void;
+  private written = 0;
   private readonly queued: string[] = [];
   private controller: ReadableStreamDefaultController<Uint8Array> | undefined;
   private readonly encoder = new TextEncoder();
@@ -261,6 +290,8 @@ class OneRequestTransport implements Transport {
     private readonly encode: (message: JSONRPCMessage) => JSONRPCMessage,
   ) {
     this.finished = new Promise((resolve) => (this.finish = resolve));
+    this.firstOutput = new Promise((resolve) => (this.firstWritten = resolve));
+    void this.finished.then(this.firstWritten);
   }
 
   async start(): Promise<void> {}
@@ -273,6 +304,7 @@ class OneRequestTransport implements Transport {
     if (m['method'] !== undefined && m['id'] !== undefined) return;
     this.write(`event: message\ndata: ${JSON.stringify(out)}\n\n`);
     if (isResponse) {
+      this.onlyResponse = this.written === 1;
       this.response = out;
       this.controller?.close();
       this.controller = undefined;
@@ -297,9 +329,23 @@ class OneRequestTransport implements Transport {
   }
 
   private write(chunk: string): void {
+    this.written += 1;
+    this.firstWritten();
     if (this.controller) this.controller.enqueue(this.encoder.encode(chunk));
     else this.queued.push(chunk);
   }
+}
+
+/** Whether the named tool or prompt may ask the client (permission "client") something the client did not declare. */
+async function mayLackCapability(ctx: ServerContext, meta: JsonObject, name: string): Promise<boolean> {
+  const declared = meta[CLIENT_CAPABILITIES_KEY] as JsonObject;
+  if (Object.values(CLIENT_ASKS).every(({ capability }) => capability in declared)) return false;
+  return (await ctx.registry.get(name))?.permissions.includes('client') ?? false;
+}
+
+function httpStatusOf(response: JSONRPCMessage | undefined): number {
+  const code = ((response as JsonObject | undefined)?.['error'] as { code?: unknown } | undefined)?.code;
+  return code === MISSING_CLIENT_CAPABILITY ? 400 : 200;
 }
 
 function json(result: JsonObject, id: string | number | null): Response {

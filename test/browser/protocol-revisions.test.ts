@@ -176,6 +176,89 @@ describe('both protocol revisions on /mcp', () => {
     ]);
   });
 
+  it('a tool that asks the client (elicitation, sampling, roots) works with both clients unchanged: a request on the 2025 stream, InputRequiredResult rounds on 2026', async () => {
+    await admin(page, 'tools.seed', { fixtures: true });
+    const tools = ['test_input_required_result_multi_round', 'test_input_required_result_multiple_inputs'];
+    const token = await registerAgent(page, { id: 'rev-asks', trustLevel: 'Trusted', policy: { version: 1, tools: { allowed: tools } } });
+    const out = await page.evaluate(
+      async ({ token, tools }) => {
+        type Handler = (request: { method: string; params: { message?: string } }) => unknown;
+        interface ClientLike {
+          connect(t: unknown): Promise<void>;
+          setRequestHandler(method: unknown, handler: Handler): void;
+          callTool(p: unknown): Promise<{ isError?: boolean; content: { text?: string }[] }>;
+          close(): Promise<void>;
+        }
+        type Ctor = new (...args: unknown[]) => unknown;
+        const lib = (window as unknown as { McpClients: Record<string, Ctor & Record<string, unknown>> }).McpClients;
+        const url = new URL('/mcp', location.href);
+        const requestInit = { headers: { Authorization: `Bearer ${token}` } };
+        const capabilities = { elicitation: {}, sampling: {}, roots: {} };
+        const results: Record<string, { asked: string[]; posts: number; isError?: boolean; text?: string; thrown?: string }> = {};
+        for (const kind of ['v2', 'v1'] as const) {
+          const asked: string[] = [];
+          let posts = 0;
+          const counting = (input: string | URL, init?: RequestInit) => {
+            if (init?.method === 'POST' && typeof init.body === 'string' && init.body.includes('"tools/call"')) posts++;
+            return fetch(input, init);
+          };
+          const answer = (method: string, params: { message?: string }) => {
+            asked.push(`${method}${params.message ? ` ${params.message}` : ''}`);
+            if (method === 'elicitation/create') return { action: 'accept', content: params.message?.includes('color') ? { color: 'teal' } : { name: `Ada-${kind}` } };
+            if (method === 'sampling/createMessage') return { role: 'assistant', content: { type: 'text', text: 'hello there' }, model: 'page-model', stopReason: 'endTurn' };
+            return { roots: [{ uri: 'file:///workspace', name: 'workspace' }] };
+          };
+          const client = (
+            kind === 'v2'
+              ? new lib['V2Client']!({ name: 'v2-asks', version: '2.4.0' }, { capabilities, versionNegotiation: { mode: 'auto' }, jsonSchemaValidator: new lib['V2CfWorkerJsonSchemaValidator']!() })
+              : new lib['V1Client']!({ name: 'v1-asks', version: '1.32.2' }, { capabilities, jsonSchemaValidator: new lib['CfWorkerJsonSchemaValidator']!() })
+          ) as ClientLike;
+          const schemas = lib['V1Schemas'] as unknown as Record<string, unknown>;
+          for (const method of ['elicitation/create', 'sampling/createMessage', 'roots/list']) {
+            const handler: Handler = (request) => answer(method, (request.params ?? (request as unknown as { message?: string })) as { message?: string });
+            if (kind === 'v2') client.setRequestHandler(method, handler);
+            else client.setRequestHandler(schemas[method], handler);
+          }
+          const transport = kind === 'v2' ? new lib['V2Http']!(url, { requestInit, fetch: counting }) : new lib['V1Http']!(url, { requestInit, fetch: counting });
+          await client.connect(transport);
+          for (const tool of tools) {
+            const key = `${kind}:${tool}`;
+            try {
+              posts = 0;
+              asked.length = 0;
+              const r = await client.callTool({ name: tool, arguments: {} });
+              results[key] = { asked: [...asked], posts, isError: r.isError, text: r.content[0]?.text };
+            } catch (error) {
+              results[key] = { asked: [...asked], posts, thrown: String(error) };
+            }
+          }
+          await client.close();
+        }
+        return results;
+      },
+      { token, tools },
+    );
+    for (const kind of ['v2', 'v1']) {
+      const multi = out[`${kind}:test_input_required_result_multi_round`]!;
+      expect(multi.thrown, JSON.stringify(multi)).toBeUndefined();
+      expect(multi.isError).toBeUndefined();
+      expect(multi.text).toBe(`name: {"action":"accept","content":{"name":"Ada-${kind}"}}; color: {"action":"accept","content":{"color":"teal"}}`);
+      expect(multi.asked).toEqual(['elicitation/create Step 1: What is your name?', 'elicitation/create Step 2: What is your favorite color?']);
+      const all = out[`${kind}:test_input_required_result_multiple_inputs`]!;
+      expect(all.thrown, JSON.stringify(all)).toBeUndefined();
+      expect(all.text).toMatch(/^name: .*Ada.*; greeting: .*hello there.*; roots: .*file:\/\/\/workspace/);
+      expect(all.asked.map((a) => a.split(' ')[0]).sort()).toEqual(['elicitation/create', 'roots/list', 'sampling/createMessage']);
+    }
+    // 2026: the tool ran once per round (three for two questions in turn, two for three at once);
+    // 2025: once, asking on the call's own stream.
+    expect(out['v2:test_input_required_result_multi_round']!.posts).toBe(3);
+    expect(out['v2:test_input_required_result_multiple_inputs']!.posts).toBe(2);
+    expect(out['v1:test_input_required_result_multi_round']!.posts).toBe(1);
+    const entries = await admin<AuditEntry[]>(page, 'audit.list');
+    const stateless = entries.filter((e) => e.sessionId === 'stateless:rev-asks' && e.event === 'call.result');
+    expect(stateless.map((e) => e.outcome)).toEqual(['error', 'error', 'ok', 'error', 'ok']);
+  });
+
   it('refuses a tool outside the policy the same way for both revisions', async () => {
     const token = await registerAgent(page, { id: 'rev-untrusted', trustLevel: 'Untrusted' });
     const denied = { name: 'fetch_url', arguments: { url: 'http://127.0.0.1/' } };

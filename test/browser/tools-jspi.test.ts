@@ -223,7 +223,11 @@ describe("JSPI tools in Chromium", () => {
     expect(manifest.tools.filter((t) => t.async).map((t) => t.name).sort()).toEqual([
       "fetch_url", "host_probe", "list_directory", "read_file",
       // the conformance fixtures that ask the client (client-request)
-      "test_elicitation", "test_elicitation_sep1034_defaults", "test_elicitation_sep1330_enums", "test_sampling",
+      "test_elicitation", "test_elicitation_sep1034_defaults", "test_elicitation_sep1330_enums",
+      "test_input_required_result_capabilities", "test_input_required_result_elicitation", "test_input_required_result_list_roots",
+      "test_input_required_result_multi_round", "test_input_required_result_multiple_inputs", "test_input_required_result_prompt",
+      "test_input_required_result_request_state", "test_input_required_result_sampling", "test_input_required_result_tampered_state",
+      "test_missing_capability", "test_sampling", "test_streaming_elicitation",
       "workspace_files", "write_file",
     ]);
   });

@@ -134,7 +134,7 @@ describe("manifest", () => {
 
   it("lists the conformance bundle (tools/conformance/): fixtures, restricted, importing only what they use", async () => {
     const bundle = manifest.tools.filter((t) => t.bundle !== undefined);
-    expect(bundle.length).toBe(20);
+    expect(bundle.length).toBe(31);
     const uses: Record<string, string[]> = {
       test_tool_with_logging: ["log", "now-ms"],
       test_logging_tool: ["log", "now-ms"],
@@ -143,6 +143,12 @@ describe("manifest", () => {
       test_elicitation: ["client-request"],
       test_elicitation_sep1034_defaults: ["client-request"],
       test_elicitation_sep1330_enums: ["client-request"],
+      // SEP-2322 (InputRequiredResult) and SEP-2575 fixtures of the 2026-07-28 revision.
+      ...Object.fromEntries(
+        ["elicitation", "sampling", "list_roots", "request_state", "tampered_state", "multiple_inputs", "multi_round", "capabilities", "prompt"].map((n) => [`test_input_required_result_${n}`, ["client-request"]]),
+      ),
+      test_missing_capability: ["client-request"],
+      test_streaming_elicitation: ["client-request", "log"],
     };
     for (const t of bundle) {
       expect(t.bundle, t.name).toBe("conformance");

@@ -6,3 +6,6 @@ export { CfWorkerJsonSchemaValidator as V2CfWorkerJsonSchemaValidator } from '@m
 export { Client as V1Client } from '@modelcontextprotocol/sdk/client/index.js';
 export { StreamableHTTPClientTransport as V1Http } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 export { CfWorkerJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/cfworker';
+import { CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+/** The 1.x client registers handlers by request schema. */
+export const V1Schemas = { 'elicitation/create': ElicitRequestSchema, 'sampling/createMessage': CreateMessageRequestSchema, 'roots/list': ListRootsRequestSchema };
