@@ -78,7 +78,7 @@ export class HttpEndpoint {
       return rpcError(400, RpcCode.ParseError, 'Parse error: the body is not JSON');
     }
     // The 2026-07-28 revision has no sessions: each request stands alone (stateless-http.ts).
-    if (statelessVersionOf(request.headers, body) !== null) return serveStateless(this.ctx, this.origin, request, body, caller);
+    if (statelessVersionOf(request.headers, body) !== null) return serveStateless(this.ctx, this.origin, request, body, caller, this.live);
     if (text.length > MAX_INITIALIZE_BYTES) return rpcError(413, RpcCode.InvalidRequest, `an initialize request is at most ${MAX_INITIALIZE_BYTES} bytes`);
     return this.initialize(request, body, caller);
   }

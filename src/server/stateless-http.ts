@@ -6,6 +6,8 @@ import { policyOf } from './agents';
 import type { ServerContext } from './context';
 import { createSessionServer, SESSION_CAPABILITIES, SESSION_INSTRUCTIONS } from './mcp-server';
 import { CLIENT_ASKS, MISSING_CLIENT_CAPABILITY, openRound, type InputRound } from './input-required';
+import { listenFilterOf, listenStream } from './listen-stream';
+import type { LiveSessions } from './live-sessions';
 import { openSession } from './session-opener';
 
 /**
@@ -80,7 +82,7 @@ export interface StatelessCaller {
 }
 
 /** Serves one request of the stateless revision for an authenticated caller. */
-export async function serveStateless(ctx: ServerContext, origin: string, request: Request, body: unknown, caller: StatelessCaller): Promise<Response> {
+export async function serveStateless(ctx: ServerContext, origin: string, request: Request, body: unknown, caller: StatelessCaller, live?: LiveSessions): Promise<Response> {
   if (Array.isArray(body) || typeof body !== 'object' || body === null || (body as JsonObject)['jsonrpc'] !== '2.0') return rpcError(400, RpcCode.InvalidRequest, 'Invalid Request: one JSON-RPC message per request');
   const message = body as JsonObject;
   const id = message['id'];
@@ -121,6 +123,11 @@ export async function serveStateless(ctx: ServerContext, origin: string, request
     sessionId = await implicitSession(ctx, origin, caller, meta);
   } catch (error) {
     return rpcError(401, RpcCode.Unauthenticated, (error as Error).message, rpcId, undefined, { 'WWW-Authenticate': 'Bearer realm="mcp-sandbox"' });
+  }
+  if (method === 'subscriptions/listen' && live) {
+    const filter = listenFilterOf(message['params']);
+    if (typeof filter === 'string') return rpcError(400, RpcCode.InvalidParams, filter, rpcId);
+    return new Response(listenStream(ctx, live, caller.agentId, rpcId ?? 0, filter, request.signal), { status: 200, headers: { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' } });
   }
   // What a tool or prompt asks the client is answered from this request (input-required.ts):
   // a state that does not verify is refused before anything runs.
@@ -163,8 +170,11 @@ export async function serveStateless(ctx: ServerContext, origin: string, request
   return new Response(transport.stream(), { status: 200, headers: { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' } });
 }
 
-/** Capabilities in the 2026 vocabulary: no `resources.subscribe` (that revision subscribes by `subscriptions/listen`). */
-const SESSION_CAPABILITIES_2026 = { ...SESSION_CAPABILITIES, tools: {}, resources: {} };
+/**
+ * Capabilities in the 2026 vocabulary: list changes and resource updates are delivered on
+ * `subscriptions/listen` streams (listen-stream.ts), prompts' too.
+ */
+const SESSION_CAPABILITIES_2026 = { ...SESSION_CAPABILITIES, tools: { listChanged: true }, prompts: { listChanged: true }, resources: { subscribe: true, listChanged: true } };
 
 /**
  * The agent's implicit session, opened on its first stateless request and renewed after it

@@ -259,6 +259,83 @@ describe('both protocol revisions on /mcp', () => {
     expect(stateless.map((e) => e.outcome)).toEqual(['error', 'error', 'ok', 'error', 'ok']);
   });
 
+  it('delivers list changes and resource updates on a subscriptions/listen stream of 2026: acknowledged first, tagged, only what was asked, only for its agent', async () => {
+    const token = await registerAgent(page, { id: 'rev-listen', trustLevel: 'Trusted' });
+    const other = await registerAgent(page, { id: 'rev-listen-other', trustLevel: 'Trusted' });
+    // Two streams of this agent (one asks tools and a resource, one only prompts) and one of another agent.
+    await page.evaluate(
+      async ({ token, other }) => {
+        const frames: Record<string, unknown[]> = {};
+        const controllers: AbortController[] = [];
+        const open = async (name: string, bearer: string, id: number, notifications: Record<string, unknown>) => {
+          frames[name] = [];
+          const controller = new AbortController();
+          controllers.push(controller);
+          const meta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} };
+          const response = await fetch('/mcp', {
+            method: 'POST',
+            signal: controller.signal,
+            headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', Authorization: `Bearer ${bearer}` },
+            body: JSON.stringify({ jsonrpc: '2.0', id, method: 'subscriptions/listen', params: { notifications, _meta: meta } }),
+          });
+          frames[`${name}:type`] = [response.headers.get('content-type')];
+          const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+          void (async () => {
+            let buffer = '';
+            for (;;) {
+              const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
+              if (done) return frames[name]!.push('closed');
+              buffer += value;
+              let end: number;
+              while ((end = buffer.indexOf('\n\n')) >= 0) {
+                const data = buffer.slice(0, end).split('\n').find((l) => l.startsWith('data: '));
+                buffer = buffer.slice(end + 2);
+                if (data) frames[name]!.push(JSON.parse(data.slice(6)));
+              }
+            }
+          })();
+        };
+        await open('tools', token, 7, { toolsListChanged: true, resourceSubscriptions: ['system://info'] });
+        await open('prompts', token, 'p-1' as unknown as number, { promptsListChanged: true });
+        await open('other', other, 9, { toolsListChanged: true });
+        (window as unknown as { listen: unknown }).listen = { frames, controllers };
+      },
+      { token, other },
+    );
+    const frames = () => page.evaluate(() => (window as unknown as { listen: { frames: Record<string, unknown[]> } }).listen.frames) as Promise<Record<string, { method?: string; params?: Record<string, unknown> }[]>>;
+    await expect.poll(async () => (await frames())['other']?.length).toBe(1);
+    const acks = await frames();
+    expect(acks['tools:type']).toEqual(['text/event-stream']);
+    expect(acks['tools']).toEqual([{ jsonrpc: '2.0', method: 'notifications/subscriptions/acknowledged', params: { notifications: { toolsListChanged: true, resourceSubscriptions: ['system://info'] }, _meta: { 'io.modelcontextprotocol/subscriptionId': 7 } } }]);
+    expect(acks['prompts']![0]).toMatchObject({ method: 'notifications/subscriptions/acknowledged', params: { notifications: { promptsListChanged: true }, _meta: { 'io.modelcontextprotocol/subscriptionId': 'p-1' } } });
+
+    // The person changes this agent's policy: its streams hear it, the other agent's does not.
+    await admin(page, 'agents.update', { id: 'rev-listen', policy: { version: 1, session: { callsPerMinute: 77 } } });
+    await expect.poll(async () => (await frames())['prompts']?.length).toBe(2);
+    await expect.poll(async () => (await frames())['tools']?.length).toBe(3);
+    const after = await frames();
+    expect(after['tools']!.slice(1)).toEqual([
+      { jsonrpc: '2.0', method: 'notifications/tools/list_changed', params: { _meta: { 'io.modelcontextprotocol/subscriptionId': 7 } } },
+      { jsonrpc: '2.0', method: 'notifications/resources/updated', params: { uri: 'system://info', _meta: { 'io.modelcontextprotocol/subscriptionId': 7 } } },
+    ]);
+    expect(after['prompts']![1]).toMatchObject({ method: 'notifications/prompts/list_changed', params: { _meta: { 'io.modelcontextprotocol/subscriptionId': 'p-1' } } });
+    expect(after['other']).toHaveLength(1);
+
+    // Ending the request ends the stream: a later change is heard by no closed stream.
+    await page.evaluate(() => (window as unknown as { listen: { controllers: AbortController[] } }).listen.controllers.forEach((c) => c.abort()));
+    await admin(page, 'agents.update', { id: 'rev-listen', policy: { version: 1, session: { callsPerMinute: 78 } } });
+    await page.waitForTimeout(300);
+    const ended = await frames();
+    expect(ended['tools']!.filter((f) => typeof f === 'object')).toHaveLength(3);
+
+    // A filter that is not one, or a listen without a valid token, is refused.
+    const bad = await post2026('subscriptions/listen', { notifications: { toolsListChanged: 'yes' } }, token);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatchObject({ code: -32602, message: expect.stringMatching(/toolsListChanged must be a boolean/) });
+    const anonymous = await post2026('subscriptions/listen', { notifications: { toolsListChanged: true } });
+    expect(anonymous.status).toBe(401);
+  });
+
   it('refuses a tool outside the policy the same way for both revisions', async () => {
     const token = await registerAgent(page, { id: 'rev-untrusted', trustLevel: 'Untrusted' });
     const denied = { name: 'fetch_url', arguments: { url: 'http://127.0.0.1/' } };
