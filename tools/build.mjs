@@ -67,7 +67,7 @@ export const TRANSPILE_OPTIONS = {
 /** The interface of tools/wit/tool.wit that tools may import, as core modules name it. */
 export const HOST_INTERFACE = "mcp-sandbox:tool/host@0.1.0";
 /** Functions of the host interface, and the ones the host implements asynchronously. */
-const HOST_FUNCTIONS = ["read-file", "write-file", "list-directory", "stat", "http-fetch", "client-request", "log", "now-ms", "random-bytes"];
+const HOST_FUNCTIONS = ["read-file", "write-file", "list-directory", "stat", "http-fetch", "client-request", "log", "now-ms", "random-bytes", "get-context"];
 const ASYNC_HOST_FUNCTIONS = ["read-file", "write-file", "list-directory", "stat", "http-fetch", "client-request"];
 
 // Tools that import an async host function: jco wraps those imports in
@@ -85,7 +85,7 @@ const REQUIRED_CORE_EXPORTS = ["memory:memory", "cabi_realloc:function", "descri
 
 const METADATA_KEYS = new Set([
   "name", "description", "version", "author", "tags", "categories",
-  "inputSchema", "permissions", "limits", "resource",
+  "inputSchema", "permissions", "limits", "resource", "context",
 ]);
 /** Built-in tools: their metadata file (beside the code that reads it) and the runtime files copied from packages. */
 const BUILTINS = [{ name: "execute_code", spec: join(ROOT, "src", "shared", "execute-code.json") }];
@@ -552,6 +552,7 @@ export function validateMetadata(meta, expectedName) {
       }
     }
   }
+  if (meta.context !== undefined && typeof meta.context !== "boolean") problems.push('"context" must be true or false');
   const isResource = isStringArray(meta.categories) && meta.categories.includes("resource");
   if (meta.resource !== undefined || isResource) {
     const r = meta.resource;

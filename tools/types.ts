@@ -29,6 +29,8 @@ export interface ToolMetadata {
   resource?: { uri: string; mimeType: string };
   /** JSON Schema of the structured output (built-in tools only, e.g. execute_code). */
   outputSchema?: Record<string, unknown> & { type: "object" };
+  /** True: the tool receives the calling conversation's context through `get-context` (docs/context.md). */
+  context?: boolean;
 }
 
 /** One entry of public/tools/manifest.json. Paths are relative to public/. */
@@ -74,7 +76,8 @@ export type HostFunctionName =
   | "client-request"
   | "log"
   | "now-ms"
-  | "random-bytes";
+  | "random-bytes"
+  | "get-context";
 
 export type HostImport = `mcp-sandbox:tool/host@0.1.0#${HostFunctionName}`;
 
@@ -110,6 +113,8 @@ export interface HostFunctions {
   nowMs(): number | bigint;
   /** `len` bytes (a Uint8Array, ArrayBuffer or number[]). */
   randomBytes(len: number): Uint8Array | ArrayBuffer | number[];
+  /** Synchronous: the conversation context's JSON for a tool that declared `context: true`, else err. */
+  getContext?(): HostResult<string>;
 }
 
 type MaybePromise<T> = T | Promise<T>;

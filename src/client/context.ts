@@ -36,6 +36,8 @@ export interface ConversationDocument {
   securityLevel: unknown;
   readFromSession: string;
   variables: Record<string, { value: unknown; sharing: SharingRule | 'Global'; updatedAt: string; updatedBy: 'agent' | 'tool' | 'admin' }>;
+  /** Per tool, how calls in this conversation fared, and its last success's arguments (docs/context.md, "Tool preferences"). */
+  toolPreferences: Record<string, { calls: number; ok: number; weight: number; successRate: number; lastOutcome: string; lastUsedAt: number; preferred?: { shape: string; arguments: unknown; at: number; truncated?: true; withheld?: true } }>;
 }
 
 /** Reads `context://conversation/{id}` (one of this agent's conversations). */

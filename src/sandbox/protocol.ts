@@ -21,6 +21,8 @@ export interface ToolJob {
    * to the service worker). Not a host object: a narrow request/reply protocol.
    */
   capabilities?: MessagePort;
+  /** What `get-context` answers: set only for a tool that declared `context: true` (ExecuteRequest.context). */
+  context?: string;
 }
 
 /**

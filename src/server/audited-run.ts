@@ -8,6 +8,8 @@ import { touched, type CallContext } from './call-context';
 import { capabilitiesFor, type CapabilityDenialFacts, type CapabilitySession, type ClientChannel } from './capabilities';
 import type { ServerContext } from './context';
 import { MCP_CONTENT_CATEGORY } from './registry';
+import { auditedSuggestion, type Suggestion } from './suggestions';
+import type { ToolContext } from './tool-context';
 
 export interface AuditedRun {
   ok: boolean;
@@ -19,6 +21,18 @@ export interface AuditedRun {
   structured?: Record<string, unknown>;
   /** The output parsed, for a producer of MCP results (category "mcp-content"; redacted like `output`); undefined if it is not JSON. */
   mcp?: unknown;
+  /** The arguments as the audit keeps them (redacted by the call's policy). */
+  argsSeen: unknown;
+  /** Another tool to try, offered when the call failed (`RunOptions.suggest`); recorded in the result entry. */
+  suggestion?: Suggestion;
+}
+
+/** What only some runs have (tools/call's). */
+export interface RunOptions {
+  /** The conversation's context, for a tool that declared it wants it (tool-context.ts). */
+  context?: ToolContext;
+  /** Asked only when the call failed: an alternative to offer (suggestions.ts). */
+  suggest?: (error: SandboxErrorInfo) => Promise<Suggestion | null>;
 }
 
 /**
@@ -36,7 +50,7 @@ export interface AuditedRun {
  * - A tool that fails after one of its capabilities was denied ends `policy-denied` with that
  *   denial's facts, exactly like a call-level denial.
  */
-export async function runAudited(ctx: ServerContext, call: CallContext, tool: ToolRecord, args: unknown, kind: 'call' | 'resource' | 'prompt', signal?: AbortSignal, client?: ClientChannel): Promise<AuditedRun> {
+export async function runAudited(ctx: ServerContext, call: CallContext, tool: ToolRecord, args: unknown, kind: 'call' | 'resource' | 'prompt', signal?: AbortSignal, client?: ClientChannel, options: RunOptions = {}): Promise<AuditedRun> {
   const { session, agent, policy } = call;
   const callId = crypto.randomUUID();
   const limits = effectiveLimits(policy, tool.limits);
@@ -74,6 +88,7 @@ export async function runAudited(ctx: ServerContext, call: CallContext, tool: To
         entry: 'call',
         args: JSON.stringify(args ?? {}),
         limits,
+        ...(options.context ? { context: options.context.json } : {}),
       },
       capabilities.answer,
       runSignal,
@@ -83,7 +98,7 @@ export async function runAudited(ctx: ServerContext, call: CallContext, tool: To
   }
   void ctx.audit
     .append(
-      { event: 'call.request', outcome: 'pending', ...who, args: argsSeen, ...sealIf(policy, ['args']), details: { kind, limits, toolHash: tool.code.hash, policyVersion: policyVersionOf(agent), ...(argsMatched.length ? { sensitiveArgs: argsMatched } : {}) } },
+      { event: 'call.request', outcome: 'pending', ...who, args: argsSeen, ...sealIf(policy, ['args']), details: { kind, limits, toolHash: tool.code.hash, policyVersion: policyVersionOf(agent), ...(argsMatched.length ? { sensitiveArgs: argsMatched } : {}), ...(options.context ? { contextVariables: options.context.variables } : {}) } },
       { openPending: { callId, incarnation: ctx.incarnation, sessionId: session.id, agentId: agent.id, tool: tool.name, startedAt }, putSession: touched(ctx, session, startedAt) },
     )
     .then(
@@ -106,7 +121,7 @@ export async function runAudited(ctx: ServerContext, call: CallContext, tool: To
   }
   if (!(await durable)) {
     const info = auditUnavailable(commitError);
-    return { ok: false, output: '', error: info, result: { ok: false, error: info, durationMs: result.durationMs, memoryBytes: 0 }, sensitive: null };
+    return { ok: false, output: '', error: info, result: { ok: false, error: info, durationMs: result.durationMs, memoryBytes: 0 }, sensitive: null, argsSeen };
   }
   // What the audit keeps: everything the tool produced, redacted with what the call taught.
   const output = result.ok ? redactor.text(result.output) : undefined;
@@ -114,6 +129,8 @@ export async function runAudited(ctx: ServerContext, call: CallContext, tool: To
   const logs = capabilities?.logs.length ? redactor.value(capabilities.logs) : undefined;
   const reads = capabilities?.unrecordedReads ?? {};
   const sensitive = redactor.redactions ? { matchedPatterns: [...redactor.matchedPatterns], redactions: redactor.redactions } : null;
+  // Failure path only: which other tool to offer, recorded with the outcome.
+  const suggestion = !result.ok && options.suggest ? await options.suggest(result.error) : null;
   // The reply does not wait for the result entry: the request entry made the call durable before
   // anything left the sandbox, and the result commits after the reply, with the next call's
   // request when one comes soon (audit.ts, RELAXED_HOLD_MS). A result that fails to commit is
@@ -133,6 +150,7 @@ export async function runAudited(ctx: ServerContext, call: CallContext, tool: To
         ...(sensitive ? { sensitive } : {}),
         ...(logs ? { logs } : {}),
         ...(Object.keys(reads).length ? { reads } : {}),
+        ...(suggestion ? { suggestion: auditedSuggestion(suggestion) } : {}),
       },
     },
     { closePending: callId, durability: 'relaxed' },
@@ -141,7 +159,7 @@ export async function runAudited(ctx: ServerContext, call: CallContext, tool: To
   // What the agent receives: redacted too where its policy says so.
   const hide = policy.data.redactForAgent;
   const agentError = error && !hide && !result.ok ? result.error : error;
-  const run: AuditedRun = { ok: result.ok, output: result.ok ? (hide ? output! : result.output) : '', error: agentError, result, sensitive };
+  const run: AuditedRun = { ok: result.ok, output: result.ok ? (hide ? output! : result.output) : '', error: agentError, result, sensitive, argsSeen, ...(suggestion ? { suggestion } : {}) };
   if (result.ok && tool.categories.includes(MCP_CONTENT_CATEGORY)) {
     let parsed: unknown;
     try {

@@ -14,11 +14,16 @@ import type { ServerContext } from './context';
 import { holding } from './fair-queue';
 import { applyContextUpdates, CONTEXT_META_KEY } from './contexts';
 import { isPrompt, MCP_CONTENT_CATEGORY } from './registry';
+import { preferencesOffer, PREFERENCES_META_KEY } from './preferences';
+import { auditedSuggestion, suggestAlternative, SUGGESTION_META_KEY, type Suggestion } from './suggestions';
+import { toolContextFor } from './tool-context';
 
 // The tools/call handler: everything that decides whether a call runs. What happens once it
 // runs (write-ahead audit, sandbox, redaction) is `runAudited` (audited-run.ts).
 
 const validator = new CfWorkerJsonSchemaValidator();
+/** Outcomes that say nothing of how a tool fares: not folded into a conversation's preferences. */
+const UNFINISHED: ReadonlySet<string> = new Set(['cancelled', 'audit-unavailable']);
 /** `_meta` key under which a call reports what sensitive data it carried. */
 export const SENSITIVE_META_KEY = 'mcp-sandbox/sensitive';
 
@@ -37,15 +42,43 @@ function validatorFor(tool: ToolRecord) {
  * Records a refused call. It gets a call id like any call (so the trail can name it, and the
  * agent can quote it): the id is in the entry and in the error's details.
  */
-async function refuse(ctx: ServerContext, call: CallContext, tool: string, args: unknown, refusal: SandboxError): Promise<SandboxError> {
+async function refuse(ctx: ServerContext, call: CallContext, tool: string, args: unknown, refusal: SandboxError, suggestion: Suggestion | null = null): Promise<SandboxError> {
   const callId = crypto.randomUUID();
   // The policy version that decided (agents.ts): the admin change that set it records it too.
   const error = new SandboxError(refusal.code, refusal.message, { ...refusal.details, callId, policyVersion: policyVersionOf(call.agent) });
   await ctx.audit.append(
-    { event: 'call.rejected', outcome: 'denied', sessionId: call.session.id, agentId: call.agent.id, callId, tool, args: redactValue(args, call.policy.data.sensitivePatterns).value, error: error.toInfo(), ...sealIf(call.policy, ['args']) },
+    {
+      event: 'call.rejected',
+      outcome: 'denied',
+      sessionId: call.session.id,
+      agentId: call.agent.id,
+      callId,
+      tool,
+      args: redactValue(args, call.policy.data.sensitivePatterns).value,
+      error: error.toInfo(),
+      ...sealIf(call.policy, ['args']),
+      ...(suggestion ? { details: { suggestion: auditedSuggestion(suggestion) } } : {}),
+    },
     { putSession: touched(ctx, call.session, ctx.clock()) },
   );
   return error;
+}
+
+/**
+ * A refused call's result: recorded, with another tool to try when one fits (suggestions.ts) and
+ * what the conversation remembers of this tool (preferences.ts) offered in `_meta`.
+ */
+async function refusal(ctx: ServerContext, call: CallContext, tool: ToolRecord, args: unknown, error: SandboxError): Promise<CallToolResult> {
+  const suggestion = await suggestAlternative(ctx, call, tool, error.code);
+  const info = (await refuse(ctx, call, tool.name, args, error, suggestion)).toInfo();
+  return withOffers(errorResult(info), call, tool.name, suggestion);
+}
+
+/** A failed call's result with what the failure path offers: an alternative, and this tool's preferences here. */
+function withOffers(result: CallToolResult, call: CallContext, name: string, suggestion: Suggestion | null): CallToolResult {
+  const offer = preferencesOffer(call.conversation.preferences, name);
+  if (!suggestion && !offer) return result;
+  return { ...result, _meta: { ...result._meta, ...(suggestion ? { [SUGGESTION_META_KEY]: suggestion } : {}), ...(offer ? { [PREFERENCES_META_KEY]: offer } : {}) } };
 }
 
 export function denialError(denial: Denial & { layer?: PolicyLayer }): SandboxError {
@@ -76,28 +109,26 @@ export async function callTool(ctx: ServerContext, sessionId: string, name: stri
     return errorResult((await refuse(ctx, call, name, { '[not recorded]': error.message }, error)).toInfo());
   }
   if (!tool || !tool.enabled || tool.resource || isPrompt(tool)) {
-    const refused = await refuse(ctx, call, name, args, new SandboxError('unknown-tool', `no enabled tool named ${JSON.stringify(name)}`));
-    throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`, { code: 'unknown-tool', callId: refused.details?.['callId'] });
+    // A disabled tool still has a kind: another of it may be offered (in the error's data).
+    const suggestion = tool && !tool.resource && !isPrompt(tool) ? await suggestAlternative(ctx, call, tool, 'unknown-tool') : null;
+    const refused = await refuse(ctx, call, name, args, new SandboxError('unknown-tool', `no enabled tool named ${JSON.stringify(name)}`), suggestion);
+    throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`, { code: 'unknown-tool', callId: refused.details?.['callId'], ...(suggestion ? { [SUGGESTION_META_KEY]: suggestion } : {}) });
   }
   const restricted = isRestricted(tool);
   const access = decideLayered(agentPolicy, policy, (p) => decideToolAccess(p, name, restricted));
   if (!access.allow) {
     // Known but outside the policy: say which rule, so the agent can ask for a grant.
-    const error = denialError(access);
-    return errorResult((await refuse(ctx, call, name, args, error)).toInfo());
+    return refusal(ctx, call, tool, args, denialError(access));
   }
   const check = validatorFor(tool)(args ?? {});
   if (!check.valid) {
     const error = new SandboxError('invalid-arguments', `arguments do not match the input schema of ${name}: ${check.errorMessage}`, { schema: tool.inputSchema });
-    return errorResult((await refuse(ctx, call, name, args, error)).toInfo());
+    return refusal(ctx, call, tool, args, error);
   }
   if (name === EXECUTE_CODE_TOOL) {
     // Which languages this agent's code may be written in is policy too (tools.codeLanguages).
     const language = decideLayered(agentPolicy, policy, (p) => decideCodeLanguage(p, String((args as { language?: unknown }).language)));
-    if (!language.allow) {
-      const error = denialError(language);
-      return errorResult((await refuse(ctx, call, name, args, error)).toInfo());
-    }
+    if (!language.allow) return refusal(ctx, call, tool, args, denialError(language));
   }
   const now = ctx.clock();
   await ctx.counters.load(agent.id, now);
@@ -112,12 +143,20 @@ export async function callTool(ctx: ServerContext, sessionId: string, name: stri
   });
   if (!admission.ok) {
     const error = admission.waitedMs === undefined ? denialError(admission.denial) : busyError(admission.denial, admission.waitedMs, admission.retryAfterMs);
-    return errorResult((await refuse(ctx, call, name, args, error)).toInfo());
+    return refusal(ctx, call, tool, args, error);
   }
-  const run = await holding(admission.slot, () => runAudited(ctx, call, tool, args ?? {}, 'call', signal, client));
+  const run = await holding(admission.slot, async () => {
+    // Into tools: only a tool that declared it wants the context gets it, through get-context.
+    const context = tool.context ? await toolContextFor(ctx, call, tool) : undefined;
+    return runAudited(ctx, call, tool, args ?? {}, 'call', signal, client, { ...(context ? { context } : {}), suggest: (error) => suggestAlternative(ctx, call, tool, error.code) });
+  });
+  const finished = run.result;
+  // The conversation's tool preferences, written behind the reply (contexts.ts); a call that was
+  // cancelled, or stopped before it ran (its audit entry could not be written), teaches nothing.
+  if (finished.ok || !UNFINISHED.has(finished.error.code)) ctx.contexts.recordUse(call.conversation, { tool: name, ok: finished.ok, outcome: finished.ok ? 'ok' : finished.error.code, at: ctx.clock(), args: run.argsSeen, withhold: policy.data.encryptionRequired });
   const meta: Record<string, unknown> = { 'mcp-sandbox/call': { durationMs: run.result.durationMs, memoryBytes: run.result.memoryBytes } };
   if (run.sensitive) meta[SENSITIVE_META_KEY] = { ...run.sensitive, redactedForAgent: policy.data.redactForAgent };
-  if (!run.ok) return { ...errorResult(run.error!), _meta: { ...meta, [ERROR_META_KEY]: run.error! } };
+  if (!run.ok) return withOffers({ ...errorResult(run.error!), _meta: { ...meta, [ERROR_META_KEY]: run.error! } }, call, name, run.suggestion ?? null);
   // Out of tools: a JSON output's top-level `context_updates`, applied as the agent (docs/context.md).
   if (run.output.includes('"context_updates"')) {
     const updates = contextUpdatesOf(run.structured ?? run.output);

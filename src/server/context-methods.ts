@@ -5,6 +5,7 @@ import { parseSecurityLevel } from '../policy';
 import { readCall } from './call-context';
 import type { ServerContext } from './context';
 import { auditContextChange, ContextError, CONTEXT_URI_PREFIX, CONVERSATION_META_KEY, viewerOf } from './contexts';
+import { GLOBAL_CONTEXT_URI } from './global-context';
 import { subscriptions } from './session-state';
 
 // An agent's own conversation context over MCP, beside the resource `context://conversation/{id}`
@@ -23,13 +24,14 @@ function conversationOf(p: { conversation?: string | undefined; _meta?: Record<s
 }
 
 export function contextMethods(ctx: ServerContext, sessionId: string, server: Server): void {
-  // Subscribed context:// URIs are announced as updated when a context this agent reads changes.
+  // Subscribed context:// URIs (a conversation, the global context's Global variables) are
+  // announced as updated when a context this agent reads changes.
   void ctx.sessions
     .get(sessionId)
     .then((session) => {
       if (!session) return;
       ctx.contexts.watch(sessionId, session.agentId, () => {
-        for (const uri of subscriptions.get(sessionId) ?? []) if (uri.startsWith(CONTEXT_URI_PREFIX)) void server.sendResourceUpdated({ uri }).catch(() => undefined);
+        for (const uri of subscriptions.get(sessionId) ?? []) if (uri.startsWith(CONTEXT_URI_PREFIX) || uri === GLOBAL_CONTEXT_URI) void server.sendResourceUpdated({ uri }).catch(() => undefined);
       });
     })
     .catch(() => undefined);

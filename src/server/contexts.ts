@@ -25,6 +25,7 @@ import type { DbHandle } from '../store/db';
 import type { AgentRecord, ContextRecord, ContextVariableRecord, SessionRecord } from '../store/schema';
 import { sealIf } from './at-rest';
 import type { ServerContext } from './context';
+import { foldToolUses, type ToolUse } from './preferences';
 
 // Conversation contexts (docs/context.md): variables with sharing rules, and a security level
 // that narrows the agent's policy for calls in the conversation. Records live in IndexedDB
@@ -92,6 +93,9 @@ export class ContextStore {
   private readonly policies = new WeakMap<ContextRecord, Map<string, EffectivePolicy>>();
   /** Live sessions to tell when a context they may read changed: session id → its agent and how. */
   private readonly watchers = new Map<string, { agentId: string; changed: () => void }>();
+  /** Finished calls not yet folded into their conversation's tool preferences, per record key. */
+  private readonly uses = new Map<string, ToolUse[]>();
+  private folding: Promise<void> | null = null;
 
   constructor(
     private readonly handle: DbHandle,
@@ -236,6 +240,58 @@ export class ContextStore {
     return { before, after: level, record: next };
   }
 
+  /**
+   * Folds a finished call into its conversation's tool preferences (preferences.ts), behind the
+   * reply: queued in memory now, written on a later task in a transaction of its own, several
+   * calls at once under load. Only a stored conversation keeps them (a named one always is; a
+   * session's once something was written to it), so they never take a record of their own.
+   */
+  recordUse(conversation: ContextRecord, use: ToolUse): void {
+    const queued = this.uses.get(conversation.key);
+    if (queued) queued.push(use);
+    else this.uses.set(conversation.key, [use]);
+    this.foldLater();
+  }
+
+  /** Resolves once every call recorded so far is folded in (or failed to be). */
+  async usesSettled(): Promise<void> {
+    while (this.folding) await this.folding;
+  }
+
+  private foldLater(): void {
+    if (this.folding) return;
+    this.folding = (async () => {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      while (this.uses.size) {
+        const batch = [...this.uses];
+        this.uses.clear();
+        // Preferences are a convenience: a failed write loses them, never a call.
+        await Promise.all(batch.map(([key, uses]) => this.foldUses(key, uses).catch(() => undefined)));
+      }
+    })().finally(() => {
+      this.folding = null;
+      if (this.uses.size) this.foldLater();
+    });
+  }
+
+  private async foldUses(key: string, uses: readonly ToolUse[]): Promise<void> {
+    const db = await this.handle.get();
+    const tx = db.transaction('contexts', 'readwrite');
+    const current = await tx.store.get(key);
+    if (!current) {
+      await tx.done;
+      return;
+    }
+    const next: ContextRecord = { ...current, preferences: foldToolUses(current.preferences, uses) };
+    await Promise.all([tx.store.put(next), tx.done]);
+    const previous = this.known.get(key);
+    // The level did not change: the effective policy cached for the record still holds, so the
+    // next call in a narrowed conversation does not intersect again.
+    const cached = previous && this.policies.get(previous);
+    if (cached && JSON.stringify(previous.securityLevel) === JSON.stringify(next.securityLevel)) this.policies.set(next, cached);
+    this.known.set(key, next);
+  }
+
   /** The stored conversation `id` of `agentId`, or null. Cold: one read. */
   async stored(agentId: string, id: string): Promise<ContextRecord | null> {
     return this.read(conversationKey(agentId, id));
@@ -365,6 +421,9 @@ export async function readConversationResource(ctx: ServerContext, session: Sess
     record = await ctx.contexts.conversation(session.agentId, other);
   }
   if (record.agentId !== session.agentId) throw await notFound();
+  // Calls that finished before this read are in it, though their preferences are written behind.
+  await ctx.contexts.usesSettled();
+  record = (await ctx.contexts.stored(session.agentId, id)) ?? record;
   const viewer = { agentId: session.agentId, sessionId: session.id, conversationId: id };
   const doc = {
     id,
@@ -374,6 +433,8 @@ export async function readConversationResource(ctx: ServerContext, session: Sess
     securityLevel: record.securityLevel ?? PERMISSIVE,
     readFromSession: session.id,
     variables: await ctx.contexts.visible(viewer),
+    // Per tool: how calls here fared, and the arguments of its last success (docs/context.md).
+    toolPreferences: record.preferences ?? {},
   };
   return { contents: [{ uri, mimeType: 'application/json', text: JSON.stringify(doc) }] };
 }

@@ -30,6 +30,7 @@ import { logLevels, subscriptions } from './session-state';
 import { CONTEXT_URI_PREFIX, CONTEXT_URI_TEMPLATE, CONVERSATION_META_KEY, readConversationResource } from './contexts';
 import { contextMethods } from './context-methods';
 import { CLIENT_ASKS, finishRound, isClientMethod, keyOf, type InputRound } from './input-required';
+import { decideGlobalRead, GLOBAL_CONTEXT_RESOURCE, GLOBAL_CONTEXT_URI, readGlobalContext } from './global-context';
 
 /**
  * What a tool or prompt producer asks the client: on a 2025-11-25 session, a request on the
@@ -152,9 +153,11 @@ export function createSessionServer(ctx: ServerContext, sessionId: string, optio
 
   server.setRequestHandler(ListResourcesRequestSchema, async (request) => {
     noCursor(request.params?.cursor);
-    const { policy } = await readCall(ctx, sessionId, null);
+    const { policy, agentPolicy } = await readCall(ctx, sessionId, null);
     const producers = visibleProducers(policy, await ctx.registry.resources()).filter((t) => !isTemplate(t.resource!.uri));
-    return { resources: producers.map((t) => ({ uri: t.resource!.uri, name: t.name, description: t.description, mimeType: t.resource!.mimeType })) };
+    // The global context (global-context.ts), where the session's policy lets it be read.
+    const global = decideGlobalRead(agentPolicy, policy).allow ? [GLOBAL_CONTEXT_RESOURCE] : [];
+    return { resources: [...producers.map((t) => ({ uri: t.resource!.uri, name: t.name, description: t.description, mimeType: t.resource!.mimeType })), ...global] };
   });
 
   // Any URI may be watched (one not served yet may come with a new tool): it is announced as
@@ -195,7 +198,11 @@ export function createSessionServer(ctx: ServerContext, sessionId: string, optio
   });
 
   server.setRequestHandler(ReadResourceRequestSchema, async (request) =>
-    request.params.uri.startsWith(CONTEXT_URI_PREFIX) ? readConversationResource(ctx, (await readCall(ctx, sessionId, null)).session, request.params.uri) : readResource(ctx, sessionId, request.params.uri),
+    request.params.uri === GLOBAL_CONTEXT_URI
+      ? readGlobalContext(ctx, sessionId, request.params._meta?.[CONVERSATION_META_KEY])
+      : request.params.uri.startsWith(CONTEXT_URI_PREFIX)
+        ? readConversationResource(ctx, (await readCall(ctx, sessionId, null)).session, request.params.uri)
+        : readResource(ctx, sessionId, request.params.uri),
   );
   // Conversation contexts: set, clear, security level (context-methods.ts); a subscribed
   // context:// URI is announced as updated when a context this agent can read changes.

@@ -65,12 +65,19 @@ function bundledRecord(tool: ToolManifestEntry | BuiltinManifestEntry, glueUrl: 
     pinnedHash: null,
   };
   if (m.resource) record.resource = m.resource;
+  if (m.context === true) record.context = true;
   return record;
 }
 
 function snapshotOf(record: ToolRecord): ToolVersionSnapshot {
-  const { description, version, author, tags, categories, inputSchema, outputSchema, permissions, limits, resource, code } = record;
-  return { description, version, author, tags, categories, inputSchema, permissions, limits, code, ...(outputSchema ? { outputSchema } : {}), ...(resource ? { resource } : {}) };
+  const { description, version, author, tags, categories, inputSchema, outputSchema, permissions, limits, resource, code, context } = record;
+  return { description, version, author, tags, categories, inputSchema, permissions, limits, code, ...(outputSchema ? { outputSchema } : {}), ...(resource ? { resource } : {}), ...(context ? { context } : {}) };
+}
+
+/** A record without its `context` flag: a version's snapshot says whether that version declared it. */
+function withoutContext(record: ToolRecord): ToolRecord {
+  const { context: _context, ...rest } = record;
+  return rest;
 }
 
 /** Records from before schema v5 (or written by hand) get their history and pin. */
@@ -318,6 +325,7 @@ export class ToolUploads {
       pinnedHash: null,
     };
     if (m.resource) record.resource = m.resource;
+    if (m.context) record.context = true;
     record.versions = [...record.versions, { version: m.version, hash, size, at: now, snapshot: snapshotOf(record) }];
     void tx.objectStore('tools').put(record);
     await tx.done.finally(() => toolsChanged(this.handle));
@@ -336,12 +344,12 @@ export class ToolUploads {
     return this.update(name, (t) => {
       if (hash === null) {
         const newest = t.versions[t.versions.length - 1];
-        return newest?.snapshot ? { ...t, ...newest.snapshot, pinnedHash: null } : { ...t, pinnedHash: null };
+        return newest?.snapshot ? { ...withoutContext(t), ...newest.snapshot, pinnedHash: null } : { ...t, pinnedHash: null };
       }
       if (hash === t.code.hash) return { ...t, pinnedHash: hash };
       const version = t.versions.find((v) => v.hash === hash);
       if (!version?.snapshot) throw new ToolRegistryError('unknown-version', `${name} has no stored version ${hash.slice(0, 12)}…${t.source === 'bundled' ? ' (a bundled tool keeps only its current build)' : ''}`);
-      return { ...t, ...version.snapshot, pinnedHash: hash };
+      return { ...withoutContext(t), ...version.snapshot, pinnedHash: hash };
     });
   }
 

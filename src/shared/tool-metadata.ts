@@ -31,9 +31,15 @@ export interface ValidToolMetadata {
   permissions: string[];
   limits: { memoryMb?: number; cpuMs?: number };
   resource?: { uri: string; mimeType: string };
+  /**
+   * True: the tool receives the calling conversation's context (conversation and agent ids,
+   * visible variables, session start) through its `get-context` host import (docs/context.md,
+   * "Into tools"). A tool that does not declare it gets nothing.
+   */
+  context?: boolean;
 }
 
-const KEYS = new Set(['name', 'description', 'version', 'author', 'tags', 'categories', 'inputSchema', 'permissions', 'limits', 'resource']);
+const KEYS = new Set(['name', 'description', 'version', 'author', 'tags', 'categories', 'inputSchema', 'permissions', 'limits', 'resource', 'context']);
 const SEMVER = /^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]+)?$/;
 const MAX_TEXT = 4096;
 
@@ -92,6 +98,7 @@ export function validateToolMetadata(meta: unknown): { ok: true; metadata: Valid
         else if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) err(`limits.${key}`, 'must be a positive number');
       }
   }
+  if (meta.context !== undefined && typeof meta.context !== 'boolean') err('context', 'must be true or false');
   const categories = isStringArray(meta.categories) ? meta.categories : [];
   if (meta.resource !== undefined || categories.includes('resource')) {
     const r = meta.resource;
@@ -112,6 +119,7 @@ export function validateToolMetadata(meta: unknown): { ok: true; metadata: Valid
     limits: (meta.limits as ValidToolMetadata['limits'] | undefined) ?? {},
   };
   if (meta.resource !== undefined) metadata.resource = meta.resource as { uri: string; mimeType: string };
+  if (meta.context === true) metadata.context = true;
   return { ok: true, metadata };
 }
 

@@ -150,6 +150,11 @@ export interface ExecuteRequest {
   entry: 'call' | 'describe';
   args: string;
   limits: CallLimits;
+  /**
+   * The calling conversation's context as JSON, what the tool's `get-context` import answers
+   * (docs/context.md, "Into tools"). Set only for a tool whose metadata declares `context: true`.
+   */
+  context?: string;
 }
 
 /** Host capabilities a tool can ask for while it runs (tools/wit/tool.wit, interface `host`). */

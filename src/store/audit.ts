@@ -225,6 +225,11 @@ export class AuditLog {
     return this.fold ?? readCaughtUp(this.handle);
   }
 
+  /** The fold this log keeps in memory, or null when it keeps none: never reads anything. */
+  heldAggregates(): AggregateFold | null {
+    return this.fold;
+  }
+
   private async drain(): Promise<void> {
     try {
       // Until nothing is queued and no checkpoint is due: entries appended while a checkpoint is

@@ -18,7 +18,7 @@ export interface ToolVersion {
    */
   snapshot?: ToolVersionSnapshot;
 }
-export type ToolVersionSnapshot = Pick<ToolRecord, 'description' | 'version' | 'author' | 'tags' | 'categories' | 'inputSchema' | 'outputSchema' | 'permissions' | 'limits' | 'resource' | 'code'>;
+export type ToolVersionSnapshot = Pick<ToolRecord, 'description' | 'version' | 'author' | 'tags' | 'categories' | 'inputSchema' | 'outputSchema' | 'permissions' | 'limits' | 'resource' | 'code' | 'context'>;
 
 /**
  * A tool as the registry knows it. Bytes live at `code` URLs: bundled tools under `tools/<name>/`
@@ -39,6 +39,8 @@ export interface ToolRecord {
   limits: { memoryMb?: number; cpuMs?: number };
   /** Set for tools that produce a resource rather than being listed as tools. */
   resource?: { uri: string; mimeType: string };
+  /** True: calls get the conversation's context through the tool's `get-context` import (docs/context.md). */
+  context?: boolean;
   code: { hash: string; size: number; glueUrl: string; coreModules: Record<string, string> };
   source: 'bundled' | 'uploaded' | 'discovered';
   /** Test fixtures are registered only on request and never for production agents. */
@@ -463,4 +465,26 @@ export interface ContextRecord {
   variables: Record<string, ContextVariableRecord>;
   /** Conversations only: narrows the agent's policy for calls in it (Permissive: not at all). */
   securityLevel?: SecurityLevel;
+  /** Conversations only: per tool, how calls in it fared (src/server/preferences.ts). */
+  preferences?: Record<string, ToolPreferenceRecord>;
+}
+
+/** A conversation's record of one tool (docs/context.md, "Tool preferences"). */
+export interface ToolPreferenceRecord {
+  /** Finished calls of the tool in this conversation, and how many succeeded. */
+  calls: number;
+  ok: number;
+  /** The tool's share (0–1) of the conversation's finished calls on record. */
+  weight: number;
+  /** ok / calls, as of the tool's last call here. */
+  successRate: number;
+  /** `ok` or the error code of its last call. */
+  lastOutcome: string;
+  lastUsedAt: number;
+  /**
+   * The arguments of its last successful call here: the hash of their shape, and the values
+   * redacted by the call's policy, or null when over the size cap (`truncated`) or the policy
+   * requires encryption at rest (`withheld`). Offered to the agent, never applied.
+   */
+  preferred?: { shape: string; arguments: unknown; at: number; truncated?: true; withheld?: true };
 }

@@ -43,7 +43,7 @@ const SEARCH_DEBOUNCE_MS = 150;
 /** `beforeSeq` of a first page read from the newest entry (a search does not start from the tail). */
 const FROM_NEWEST = Number.MAX_SAFE_INTEGER;
 /** Every event and outcome (store/schema.ts), offered whether or not the rows loaded show them. */
-const EVENTS = ['call.request', 'call.result', 'call.rejected', 'call.interrupted', 'call.capability', 'session.open', 'session.refused', 'resource.read', 'admin'];
+const EVENTS = ['call.request', 'call.result', 'call.rejected', 'call.interrupted', 'call.capability', 'session.open', 'session.refused', 'resource.read', 'context.change', 'admin'];
 const OUTCOMES = ['pending', 'ok', 'error', 'denied', 'interrupted', 'cancelled', 'info'];
 type Filter = (typeof FILTERS)[number];
 type Filters = Record<Filter, string>;

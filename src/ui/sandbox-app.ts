@@ -13,6 +13,7 @@ const STORAGE_WARN_SHARE = 0.8;
 import './agents-view';
 import './audit-view';
 import './chain-badge';
+import './contexts-view';
 import './policy-view';
 import './sessions-view';
 import './settings-view';
@@ -24,13 +25,14 @@ const VIEWS = [
   { id: 'audit', label: 'Audit trail' },
   { id: 'tools', label: 'Tools' },
   { id: 'sessions', label: 'Sessions' },
+  { id: 'contexts', label: 'Contexts' },
   { id: 'settings', label: 'Settings' },
 ] as const;
 type View = (typeof VIEWS)[number]['id'];
 
 /**
  * `#view`, `#view/<param>` (an agent's id for agents and policy, an entry's seq for audit, a
- * tool's name for tools),
+ * tool's name for tools, `<agent>/<conversation>` for contexts),
  * optionally `?key=value&…` (the audit view's filters).
  */
 function parseHash(hash: string): { view: View; param: string; query: string } {
@@ -219,6 +221,8 @@ export class SandboxApp extends LitElement {
         return html`<tools-view .selectedName=${this.param} .importer=${this.importer} .folders=${this.folders}></tools-view>`;
       case 'sessions':
         return html`<sessions-view></sessions-view>`;
+      case 'contexts':
+        return html`<contexts-view .selected=${this.param}></contexts-view>`;
       case 'settings':
         return html`<settings-view></settings-view>`;
     }

@@ -37,6 +37,11 @@ beforeAll(async () => {
   await connectAgent(page, 'a', { agent: 'a11y-agent' });
   await callTool(page, 'a', 'text_stats', { text: 'Something for the views to show.' });
   await callTool(page, 'a', 'fetch_url', { url: 'http://127.0.0.1:1/' });
+  // A conversation with a variable, for the Contexts view's details.
+  await page.evaluate(async () => {
+    const w = window as unknown as { sandboxClientLib: { setContextVariable(c: unknown, n: string, v: unknown, o: unknown): Promise<unknown> }; agents: Record<string, unknown> };
+    await w.sandboxClientLib.setContextVariable(w.agents['a'], 'topic', 'a11y', { conversation: 'a11y-chat' });
+  });
 });
 afterAll(async () => {
   await context?.close();
@@ -44,7 +49,7 @@ afterAll(async () => {
 });
 
 describe('accessibility (axe-core)', () => {
-  for (const view of ['agents', 'agents/a11y-agent', 'policy', 'audit', 'tools', 'tools/text_stats', 'sessions', 'settings']) {
+  for (const view of ['agents', 'agents/a11y-agent', 'policy', 'audit', 'tools', 'tools/text_stats', 'sessions', 'contexts', 'contexts/a11y-agent/a11y-chat', 'settings']) {
     it(`finds no serious or critical violation on #${view}`, async () => {
       await page.goto(new URL(`/#${view}`, baseUrl()).href);
       await page.waitForFunction(() => 'sandboxHost' in window);

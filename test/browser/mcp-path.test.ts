@@ -72,7 +72,7 @@ describe('an SDK Client in a page, over postMessage to the service worker', () =
       const c = (window as unknown as { agents: Record<string, { readResource(p: unknown): Promise<{ contents: { uri: string; mimeType: string; text: string }[] }>; listResources(): Promise<{ resources: { uri: string }[] }> }> }).agents['a']!;
       return { list: (await c.listResources()).resources, read: await c.readResource({ uri: 'system://info' }) };
     });
-    expect(read.list.map((r) => r.uri)).toEqual(['system://env', 'system://info']);
+    expect(read.list.map((r) => r.uri)).toEqual(['system://env', 'system://info', 'context://global']);
     const doc = JSON.parse(read.read.contents[0]!.text);
     expect(read.read.contents[0]!.mimeType).toBe('application/json');
     expect(doc.host).toMatchObject({ server: { name: 'browser-mcp-sandbox' }, tools: expect.any(Number), sessions: expect.any(Number) });

@@ -40,11 +40,11 @@ async function readEnv(h: Awaited<ReturnType<typeof harnessWithEnv>>, agent: str
 }
 
 describe('resource facts', () => {
-  it('lists system://env beside system://info for every agent, Untrusted included', async () => {
+  it('lists system://env beside system://info (and the global context) for every agent, Untrusted included', async () => {
     const h = await harnessWithEnv();
     await h.agent('nobody', 'Untrusted');
     const client = await h.connect({ agent: 'nobody' });
-    expect((await client.listResources()).resources.map((r) => r.uri).sort()).toEqual(['system://env', 'system://info']);
+    expect((await client.listResources()).resources.map((r) => r.uri).sort()).toEqual(['context://global', 'system://env', 'system://info']);
   });
 
   it('gives system_info exactly its facts', async () => {

@@ -5,6 +5,7 @@ import { verifyChain } from '../../src/store/audit';
 import { recoverInterrupted } from '../../src/server/recovery';
 import { MANIFEST, manifestTool, startHarness, swappableEndpoint, loggedEntries } from './support/server-fixture';
 import { policyOf } from '../../src/server/agents';
+import { GLOBAL_CONTEXT_RESOURCE } from '../../src/server/global-context';
 
 const MB = 1024 * 1024;
 
@@ -129,7 +130,7 @@ describe('the MCP server handlers', () => {
   it('serves system://info from its wasm producer with the host facts as arguments', async () => {
     const h = await startHarness();
     const client = await h.connect();
-    expect((await client.listResources()).resources).toEqual([{ uri: 'system://info', name: 'system_info', description: 'the system_info tool', mimeType: 'application/json' }]);
+    expect((await client.listResources()).resources).toEqual([{ uri: 'system://info', name: 'system_info', description: 'the system_info tool', mimeType: 'application/json' }, GLOBAL_CONTEXT_RESOURCE]);
     h.executor.next = (r) => ({ ok: true, output: JSON.stringify({ host: JSON.parse(r.args) }), durationMs: 1, memoryBytes: 0 });
     const read = await client.readResource({ uri: 'system://info' });
     const doc = JSON.parse((read.contents[0] as { text: string }).text);

@@ -16,7 +16,7 @@ import type { ToolGlueModule, ToolImports, ToolInstance, ToolManifest, ToolManif
 
 const PUBLIC_DIR = dirname(OUT_DIR);
 const TOOL_NAMES = ["fetch_url", "json_query", "list_directory", "read_file", "system_env", "system_info", "text_stats", "workspace_files", "write_file"];
-const FIXTURE_NAMES = ["host_probe", "loop_forever", "memory_hog", "trap"];
+const FIXTURE_NAMES = ["context_blind", "context_probe", "host_probe", "loop_forever", "memory_hog", "trap"];
 const HOST = "mcp-sandbox:tool/host@0.1.0";
 /** Host functions each host-importing tool imports (all others import nothing). */
 const HOST_IMPORTS: Record<string, string[]> = {
@@ -34,6 +34,11 @@ const PERMISSIONS: Record<string, string[]> = {
   write_file: ["files:write"],
   list_directory: ["files:read"],
   host_probe: ["files:read", "files:write", "network"],
+};
+/** Tools importing only synchronous host functions (answered in the worker): no JSPI. */
+const SYNC_HOST_IMPORTS: Record<string, string[]> = {
+  context_blind: ["get-context"],
+  context_probe: ["get-context"],
 };
 /** Tools whose glue runs without JSPI (Node 20 can instantiate them). */
 const SYNC_NAMES = [...TOOL_NAMES, ...FIXTURE_NAMES].filter((n) => !(n in HOST_IMPORTS));
@@ -118,12 +123,12 @@ describe("manifest", () => {
       expect(t.fixture).toBe(FIXTURE_NAMES.includes(t.name));
       expect(t.dir).toBe(`tools/${t.name}/`);
       expect(t.glue).toBe(`${t.name}.js`);
-      const imports = (HOST_IMPORTS[t.name] ?? []).map((f) => `${HOST}#${f}`);
+      const imports = (HOST_IMPORTS[t.name] ?? SYNC_HOST_IMPORTS[t.name] ?? []).map((f) => `${HOST}#${f}`);
       expect(t.imports).toEqual(imports);
-      expect(t.async).toBe(imports.length > 0);
+      expect(t.async).toBe(t.name in HOST_IMPORTS);
       // Host imports that return through memory add jco's shim and fixup modules.
       expect(t.coreModules).toEqual(
-        t.async ? [`${t.name}.core.wasm`, `${t.name}.core2.wasm`, `${t.name}.core3.wasm`] : [`${t.name}.core.wasm`],
+        imports.length ? [`${t.name}.core.wasm`, `${t.name}.core2.wasm`, `${t.name}.core3.wasm`] : [`${t.name}.core.wasm`],
       );
       expect(t.component).toBe(`${t.name}.component.wasm`);
       const component = await readFile(join(toolDir(t), t.component));
@@ -200,7 +205,7 @@ describe("manifest", () => {
 
 describe("describe()", () => {
   it.each(SYNC_NAMES)("%s returns valid metadata matching the manifest", async (name) => {
-    const tool = await instantiate(name);
+    const tool = await instantiate(name, undefined, name in SYNC_HOST_IMPORTS ? contextHost(() => ({ tag: "err", val: "describe must not ask" })) : {});
     const text = tool.describe();
     const metadata = JSON.parse(text) as Record<string, unknown>;
     expect(validateMetadata(metadata, name)).toEqual([]);
@@ -621,7 +626,7 @@ describe("system_env", () => {
     expect(byName["write-file"]).toMatchObject({ permission: "files:write", allowed: true });
     expect(byName["http-fetch"]).toMatchObject({ permission: "network", allowed: false, reason: "network.requestsPerMinute is 0" });
     expect(byName["client-request"]).toMatchObject({ permission: "client", allowed: true });
-    for (const free of ["log", "now-ms", "random-bytes"]) expect(byName[free]).toMatchObject({ permission: null, allowed: true });
+    for (const free of ["log", "now-ms", "random-bytes", "get-context"]) expect(byName[free]).toMatchObject({ permission: null, allowed: true });
   });
 
   it("echoes the host's facts in their order, writes a summary and observes itself", async () => {
@@ -634,7 +639,7 @@ describe("system_env", () => {
     expect(doc.summary).toEqual([
       "Agent demo-limited (Limited), MCP protocol 2025-06-18, 6 tools visible.",
       "execute_code may run javascript: always. Each run: up to 128 MiB and 30000 ms.",
-      "Host capabilities this agent's policy allows: read-file, write-file, list-directory, stat, client-request, log, now-ms, random-bytes. Refused: http-fetch (network.requestsPerMinute is 0). A tool must also declare the permission a capability needs; each use is decided and audited when it happens.",
+      "Host capabilities this agent's policy allows: read-file, write-file, list-directory, stat, client-request, log, now-ms, random-bytes, get-context. Refused: http-fetch (network.requestsPerMinute is 0). A tool must also declare the permission a capability needs; each use is decided and audited when it happens.",
       "Limits per call: 128 MiB memory, 60 s; 3 calls at once, waiting at most 2000 ms for a free slot; 20 calls a minute, 50 a session; no calls from 22:00 to 06:00 (UTC).",
       "Works offline: yes (42 files precached).",
     ]);
@@ -664,7 +669,7 @@ describe("system_env", () => {
     // Keys the module writes itself are not taken from the host.
     const spoof = (await callJson("system_env", { uri: "x://y", capabilities: [], sandbox: 1, summary: "no" })) as Doc;
     expect(spoof.uri).toBe("system://env");
-    expect(spoof.capabilities).toHaveLength(9);
+    expect(spoof.capabilities).toHaveLength(10);
     expect(Array.isArray(spoof.summary)).toBe(true);
   });
 
@@ -674,7 +679,23 @@ describe("system_env", () => {
   });
 });
 
+/** A host import object with only get-context (what the context fixtures import). */
+function contextHost(getContext: () => { tag: "ok" | "err"; val: string }): ToolImports {
+  return { "mcp-sandbox:tool/host": { getContext } as never };
+}
+
 describe("fixtures", () => {
+  it("context_probe returns the context get-context gives it; context_blind runs the same code, without declaring it", async () => {
+    expect(entry("context_probe").metadata.context).toBe(true);
+    expect(entry("context_blind").metadata.context).toBeUndefined();
+    for (const name of ["context_probe", "context_blind"]) {
+      const given = await instantiate(name, undefined, contextHost(() => ({ tag: "ok", val: '{"conversation":"c","variables":{"a":{"value":1,"sharing":"Private"}}}' })));
+      expect(JSON.parse(given.call("{}") as string)).toEqual({ context: { conversation: "c", variables: { a: { value: 1, sharing: "Private" } } } });
+      const refused = await instantiate(name, undefined, contextHost(() => ({ tag: "err", val: "not declared" })));
+      expect(() => refused.call("{}")).toThrow(expect.objectContaining({ payload: "not declared" }));
+    }
+  });
+
   it("trap traps, and the instance is unusable afterwards", async () => {
     const tool = await instantiate("trap");
     expect(() => tool.call("{}")).toThrow(WebAssembly.RuntimeError);

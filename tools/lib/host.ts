@@ -10,6 +10,7 @@
 //   log             (level_ptr, level_len, msg_ptr, msg_len) -> ()
 //   now-ms          () -> i64
 //   random-bytes    (len, ret) -> ()                         ret: list<u8>
+//   get-context     (ret) -> ()                              ret: result<string, string>
 // Results that flatten to more than one value are written by the host to a return area
 // the guest passes as the last argument:
 //   result<string, string>:      tag u8 @0, ptr u32 @4, len u32 @8   (size 12, align 4)
@@ -55,6 +56,9 @@ declare function hostNowMs(): u64;
 // @ts-ignore: decorator
 @external("mcp-sandbox:tool/host@0.1.0", "random-bytes")
 declare function hostRandomBytes(len: u32, ret: usize): void;
+// @ts-ignore: decorator
+@external("mcp-sandbox:tool/host@0.1.0", "get-context")
+declare function hostGetContext(ret: usize): void;
 
 /** Outcome of a host call returning `result<T, string>`: `value` if ok, else `error`. */
 export class HostResult<T> {
@@ -150,4 +154,13 @@ export function randomBytes(n: u32): Uint8Array {
   const out = new Uint8Array(count);
   memory.copy(out.dataStart, <usize>load<u32>(RET), <usize>count);
   return out;
+}
+
+/**
+ * The calling conversation's context as JSON (docs/context.md, "Into tools"): only for a tool
+ * whose metadata declares "context": true; any other tool gets the host's refusal.
+ */
+export function getContext(): HostResult<string> {
+  hostGetContext(RET);
+  return liftStringResult();
 }

@@ -1,5 +1,8 @@
-/** Host functions answered in the worker itself: they reach nothing, so need no capability port. */
-const LOCAL_HOST_FUNCTIONS = new Set(['now-ms', 'random-bytes']);
+/**
+ * Host functions answered in the worker itself: they reach nothing, so need no capability port
+ * (`get-context` answers what the job carries).
+ */
+const LOCAL_HOST_FUNCTIONS = new Set(['now-ms', 'random-bytes', 'get-context']);
 const reaching = new WeakMap<WebAssembly.Module, boolean>();
 
 /**

@@ -4,6 +4,8 @@ type HostResult<T> = { tag: 'ok'; val: T } | { tag: 'err'; val: string };
 
 /** Largest number of random bytes one call of `random-bytes` returns. */
 const MAX_RANDOM_BYTES = 65536;
+/** What `get-context` answers a tool that did not declare `"context": true`. */
+export const NO_CONTEXT = 'get-context refused: this tool did not declare "context": true in its metadata, so it receives no conversation context';
 
 /** Capability requests on a call's port: each answered once, by the host, by id. */
 export interface CapabilityClient {
@@ -52,9 +54,11 @@ export function capabilityClient(port: MessagePort | undefined): CapabilityClien
  * The `mcp-sandbox:tool/host` import object for one call. Capabilities that reach beyond the
  * worker (files, HTTP, log) are requests on `port`, answered by the service worker after the
  * agent's policy decided and the use was audited; clock and random bytes are answered here,
- * as they reach nothing. With no port, every capability fails.
+ * as they reach nothing. With no port, every capability fails. `get-context` answers `context`,
+ * which the service worker sets only for a tool that declared `context: true`; without it the
+ * tool gets `err` (it asked for what it did not declare).
  */
-export function hostImports(port: MessagePort | undefined): { imports: Record<string, unknown>; close(): void } {
+export function hostImports(port: MessagePort | undefined, context?: string): { imports: Record<string, unknown>; close(): void } {
   const client = capabilityClient(port);
   const ask = async <T>(fn: CapabilityName, args: Record<string, string>): Promise<HostResult<T>> => {
     const reply = await client.ask(fn, args);
@@ -70,6 +74,7 @@ export function hostImports(port: MessagePort | undefined): { imports: Record<st
     log: (level: string, message: string) => client.tell('log', { level, message }),
     nowMs: () => BigInt(Date.now()),
     randomBytes: (length: number) => crypto.getRandomValues(new Uint8Array(Math.min(length >>> 0, MAX_RANDOM_BYTES))),
+    getContext: (): HostResult<string> => (context === undefined ? { tag: 'err', val: NO_CONTEXT } : { tag: 'ok', val: context }),
   };
   return {
     imports: { 'mcp-sandbox:tool/host': host },

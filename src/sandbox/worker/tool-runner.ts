@@ -38,7 +38,7 @@ export const toolRunner: ToolWorkerApi = {
     } catch (error) {
       return { ok: false, error: { code: 'load-failed', message: `tool code could not be loaded: ${(error as Error).message}` }, memoryBytes: 0 };
     }
-    const host = hostImports(job.capabilities);
+    const host = hostImports(job.capabilities, job.context);
     try {
       const exports = await glue.instantiate(
         (name) => {

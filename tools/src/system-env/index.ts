@@ -50,7 +50,7 @@ const METADATA = `{
 }`;
 
 // The host interface of the world (tools/wit/tool.wit), in its order.
-const CAPABILITIES: string[] = ["read-file", "write-file", "list-directory", "stat", "http-fetch", "client-request", "log", "now-ms", "random-bytes"];
+const CAPABILITIES: string[] = ["read-file", "write-file", "list-directory", "stat", "http-fetch", "client-request", "log", "now-ms", "random-bytes", "get-context"];
 const SIGNATURES: string[] = [
   "read-file: func(path: string) -> result<string, string>",
   "write-file: func(path: string, contents: string) -> result<u64, string>",
@@ -61,14 +61,16 @@ const SIGNATURES: string[] = [
   "log: func(level: string, message: string)",
   "now-ms: func() -> u64",
   "random-bytes: func(len: u32) -> list<u8>",
+  "get-context: func() -> result<string, string>",
 ];
 // The permission a tool declares to use each (src/server/capabilities.ts); "" = none needed.
-const PERMISSIONS: string[] = ["files:read", "files:write", "files:read", "files:read", "network", "client", "", "", ""];
+const PERMISSIONS: string[] = ["files:read", "files:write", "files:read", "files:read", "network", "client", "", "", "", ""];
 const FREE: string[] = [
   "", "", "", "", "", "",
   "needs no permission; each line is kept in the call's audit entry",
   "needs no permission; answered inside the tool worker",
   "needs no permission; answered inside the tool worker (at most 65536 bytes a call)",
+  "needs no permission; only for a tool whose metadata declares \"context\": true (answered inside the tool worker)",
 ];
 // Keys of the document the module writes itself; host facts of these names are not echoed.
 const OWN_KEYS: string[] = ["uri", "summary", "capabilities", "sandbox"];
