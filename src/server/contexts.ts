@@ -12,6 +12,7 @@ import {
   PERMISSIVE,
   PRECEDENCE,
   readContextUpdates,
+  redactForAgent,
   redactValue,
   checkValue,
   type ContextActor,
@@ -401,7 +402,12 @@ export async function applyContextUpdates(
  * visible in it from the reading session. An agent reads only its own conversations: another
  * agent's (or one that does not exist) is "not found", the same answer either way.
  */
-export async function readConversationResource(ctx: ServerContext, session: SessionRecord, uri: string): Promise<{ contents: { uri: string; mimeType: string; text: string }[] }> {
+/**
+ * `context://conversation/{id}` for the reading session's agent. `policy` is the reader's
+ * effective policy: where it redacts what the agent receives (`data.redactForAgent`), the
+ * variables' values are redacted here too, as everything else it reads is.
+ */
+export async function readConversationResource(ctx: ServerContext, session: SessionRecord, uri: string, policy: EffectivePolicy): Promise<{ contents: { uri: string; mimeType: string; text: string }[] }> {
   let id: string;
   try {
     id = decodeURIComponent(uri.slice(CONTEXT_URI_PREFIX.length));
@@ -432,7 +438,7 @@ export async function readConversationResource(ctx: ServerContext, session: Sess
     startedAt: new Date(record.startedAt).toISOString(),
     securityLevel: record.securityLevel ?? PERMISSIVE,
     readFromSession: session.id,
-    variables: await ctx.contexts.visible(viewer),
+    variables: redactForAgent(policy, await ctx.contexts.visible(viewer)).value,
     // Per tool: how calls here fared, and the arguments of its last success (docs/context.md).
     toolPreferences: record.preferences ?? {},
   };

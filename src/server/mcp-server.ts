@@ -201,7 +201,7 @@ export function createSessionServer(ctx: ServerContext, sessionId: string, optio
     request.params.uri === GLOBAL_CONTEXT_URI
       ? readGlobalContext(ctx, sessionId, request.params._meta?.[CONVERSATION_META_KEY])
       : request.params.uri.startsWith(CONTEXT_URI_PREFIX)
-        ? readConversationResource(ctx, (await readCall(ctx, sessionId, null)).session, request.params.uri)
+        ? readCall(ctx, sessionId, null).then((call) => readConversationResource(ctx, call.session, request.params.uri, call.policy))
         : readResource(ctx, sessionId, request.params.uri),
   );
   // Conversation contexts: set, clear, security level (context-methods.ts); a subscribed

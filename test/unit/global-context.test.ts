@@ -240,6 +240,27 @@ describe('the global context over MCP', () => {
     expect(doc.shared.variables['password']!.sharing).toBe('Global');
   });
 
+  it('redacts the Global values in a conversation resource too, where the same agent reads them there', async () => {
+    const h = await startHarness();
+    await h.agent('careful-conv', 'Trusted', { version: 1, data: { redactForAgent: true, sensitivePatterns: ['password'] } });
+    const c = await h.connect({ agent: 'careful-conv' });
+    await setGlobalVariable(h.ctx, { name: 'password', value: 'hunter2' });
+    // The agent's own Private variable holding a credential, set by the agent itself.
+    await c.request({ method: 'mcp-sandbox/context/set', params: { name: 'note', value: 'my password is swordfish-42' } }, Any);
+    const read = await c.readResource({ uri: `context://conversation/${encodeURIComponent(sessionOf(c))}` });
+    const text = (read.contents[0] as { text: string }).text;
+    expect(text).not.toContain('hunter2');
+    expect(text).not.toContain('swordfish-42');
+    const doc = JSON.parse(text) as { variables: Record<string, unknown> };
+    // A variable named by a pattern is masked whole (its name stays).
+    expect(doc.variables['password']).toBe('[REDACTED]');
+    expect((doc.variables['note'] as { value: unknown }).value).toBe('my password is [REDACTED]');
+    // An agent whose policy does not redact reads its values as they are.
+    const plain = await h.connect({ agent: 'plain-conv' });
+    const open = await plain.readResource({ uri: `context://conversation/${encodeURIComponent(sessionOf(plain))}` });
+    expect((open.contents[0] as { text: string }).text).toContain('hunter2');
+  });
+
   it('announces a subscribed context://global as updated when a Global variable changes', async () => {
     const h = await startHarness();
     const c = await h.connect({ agent: 'a' });
