@@ -2,7 +2,7 @@
 // summary. Both take whatever part of `m` exists, so a run that fails still reports what it got.
 import { round, row, stats as statsOf } from './report.mjs';
 
-export const TARGETS = { toolsCallP50OverFloor: 2, toolsCallP99OverFloorP99: 4, callsPerSecond: 1500, soakDrift: 0.1, auditViewOpenMs: 300, auditViewAnswerMs: 100, scrollFrameP50Ms: 17.5, scrollFrameP99Ms: 33.4 };
+export const TARGETS = { toolsCallP50OverFloor: 2, toolsCallP99OverFloorP99: 4, callsPerSecond: 1500, soakDrift: 0.1, auditViewOpenMs: 300, auditViewAnswerMs: 100, scrollFrameP50Ms: 17.5, scrollFrameP99Ms: 33.4, contextAddedMs: 0.3 };
 
 const pick = (s) => ({ p50: s.p50, p99: s.p99 });
 const div = (a, b) => ({ p50: a.p50 / b.p50, p99: a.p99 / b.p99 });
@@ -113,6 +113,16 @@ export function rowsOf(m) {
   add(m.swPing, () => row(O, 'page → SW → page, postMessage (admin ping)', pick(m.swPing)));
   add(m.sandboxWasm && m.comlink, () => row(O, 'sandbox alone, text_stats (host → cache → worker → wasm)', { ...pick(m.sandboxWasm), floor: pick(m.comlink), ratio: div(m.sandboxWasm, m.comlink) }));
   add(m.sandboxJs && m.sandboxWasm, () => row(O, 'sandbox alone, execute_code JS (vs text_stats)', { ...pick(m.sandboxJs), floor: pick(m.sandboxWasm), ratio: div(m.sandboxJs, m.sandboxWasm) }));
+  add(m.contextNamed && m.contextPlain, () => {
+    const added = m.contextNamed.p50 - m.contextPlain.p50;
+    return row(O, 'tools/call in a named conversation (vs the same call without; interleaved)', {
+      ...pick(m.contextNamed),
+      floor: pick(m.contextPlain),
+      figure: `${added >= 0 ? '+' : '−'}${Math.abs(added).toFixed(3)} ms p50`,
+      target: `adds ≤ ${TARGETS.contextAddedMs} ms p50`,
+      pass: added <= TARGETS.contextAddedMs,
+    });
+  });
   add(m.code && m.call, () => row(O, 'tools/call execute_code JS (vs text_stats)', { ...pick(m.code), floor: pick(m.call), ratio: div(m.code, m.call) }));
   add(m.probeRead && m.probeNone && m.floorRelay && m.idbStrict, () => {
     const delta = m.probeRead.p50 - m.probeNone.p50;
@@ -160,6 +170,7 @@ export function summaryOf(m) {
     sandboxOnlyMs: rounded(m.sandboxWasm) ?? null,
     executeCodeJs: m.code ? { toolsCallMs: rounded(m.code), sandboxOnlyMs: rounded(m.sandboxJs), toolsCallOverTextStats: m.call ? round(m.code.p50 / m.call.p50) : null } : null,
     hostCapability: m.probeRead ? { probeNoCallsMs: rounded(m.probeNone), probeOneReadFileMs: rounded(m.probeRead), oneCapabilityP50Ms: round(m.probeRead.p50 - m.probeNone.p50) } : null,
+    contexts: m.contextNamed && m.contextPlain ? { withoutMs: rounded(m.contextPlain), inConversationMs: rounded(m.contextNamed), addedP50Ms: round(m.contextNamed.p50 - m.contextPlain.p50), pass: m.contextNamed.p50 - m.contextPlain.p50 <= TARGETS.contextAddedMs } : null,
     upload: m.upload ? { firstMs: round(m.upload.firstMs), ms: rounded(m.upload.warm), firstCallMs: rounded(m.upload.firstCall), warmCallMs: rounded(m.upload.warmCall) } : null,
   };
   out.audit = m.audit ?? null;

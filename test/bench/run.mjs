@@ -120,6 +120,9 @@ try {
   // The product.
   m.sandboxWasm = stats(await measure('sandbox alone, text_stats', 'sandboxOnly', [N, 'text_stats']));
   m.call = stats(await measure('tools/call text_stats, one agent', 'toolsCall', [N, single]));
+  const conversation = await measure('tools/call without and with a conversation (context handling)', 'contextCost', [N, single]);
+  m.contextPlain = stats(conversation.plain);
+  m.contextNamed = stats(conversation.named);
   m.code = stats(await measure('tools/call execute_code (JavaScript)', 'executeCode', [N, single]));
   m.http = stats(await measure('tools/call over /mcp (Streamable HTTP, in the page)', 'httpCall', [N, single]));
   m.sandboxJs = stats(await measure('sandbox alone, execute_code', 'sandboxOnly', [N, 'execute_code']));

@@ -159,6 +159,29 @@ function agent(id) {
 /** Warm tools/call of text_stats by one agent. */
 const toolsCall = (n, id, warmUp = WARM_UP) => sequential(n, () => textStats(agent(id)), warmUp);
 
+/**
+ * What conversation contexts add to a call (issue 11): the same warm text_stats call, made in
+ * turn without and with a conversation named in `_meta` (its record read, its security level
+ * intersected with the policy, the call folded into its tool preferences), interleaved so both
+ * see the same moment of a shared machine.
+ */
+async function contextCost(n, id) {
+  const client = agent(id);
+  const inConversation = () => client.callTool({ name: 'text_stats', arguments: { text: TEXT }, _meta: { 'mcp-sandbox/conversation': 'bench-conversation' } }).then((r) => check(r, 'tools/call in a conversation'));
+  const plain = await sequential(n, () => textStats(client));
+  const named = await sequential(n, inConversation);
+  // Then interleaved, one of each in turn, and kept: the figures the row reports.
+  const samples = { plain: [], named: [] };
+  for (let i = 0; i < n; i++) {
+    for (const [key, call] of i % 2 ? [['named', inConversation], ['plain', () => textStats(client)]] : [['plain', () => textStats(client)], ['named', inConversation]]) {
+      const t0 = performance.now();
+      await call();
+      samples[key].push(performance.now() - t0);
+    }
+  }
+  return { plain: samples.plain.length ? samples.plain : plain, named: samples.named.length ? samples.named : named };
+}
+
 /** Warm tools/call of text_stats by one agent through the service worker's /mcp (Streamable HTTP), with the SDK's own HTTP client. */
 async function httpCall(n, id) {
   const client = new Client({ name: 'bench-http', version: '1.0.0' }, { jsonSchemaValidator: new CfWorkerJsonSchemaValidator() });
@@ -551,4 +574,4 @@ async function auditViewScroll(ms = 3000, pxPerFrame = 60) {
   return { frames, rowsLoaded: Number(tableOf(root).dataset.rows), maxRendered: Math.max(...rendered) };
 }
 
-window.bench = { agent, setup, realAnswer, floorSdk, floorRelay, idbCommits, floorComlink, floorSwPing, registerAgents, toolsCall, sandboxOnly, executeCode, concurrent, hostCapability, uploads, auditVerify, adminScale, adminLoad, httpCall, seedAuditTo, searchIndexCost, auditViewFilter, auditViewSearch, auditViewScroll, auditViewReset, auditViewOpenInApp };
+window.bench = { agent, setup, realAnswer, contextCost, floorSdk, floorRelay, idbCommits, floorComlink, floorSwPing, registerAgents, toolsCall, sandboxOnly, executeCode, concurrent, hostCapability, uploads, auditVerify, adminScale, adminLoad, httpCall, seedAuditTo, searchIndexCost, auditViewFilter, auditViewSearch, auditViewScroll, auditViewReset, auditViewOpenInApp };
