@@ -56,6 +56,12 @@ export interface AgentMetrics {
   lastMinute: number;
   active: number;
   meanDurationMs: number | null;
+  /** The tools it calls most (call.request entries), at most 5, most used first. */
+  preferredTools: { tool: string; calls: number }[];
+  /** The argument shapes it calls with most (a hash of keys and types, no values), at most 5. */
+  argumentShapes: { shape: string; calls: number }[];
+  /** Its sessions and their typical length (medians), from the session records. */
+  sessions: { count: number; medianDurationMs: number | null; medianCalls: number | null };
 }
 
 /** Per-tool usage and performance, derived from the audit log (the one source of truth). */

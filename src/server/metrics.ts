@@ -1,10 +1,37 @@
 import type { AgentMetrics } from '../api/admin';
-import { agentAggregatesOf, readAgentAggregates } from '../store/aggregates';
-import type { AgentAggregate, AuditEntry } from '../store/schema';
+import { agentAggregatesOf, countShape, readAgentAggregates, shapeOfArgs } from '../store/aggregates';
+import type { AgentAggregate, AuditEntry, SessionRecord } from '../store/schema';
 import type { ServerContext } from './context';
 
 /** What the audit log says of an agent; `agentMetrics` adds the live counters. */
-export type AgentFigures = Omit<AgentMetrics, 'lastMinute' | 'active'>;
+export type AgentFigures = Omit<AgentMetrics, 'lastMinute' | 'active' | 'sessions'>;
+
+/** How many preferred tools and argument shapes the figures name. */
+const TOP = 5;
+
+/** The `n` keys with the highest counts (ties by key), with their counts. */
+function top<K extends string>(counts: Record<string, number>, n: number, name: K): ({ calls: number } & Record<K, string>)[] {
+  return Object.entries(counts)
+    .sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0))
+    .slice(0, n)
+    .map(([key, calls]) => ({ [name]: key, calls }) as { calls: number } & Record<K, string>);
+}
+
+function median(values: number[]): number | null {
+  if (!values.length) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Per agent: how many sessions, and how long and how many calls a typical one lasts. */
+function sessionFigures(sessions: readonly SessionRecord[]): Map<string, AgentMetrics['sessions']> {
+  const by = new Map<string, SessionRecord[]>();
+  for (const s of sessions) if (s.agentId) by.set(s.agentId, [...(by.get(s.agentId) ?? []), s]);
+  return new Map(
+    [...by].map(([id, list]) => [id, { count: list.length, medianDurationMs: median(list.map((s) => Math.max(0, (s.lastActivityAt ?? s.createdAt) - s.createdAt))), medianCalls: median(list.map((s) => s.callCount ?? 0)) }]),
+  );
+}
 
 /**
  * Per-agent figures, from the aggregates kept beside the audit log (the one source of truth;
@@ -18,7 +45,8 @@ export async function agentMetrics(ctx: ServerContext, agentId?: string): Promis
   const records = ctx.audit ? agentAggregatesOf(await ctx.audit.aggregates(), id) : await readAgentAggregates(ctx.db, id);
   const figures = figuresFromAggregates(records, id);
   const now = ctx.clock();
-  return figures.map(({ meanDurationMs, ...f }) => ({ ...f, lastMinute: ctx.counters.lastMinute(f.agentId, now), active: ctx.counters.activeCalls(f.agentId), meanDurationMs }));
+  const sessions = sessionFigures(await (await ctx.db.get()).getAll('sessions'));
+  return figures.map(({ meanDurationMs, ...f }) => ({ ...f, lastMinute: ctx.counters.lastMinute(f.agentId, now), active: ctx.counters.activeCalls(f.agentId), meanDurationMs, sessions: sessions.get(f.agentId) ?? { count: 0, medianDurationMs: null, medianCalls: null } }));
 }
 
 /** Pure: the figures of every agent with an aggregate (or of `agentId` alone), in the order the log first named them. */
@@ -34,8 +62,10 @@ export function figuresFromAggregates(aggregates: readonly AgentAggregate[], age
       // `call.rejected` entries and results `denied` (a capability refused).
       denied: a.denied,
       meanDurationMs: a.durationCount ? a.durationSumMs / a.durationCount : null,
+      preferredTools: top(a.tools ?? {}, TOP, 'tool'),
+      argumentShapes: top(a.shapes ?? {}, TOP, 'shape'),
     }));
-  if (agentId !== undefined && !out.some((f) => f.agentId === agentId)) out.unshift({ agentId, calls: 0, ok: 0, errors: 0, denied: 0, meanDurationMs: null });
+  if (agentId !== undefined && !out.some((f) => f.agentId === agentId)) out.unshift({ agentId, calls: 0, ok: 0, errors: 0, denied: 0, meanDurationMs: null, preferredTools: [], argumentShapes: [] });
   return agentId === undefined ? out : out.filter((f) => f.agentId === agentId);
 }
 
@@ -44,11 +74,11 @@ export function figuresFromAggregates(aggregates: readonly AgentAggregate[], age
  * existed. The reference the aggregates are tested against (test/unit/aggregates.test.ts).
  */
 export function metricsFromAudit(entries: readonly AuditEntry[], agentId?: string): AgentFigures[] {
-  const byAgent = new Map<string, AgentFigures & { durations: number; results: number }>();
+  const byAgent = new Map<string, Omit<AgentFigures, 'preferredTools' | 'argumentShapes'> & { durations: number; results: number; tools: Record<string, number>; shapes: Record<string, number> }>();
   const of = (id: string) => {
     let m = byAgent.get(id);
     if (!m) {
-      m = { agentId: id, calls: 0, ok: 0, errors: 0, denied: 0, meanDurationMs: null, durations: 0, results: 0 };
+      m = { agentId: id, calls: 0, ok: 0, errors: 0, denied: 0, meanDurationMs: null, durations: 0, results: 0, tools: {}, shapes: {} };
       byAgent.set(id, m);
     }
     return m;
@@ -57,8 +87,12 @@ export function metricsFromAudit(entries: readonly AuditEntry[], agentId?: strin
   for (const e of entries) {
     if (!e.agentId || (agentId && e.agentId !== agentId)) continue;
     const m = of(e.agentId);
-    if (e.event === 'call.request') m.calls++;
-    else if (e.event === 'call.result') {
+    if (e.event === 'call.request') {
+      m.calls++;
+      if (e.tool) m.tools[e.tool] = (m.tools[e.tool] ?? 0) + 1;
+      const shape = shapeOfArgs(e.args);
+      if (shape !== null) countShape(m.shapes, shape);
+    } else if (e.event === 'call.result') {
       // A call whose tool was refused a capability ends `denied`: counted with the denials.
       if (e.outcome === 'ok') m.ok++;
       else if (e.outcome === 'denied') m.denied++;
@@ -67,5 +101,5 @@ export function metricsFromAudit(entries: readonly AuditEntry[], agentId?: strin
       m.results++;
     } else if (e.event === 'call.rejected') m.denied++;
   }
-  return [...byAgent.values()].map(({ durations, results, ...m }) => ({ ...m, meanDurationMs: results ? durations / results : null }));
+  return [...byAgent.values()].map(({ durations, results, tools, shapes, ...m }) => ({ ...m, meanDurationMs: results ? durations / results : null, preferredTools: top(tools, TOP, 'tool'), argumentShapes: top(shapes, TOP, 'shape') }));
 }

@@ -1,4 +1,7 @@
 import type { ToolPreferenceRecord } from '../store/schema';
+import { argumentShape, shapeHash } from '../shared/shape';
+
+export { argumentShape, shapeHash };
 
 // Tool preferences per conversation (docs/context.md, "Tool preferences"): how much the
 // conversation leans on each tool, how it fared there, and the arguments of its last successful
@@ -24,36 +27,6 @@ export interface ToolUse {
   args: unknown;
   /** Keep only their shape: the policy wants what it audits sealed at rest (`data.encryptionRequired`). */
   withhold?: boolean;
-}
-
-/**
- * The shape of a JSON value: what its members are, not what they hold. Objects list their keys
- * (sorted) with each member's shape; arrays the distinct shapes of their elements.
- */
-export function argumentShape(value: unknown, depth = 0): string {
-  if (depth > 8) return '…';
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return `[${[...new Set(value.map((v) => argumentShape(v, depth + 1)))].sort().join('|')}]`;
-  if (typeof value === 'object') {
-    const keys = Object.keys(value).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${argumentShape((value as Record<string, unknown>)[k], depth + 1)}`).join(',')}}`;
-  }
-  return typeof value;
-}
-
-/** A short, stable hash of a shape (53-bit, hex): names the shape without spelling it out. */
-export function shapeHash(shape: string): string {
-  // cyrb53: two 32-bit multiply-xor lanes; not cryptographic (shapes are not secrets).
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
-  for (let i = 0; i < shape.length; i++) {
-    const c = shape.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 2654435761);
-    h2 = Math.imul(h2 ^ c, 1597334677);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(16).padStart(14, '0');
 }
 
 /**

@@ -1,4 +1,6 @@
+import { argumentShape, shapeHash } from '../shared/shape';
 import type { DbHandle } from './db';
+import { isSealed } from './sealing';
 import type { AgentAggregate, AggregateKey, AggregateRecord, AuditEntry, DurationHistogram, GlobalAggregate, ToolAggregate } from './schema';
 
 /**
@@ -21,11 +23,14 @@ import type { AgentAggregate, AggregateKey, AggregateRecord, AuditEntry, Duratio
  *   continue from it; otherwise (no aggregates yet: a log written before they existed; or
  *   aggregates of another format) it leaves them to a rebuild, which readers start on first use.
  * - Only fields that are never sealed are read (event, outcome, tool, agentId, durationMs,
- *   memoryBytes, ts), so sealed entries count like any other.
+ *   memoryBytes, ts), so sealed entries count like any other; `args` is read for its shape
+ *   only where it is not sealed.
  */
 
 /** The folding rules' version. Change it with the rules: stored aggregates of another are rebuilt. */
-export const AGGREGATE_FORMAT = 1;
+export const AGGREGATE_FORMAT = 2;
+/** Argument shapes kept per agent; beyond them the least used (then the greatest hash) gives way. */
+export const MAX_AGENT_SHAPES = 32;
 
 /** Histogram buckets per doubling of the duration. */
 export const BUCKETS_PER_OCTAVE = 32;
@@ -111,6 +116,26 @@ function agentOf(r: Record<string, unknown>): string | null {
 
 const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
+/** The shape hash of a request's arguments, or null where they are absent or sealed at rest. */
+export function shapeOfArgs(args: unknown): string | null {
+  return args === undefined || isSealed(args) ? null : shapeHash(argumentShape(args));
+}
+
+/**
+ * Counts `shape`, keeping the MAX_AGENT_SHAPES most used: a new shape beyond them takes the place
+ * of the least used (the greatest hash among equals), so the same entries always keep the same.
+ */
+export function countShape(shapes: Record<string, number>, shape: string): void {
+  if (shape in shapes || Object.keys(shapes).length < MAX_AGENT_SHAPES) {
+    shapes[shape] = (shapes[shape] ?? 0) + 1;
+    return;
+  }
+  let evict: string | null = null;
+  for (const [k, n] of Object.entries(shapes)) if (evict === null || n < shapes[evict]! || (n === shapes[evict] && k > evict)) evict = k;
+  delete shapes[evict!];
+  shapes[shape] = 1;
+}
+
 /**
  * Folds audit records, in `seq` order, into aggregates: the same rules for a commit (starting
  * from the stored records it changes) and for a rebuild (starting from nothing), so the two agree
@@ -159,6 +184,9 @@ export class AggregateFold {
       if (event === 'call.request') {
         a.calls++;
         if (typeof ts === 'number') a.lastCallAt = Math.max(a.lastCallAt ?? 0, ts);
+        if (typeof r['tool'] === 'string' && r['tool'] !== '') a.tools[r['tool']] = (a.tools[r['tool']] ?? 0) + 1;
+        const shape = shapeOfArgs(r['args']);
+        if (shape !== null) countShape(a.shapes, shape);
       } else if (event === 'call.result') {
         // A call whose tool was refused a capability ends `denied`: counted with the denials.
         if (outcome === 'ok') a.ok++;
@@ -200,7 +228,7 @@ export class AggregateFold {
   private agent(agentId: string, seq: number): AgentAggregate {
     let a = this.agents.get(agentId);
     if (!a) {
-      a = { key: ['agent', agentId], kind: 'agent', agentId, firstSeq: seq, seq, calls: 0, ok: 0, errors: 0, denied: 0, rejected: 0, cancelled: 0, interrupted: 0, durationSumMs: 0, durationCount: 0, lastCallAt: null };
+      a = { key: ['agent', agentId], kind: 'agent', agentId, firstSeq: seq, seq, calls: 0, ok: 0, errors: 0, denied: 0, rejected: 0, cancelled: 0, interrupted: 0, durationSumMs: 0, durationCount: 0, lastCallAt: null, tools: {}, shapes: {} };
       this.agents.set(agentId, a);
     }
     a.seq = seq;

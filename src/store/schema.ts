@@ -293,6 +293,10 @@ export interface AgentAggregate {
   durationCount: number;
   /** Newest `ts` of a `call.request`. */
   lastCallAt: number | null;
+  /** `call.request` entries per tool: the tools it prefers. */
+  tools: Record<string, number>;
+  /** `call.request` entries per argument shape (`shapeHash`, src/shared/shape.ts; arguments sealed at rest are not read): the MAX_AGENT_SHAPES most used. */
+  shapes: Record<string, number>;
 }
 
 export type AggregateRecord = GlobalAggregate | ToolAggregate | AgentAggregate;

@@ -158,6 +158,9 @@ export class AgentDetails extends LitElement {
                 <dt>last minute</dt><dd>${m.lastMinute} calls</dd>
                 <dt>running now</dt><dd>${m.active}</dd>
                 <dt>mean duration</dt><dd>${m.meanDurationMs == null ? '–' : `${ms(m.meanDurationMs)} ms`}</dd>
+                <dt>prefers</dt><dd data-preferred>${m.preferredTools?.length ? m.preferredTools.map((t) => `${t.tool} (${t.calls})`).join(', ') : '–'}</dd>
+                <dt>argument shapes</dt><dd>${m.argumentShapes?.length ? `${m.argumentShapes.length} most used: ${m.argumentShapes.map((a) => `${a.shape.slice(0, 6)}… (${a.calls})`).join(', ')}` : '–'}</dd>
+                <dt>sessions</dt><dd data-sessions>${m.sessions ? `${m.sessions.count}; typically ${m.sessions.medianDurationMs == null ? '–' : `${(m.sessions.medianDurationMs / 60_000).toFixed(1)} min`}, ${m.sessions.medianCalls ?? '–'} calls` : '–'}</dd>
               </dl>`
             : html`<p class="muted small">No metrics yet.</p>`}
         </section>

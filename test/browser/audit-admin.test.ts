@@ -281,6 +281,11 @@ describe('open admin pages are told of changes, not polling', () => {
       await expect.poll(() => p.getByTestId('chain').first().innerText(), { timeout: 10_000 }).toMatch(/intact through #\d+/);
       expect(await p.evaluate(() => (window as unknown as { adminRequests: string[] }).adminRequests)).not.toContain('audit.verify');
       expect(asked.length).toBeLessThanOrEqual(8);
+      // Its details show what it prefers and its typical session, from the aggregates and session records.
+      const metrics = await admin<{ agentId: string; preferredTools: { tool: string; calls: number }[]; argumentShapes: { shape: string; calls: number }[]; sessions: { count: number; medianCalls: number | null } }[]>(p, 'agents.metrics', { id: 'quiet-agent' });
+      expect(metrics[0]).toMatchObject({ preferredTools: [{ tool: 'text_stats', calls: 1 }], argumentShapes: [{ calls: 1 }], sessions: { count: 1, medianCalls: 1 } });
+      await row.click();
+      await expect.poll(() => p.locator('[data-preferred]').first().innerText(), { timeout: 5_000 }).toBe('text_stats (1)');
     } finally {
       await quiet.close();
     }

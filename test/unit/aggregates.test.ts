@@ -180,9 +180,15 @@ describe('audit aggregates', () => {
     expect(stats.some((s) => s.name.startsWith('unknown_'))).toBe(false);
     expectToolStatsMatch(one, statsFromAudit(entries, ['echo']).filter((s) => s.name === 'echo'), true);
     expect(never).toEqual(statsFromAudit([], ['never_ran']));
-    expect(metrics.map(({ lastMinute, active, ...m }) => (expect([lastMinute, active]).toEqual([0, 0]), m))).toEqual(metricsFromAudit(entries));
-    expect(oneAgent.map(({ lastMinute: _l, active: _a, ...m }) => m)).toEqual(metricsFromAudit(entries, 'beta'));
-    expect(nobody).toEqual([{ agentId: 'nobody', calls: 0, ok: 0, errors: 0, denied: 0, lastMinute: 0, active: 0, meanDurationMs: null }]);
+    expect(metrics.map(({ lastMinute, active, sessions: _s, ...m }) => (expect([lastMinute, active]).toEqual([0, 0]), m))).toEqual(metricsFromAudit(entries));
+    expect(oneAgent.map(({ lastMinute: _l, active: _a, sessions: _s, ...m }) => m)).toEqual(metricsFromAudit(entries, 'beta'));
+    // Preferred tools and argument shapes (hashes, never values) are counted too.
+    const betaFigures = oneAgent[0]!;
+    expect(betaFigures.preferredTools.length).toBeGreaterThan(0);
+    expect(betaFigures.preferredTools.reduce((n, t) => n + t.calls, 0)).toBeLessThanOrEqual(betaFigures.calls);
+    expect(betaFigures.argumentShapes.length).toBeGreaterThan(0);
+    expect(betaFigures.argumentShapes.every((a) => /^[0-9a-f]{14}$/.test(a.shape))).toBe(true);
+    expect(nobody).toEqual([{ agentId: 'nobody', calls: 0, ok: 0, errors: 0, denied: 0, lastMinute: 0, active: 0, meanDurationMs: null, preferredTools: [], argumentShapes: [], sessions: { count: 0, medianDurationMs: null, medianCalls: null } }]);
     // Denials: `call.rejected` and results `denied` both.
     const beta = entries.filter((e) => e.agentId === 'beta');
     expect(oneAgent[0]!.denied).toBe(beta.filter((e) => e.event === 'call.rejected' || (e.event === 'call.result' && e.outcome === 'denied')).length);
@@ -212,7 +218,7 @@ describe('audit aggregates', () => {
     const incremental = await aggregates(handle);
     expectToolStatsMatch(await toolStats(statsContext(handle)), statsFromAudit(entries, []), false);
     // Agents' means are summed in log order, as the scan sums them: exactly equal.
-    expect((await agentMetrics(statsContext(handle))).map(({ lastMinute: _l, active: _a, ...m }) => m)).toEqual(metricsFromAudit(entries));
+    expect((await agentMetrics(statsContext(handle))).map(({ lastMinute: _l, active: _a, sessions: _s, ...m }) => m)).toEqual(metricsFromAudit(entries));
     await rebuildAggregates(handle);
     expect(await aggregates(handle)).toEqual(incremental);
   });
@@ -292,7 +298,7 @@ describe('audit aggregates', () => {
     expect(again).toEqual(first);
     expectToolStatsMatch(first, statsFromAudit(all, []), true);
     handle.auditAccesses = 0;
-    expect((await agentMetrics(ctx)).map(({ lastMinute: _l, active: _a, ...m }) => m)).toEqual(metricsFromAudit(all));
+    expect((await agentMetrics(ctx)).map(({ lastMinute: _l, active: _a, sessions: _s, ...m }) => m)).toEqual(metricsFromAudit(all));
     expect(handle.auditAccesses).toBe(0);
 
     // From then on, commits fold their entries in.
@@ -302,7 +308,7 @@ describe('audit aggregates', () => {
     const now = await readAudit(handle);
     handle.auditAccesses = 0;
     expectToolStatsMatch(await toolStats(ctx), statsFromAudit(now, []), true);
-    expect((await agentMetrics(ctx)).map(({ lastMinute: _l, active: _a, ...m }) => m)).toEqual(metricsFromAudit(now));
+    expect((await agentMetrics(ctx)).map(({ lastMinute: _l, active: _a, sessions: _s, ...m }) => m)).toEqual(metricsFromAudit(now));
     expect(handle.auditAccesses).toBe(0);
     const incremental = await aggregates(handle);
     expect(incremental.find((r) => r.kind === 'global')).toMatchObject({ seq: now.length, entries: now.length });
@@ -346,7 +352,7 @@ describe('audit aggregates', () => {
     // Yet the log's own fold, and a reader that keeps none, see every entry.
     const liveCtx = { ...statsContext(handle), audit: log } as unknown as ServerContext;
     expectToolStatsMatch(await toolStats(liveCtx), statsFromAudit(entries, []), true);
-    expect((await agentMetrics(liveCtx)).map(({ lastMinute: _l, active: _a, ...m }) => m)).toEqual(metricsFromAudit(entries));
+    expect((await agentMetrics(liveCtx)).map(({ lastMinute: _l, active: _a, sessions: _s, ...m }) => m)).toEqual(metricsFromAudit(entries));
     expect(toolAggregatesOf(await readCaughtUp(new DbHandle(name)))).toEqual(toolAggregatesOf(await log.aggregates()));
     // A stop without a checkpoint (a service worker stopped): the next log starts from the stored
     // checkpoint and the entries after it, and lands exactly where a rebuild does.
@@ -397,7 +403,7 @@ describe('audit aggregates', () => {
     // Aggregates of another format are rebuilt too.
     await db.put('aggregates', { key: ['global'], kind: 'global', format: AGGREGATE_FORMAT + 1, seq: entries.length, entries: entries.length });
     handle.auditAccesses = 0;
-    expect((await agentMetrics(ctx)).map(({ lastMinute: _l, active: _a, ...m }) => m)).toEqual(metricsFromAudit(entries));
+    expect((await agentMetrics(ctx)).map(({ lastMinute: _l, active: _a, sessions: _s, ...m }) => m)).toEqual(metricsFromAudit(entries));
     expect(handle.auditAccesses).toBeGreaterThan(0);
     expect(await db.get('aggregates', ['global'])).toMatchObject({ format: AGGREGATE_FORMAT, seq: entries.length });
   });
@@ -464,7 +470,7 @@ describe('audit aggregates', () => {
     expect(handle.auditAccesses).toBeGreaterThan(0);
     expect(entries).toHaveLength(N);
     expectToolStatsMatch(stats, scanned, true);
-    expect(metrics.map(({ lastMinute: _l, active: _a, ...m }) => m)).toEqual(scannedMetrics);
+    expect(metrics.map(({ lastMinute: _l, active: _a, sessions: _s, ...m }) => m)).toEqual(scannedMetrics);
 
     // A rebuild walks the log in slices while calls go on, and lands where the commits did.
     const incrementalBefore = await aggregates(handle);
@@ -485,5 +491,24 @@ describe('audit aggregates', () => {
         `toolStats ${toolStatsMs.toFixed(1)} ms, agentMetrics ${agentMetricsMs.toFixed(1)} ms, one tool + one agent ${singleMs.toFixed(1)} ms (0 audit reads); ` +
         `full scan as before ${scanMs.toFixed(0)} ms; rebuild ${rebuildMs.toFixed(0)} ms (fake-indexeddb under Node)`,
     );
+  });
+});
+
+describe('argument shapes per agent', () => {
+  it('keeps the most used, the same ones whatever order of equals, and never reads sealed arguments', async () => {
+    const { countShape, shapeOfArgs, MAX_AGENT_SHAPES } = await import('../../src/store/aggregates');
+    expect(shapeOfArgs({ text: 'a secret value' })).toBe(shapeOfArgs({ text: 'other' }));
+    expect(shapeOfArgs({ text: 'a' })).not.toBe(shapeOfArgs({ text: 1 }));
+    expect(shapeOfArgs({ alg: 'AES-GCM-256', keyId: 'k', iv: 'aaaa', data: 'bbbb' })).toBeNull();
+    expect(shapeOfArgs(undefined)).toBeNull();
+    const shapes: Record<string, number> = {};
+    for (let i = 0; i < MAX_AGENT_SHAPES; i++) for (let k = 0; k <= i % 3; k++) countShape(shapes, `s${String(i).padStart(2, '0')}`);
+    expect(Object.keys(shapes)).toHaveLength(MAX_AGENT_SHAPES);
+    countShape(shapes, 'new-one');
+    expect(Object.keys(shapes)).toHaveLength(MAX_AGENT_SHAPES);
+    expect(shapes['new-one']).toBe(1);
+    // The least used gave way, the greatest key among equals: s30 (used once; s27, s24… too, smaller).
+    expect(shapes['s30']).toBeUndefined();
+    expect(shapes['s27']).toBe(1);
   });
 });
