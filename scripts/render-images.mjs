@@ -6,6 +6,10 @@
 // `--only audit` renders one of the two). Uses the same headless Chromium as the tests. The
 // outputs are committed; run this again when the icon or the UI changes.
 //
+// The audit screenshots (audit, audit-call, audit-json, audit-search; 1280×800) show a log of
+// seeded calls (test/browser/support/seed-audit.ts, bundled here with Vite) with real calls of an
+// agent on top; run them on a fresh browser profile, as this script does.
+//
 // The playground screenshot is a real exchange: a scripted OpenAI-compatible chat-completions
 // server on loopback (streaming, as test/browser/playground.test.ts's) asks for one tool call and
 // then for a call the policy denies, and the demo agent page runs them in the sandbox.
@@ -53,6 +57,24 @@ async function scriptedModel() {
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   return { url: `http://127.0.0.1:${server.address().port}/v1`, close: () => new Promise((r) => server.close(r)) };
 }
+/** Seeded calls (two entries each) the audit screenshots' log starts with. */
+const AUDIT_SEEDED_CALLS = 2_500;
+
+/** test/browser/support/seed-audit.ts bundled as a script that defines `window.seedAudit`. */
+async function seedScript() {
+  const { build } = await import('vite');
+  const { mkdtemp, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const outDir = await mkdtemp(join(tmpdir(), 'seed-audit-'));
+  try {
+    await build({ configFile: false, logLevel: 'silent', build: { outDir, minify: false, target: 'es2022', lib: { entry: at('../test/browser/support/seed-audit.ts'), formats: ['iife'], name: 'seedAudit', fileName: () => 'seed.js' } } });
+    return await readFile(join(outDir, 'seed.js'), 'utf8');
+  } finally {
+    await rm(outDir, { recursive: true, force: true });
+  }
+}
+
 const svg = await readFile(at('../public/icon.svg'), 'utf8');
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--headless=new', '--no-sandbox', '--disable-gpu'] });
 try {
@@ -104,27 +126,63 @@ try {
   }
   if (i >= 0 && only !== 'playground') {
     const url = process.argv[i + 1] ?? 'http://127.0.0.1:4173/';
+    const shot = (name) => at(`../public/screenshots/${name}.png`);
     const app = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     await app.goto(url);
     await app.waitForFunction(() => 'sandboxHost' in window);
-    // Some traffic, so the trail has something to show: an agent calls, and is refused once.
+    // A log of some size first: calls seeded through the store's own AuditLog (the chain, hashes,
+    // aggregates and search terms the service worker writes; test/browser/support/seed-audit.ts).
+    await app.evaluate(await seedScript());
+    await app.evaluate((n) => window.seedAudit.seed(n, ['data-pipeline', 'code-reviewer', 'support-bot'], ['text_stats', 'json_query', 'fetch_url']), AUDIT_SEEDED_CALLS);
+    // Then real traffic on top, so the newest rows are real calls: an agent calls, and is refused.
     await app.evaluate(async () => {
       const { createAdminClient } = await import('/admin.js');
       const { connect } = await import('/client.js');
       const admin = await createAdminClient();
-      const id = `screenshot-${Date.now()}`;
-      const { token } = await admin.request('agents.register', { id, name: 'Research assistant', trustLevel: 'Limited', origins: [location.origin] });
+      const id = `research-${Date.now().toString(36)}`;
+      const { token } = await admin.request('agents.register', { id, name: 'Research assistant', trustLevel: 'Trusted', origins: [location.origin] });
       const client = await connect({ agent: id, token });
-      for (const text of ['The quick brown fox.', 'Tamper-evident logs make reviews easy.', 'WebAssembly tools, sandboxed.']) await client.callTool({ name: 'text_stats', arguments: { text } });
-      await client.callTool({ name: 'json_query', arguments: { json: '{"a":{"b":[1,2,3]}}', path: '$.a.b[1]' } });
-      await client.callTool({ name: 'fetch_url', arguments: { url: 'http://169.254.169.254/latest/meta-data' } });
+      for (const text of ['The quick brown fox jumps over the lazy dog.', 'Tamper-evident logs make reviews easy.', 'WebAssembly tools, sandboxed in the browser.']) await client.callTool({ name: 'text_stats', arguments: { text } });
+      await client.callTool({ name: 'fetch_url', arguments: { url: 'https://malware.example.com/payload' } });
+      await client.callTool({ name: 'json_query', arguments: { json: JSON.stringify({ release: { name: 'sandbox', tags: ['wasm', 'mcp', 'audit'], checks: { chain: 'intact', entries: 42 } } }), path: '$.release' } });
     });
+    const view = app.locator('audit-view');
+    /** Folds the charts (the rows are the subject); the view keeps them folded across hash changes. */
+    const foldCharts = async () => {
+      const panel = view.getByTestId('audit-charts-panel');
+      if (await panel.evaluate((d) => d.open)) await panel.locator('summary').click();
+    };
+    const settle = async () => {
+      await app.locator('[data-testid="audit-row"]').first().waitFor({ timeout: 30_000 });
+      await app.locator('[data-testid="chart-rate"]').waitFor({ state: 'attached', timeout: 30_000 });
+      await app.waitForTimeout(800);
+    };
+    // 1. The trail, one row per call (the charts folded: the rows are the subject).
     await app.goto(new URL('#audit', url).href);
     await app.waitForFunction(() => 'sandboxHost' in window);
-    await app.locator('[data-testid="audit-row"]').first().waitFor({ timeout: 30_000 }).catch(() => undefined);
-    await app.waitForTimeout(1000);
-    await app.screenshot({ path: at('../public/screenshots/audit.png') });
-    console.log('wrote public/screenshots/audit.png');
+    await settle();
+    await foldCharts();
+    await view.getByTestId('audit-by-call').check();
+    await app.waitForTimeout(500);
+    await app.screenshot({ path: shot('audit') });
+    // 2. A call expanded: its entries (request → result) and the hash chain.
+    await view.locator('[data-testid="audit-row"]', { hasText: 'json_query' }).first().click();
+    await view.getByTestId('audit-details').waitFor();
+    await app.waitForTimeout(500);
+    await app.screenshot({ path: shot('audit-call') });
+    // 3. The JSON viewer: the call's output, parsed and folded, with copy.
+    await view.getByTestId('audit-details-json').scrollIntoViewIfNeeded();
+    await view.getByTestId('audit-details').screenshot({ path: shot('audit-json') });
+    // 4. A search over the whole log (the index, not the rows loaded).
+    await app.goto(new URL('#audit', url).href);
+    await settle();
+    await foldCharts();
+    await view.getByTestId('audit-search').fill('sandbox');
+    await view.getByTestId('audit-search').press('Enter');
+    await view.getByTestId('audit-count').filter({ hasText: 'matching' }).waitFor({ timeout: 30_000 });
+    await app.waitForTimeout(800);
+    await app.screenshot({ path: shot('audit-search') });
+    console.log('wrote public/screenshots/audit{,-call,-json,-search}.png');
   }
   console.log('wrote public/icon-{,maskable-}{192,512}.png');
 } finally {

@@ -25,8 +25,10 @@ export interface AdminClient {
 }
 
 export async function createAdminClient(timeoutMs = 30_000): Promise<AdminClient> {
-  const registration = await registerSandbox();
   const container = navigator.serviceWorker;
+  // A page the service worker already controls asks it at once: registering again first (the app
+  // entry registers anyway) puts a round trip to the browser before an app's first request.
+  const registration = container.controller ? null : await registerSandbox();
   container.startMessages();
   return {
     request(method, ...params) {
@@ -46,7 +48,7 @@ export async function createAdminClient(timeoutMs = 30_000): Promise<AdminClient
         container.addEventListener('message', onMessage);
         const body: Omit<AdminRequestEnvelope, 'channel' | 'v'> = { kind: 'admin', id, method };
         if (params[0] !== undefined) body.params = params[0];
-        (registration.active ?? container.controller)!.postMessage(envelope<AdminRequestEnvelope>(body));
+        (registration?.active ?? container.controller)!.postMessage(envelope<AdminRequestEnvelope>(body));
       });
     },
   };

@@ -3,9 +3,9 @@ import type { AdminMethods } from '../api/admin';
 import { decideToolAccess, isRestricted, parsePolicyDocumentText, serializePolicyDocument, toPolicyDocument } from '../policy';
 import { envelope, type AdminRequestEnvelope, type AdminResponseEnvelope } from '../shared/wire';
 import type { AuditEntry, AuditEvent, AuditOutcome, ToolRecord, WatchedFolderRecord } from '../store/schema';
-import { openEntry, readAudit, readAuditTail, type OpenedEntry } from '../store/audit';
+import { openEntry, readAudit, type OpenedEntry } from '../store/audit';
 import { verifySlice } from '../store/verify';
-import { queryAudit } from '../store/audit-query';
+import { queryAudit, readTail } from '../store/audit-query';
 import type { LinkLine } from '../store/audit-file';
 import { indexOlderEntries } from '../store/search';
 import { replayCall } from './audit-replay';
@@ -198,7 +198,7 @@ const HANDLERS: { [M in keyof AdminMethods]: Handler<M> } = {
   'audit.tail': async (ctx, params) => {
     // The trail is open: entries stored before the search index existed are indexed meanwhile.
     void indexOlderEntries(ctx.db).catch(() => undefined);
-    return opened(ctx, await readAuditTail(ctx.db, Math.min(1000, Math.max(1, Number(params?.limit ?? 200)))));
+    return opened(ctx, await readTail(ctx.db, Math.min(1000, Math.max(1, Number(params?.limit ?? 200)))));
   },
   // One bounded slice per request (the app verifies in its own worker: src/entries/audit-worker.ts).
   'audit.verify': (ctx, params) => verifySlice(ctx.db, params?.from, params?.limit),

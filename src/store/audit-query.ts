@@ -1,4 +1,4 @@
-import type { IDBPObjectStore } from 'idb';
+import { unwrap, type IDBPObjectStore } from 'idb';
 import type { DbHandle } from './db';
 import type { AuditEntry, AuditEvent, AuditOutcome, SandboxDB } from './schema';
 import { indexOlderEntries, parseQuery, searchEntries, searchProgress } from './search';
@@ -32,6 +32,8 @@ export interface AuditPage {
   search?: { terms: string[]; prefix: string | null; pendingThrough: number; broad: boolean };
 }
 
+/** Records a bulk read of an agent's next page reads beyond the page, for the entries of the last page's millisecond it passes. */
+const SAME_MS_SLACK = 32;
 /** Most entries a page returns, and most records one request reads to find them. */
 export const QUERY_PAGE_MAX = 500;
 const SCAN_MAX = 5_000;
@@ -117,7 +119,8 @@ export async function queryAudit(handle: DbHandle, filter: AuditFilter, beforeSe
   const entries: AuditEntry[] = [];
   let scanned = 0;
   let last: number | null = null;
-  let cursor;
+  /** What is walked, newest first: an index (or the log itself) over a range; null: nothing can match. */
+  let walk: { index: 'by-agent-ts' | 'by-tool-seq' | null; range: IDBKeyRange } | null;
   if (filter.agentId) {
     // By time within the agent, from the time of the entry the last page ended at (entries of
     // the same millisecond after it are skipped below), within the range asked.
@@ -125,15 +128,32 @@ export async function queryAudit(handle: DbHandle, filter: AuditFilter, beforeSe
     const upperOpen = finite(to) && to <= beforeTs;
     const upper = upperOpen ? to : beforeTs;
     const lower = finite(from) ? from : -Infinity;
-    cursor = lower > upper || (lower === upper && upperOpen) ? null : await tx.store.index('by-agent-ts').openCursor(IDBKeyRange.bound([filter.agentId, lower], [filter.agentId, upper], false, upperOpen), 'prev');
+    walk = lower > upper || (lower === upper && upperOpen) ? null : { index: 'by-agent-ts', range: IDBKeyRange.bound([filter.agentId, lower], [filter.agentId, upper], false, upperOpen) };
   } else {
     const [lo, hi] = timed ? await seqRangeForTime(tx.store, from, to) : [-Infinity, Infinity];
     // Seqs below `top` (exclusive) and from `lo` on.
     const top = Math.min(before, hi + 1);
-    if (lo >= top) cursor = null;
-    else if (filter.tool) cursor = await tx.store.index('by-tool-seq').openCursor(IDBKeyRange.bound([filter.tool, lo], [filter.tool, top], false, true), 'prev');
-    else cursor = await tx.store.openCursor(lo === -Infinity ? IDBKeyRange.upperBound(top, true) : IDBKeyRange.bound(lo, top, false, true), 'prev');
+    if (lo >= top) walk = null;
+    else if (filter.tool) walk = { index: 'by-tool-seq', range: IDBKeyRange.bound([filter.tool, lo], [filter.tool, top], false, true) };
+    else walk = { index: null, range: lo === -Infinity ? IDBKeyRange.upperBound(top, true) : IDBKeyRange.bound(lo, top, false, true) };
   }
+  // Where the index (or the log) alone decides the match, one bulk read backwards answers the
+  // page (n + 1 records: the one more says whether there are others) instead of a cursor step
+  // per record; should a record read fail a filter (a time bound the seqs only approximate), the
+  // cursor below answers instead.
+  // On `by-agent-ts` after a page, the range starts at the millisecond the last page ended in:
+  // its entries already shown come first (same key: newest seq first) and are read past.
+  const indexDecides = !filter.event && !filter.outcome && !(filter.agentId && filter.tool);
+  const count = n + 1 + (filter.agentId && beforeSeq !== null ? SAME_MS_SLACK : 0);
+  if (walk && indexDecides && count <= scanMax) {
+    const read = await newestOf(walk.index ? unwrap(tx.store.index(walk.index)) : unwrap(tx.store), walk.range, count);
+    const bulk = read?.filter((e) => e.seq < before);
+    if (read && bulk && (bulk.length > n || read.length < count) && bulk.every(matches)) {
+      await tx.done;
+      return { entries: bulk.slice(0, n), next: bulk.length > n ? bulk[n - 1]!.seq : null };
+    }
+  }
+  let cursor = walk === null ? null : walk.index ? await tx.store.index(walk.index).openCursor(walk.range, 'prev') : await tx.store.openCursor(walk.range, 'prev');
   while (cursor && entries.length < n && scanned < scanMax) {
     const entry = cursor.value;
     scanned++;
@@ -145,4 +165,40 @@ export async function queryAudit(handle: DbHandle, filter: AuditFilter, beforeSe
   }
   await tx.done;
   return { entries, next: cursor && last !== null ? last : null };
+}
+
+/**
+ * The newest `limit` entries, oldest first, in one `getAll` over the seqs they must have: seqs
+ * are consecutive (an archive removes a prefix, nothing else), so the newest key says where they
+ * start. Where that does not hold (a hole), the rest is read backwards with a cursor. The trail
+ * opens on this (a cursor, as before, took a request per entry).
+ */
+export async function readTail(handle: DbHandle, limit: number): Promise<AuditEntry[]> {
+  const n = Math.max(1, Math.floor(limit) || 1);
+  const tx = (await handle.get()).transaction('audit');
+  const newest = await tx.store.openKeyCursor(null, 'prev');
+  if (!newest) return [];
+  const top = newest.key;
+  const entries = await tx.store.getAll(IDBKeyRange.bound(Math.max(1, top - n + 1), top));
+  if (entries.length < n && entries[0] !== undefined && entries[0].seq > 1) {
+    // Fewer than asked below a hole: the older ones one by one.
+    const older: AuditEntry[] = [];
+    for (let c = await tx.store.openCursor(IDBKeyRange.upperBound(entries[0].seq, true), 'prev'); c && older.length + entries.length < n; c = await c.continue()) older.push(c.value);
+    entries.unshift(...older.reverse());
+  }
+  await tx.done;
+  return entries;
+}
+
+/** `getAll` with the options form (direction; Chromium 141 on, shipped with `getAllRecords`; not in this TypeScript's DOM types). */
+type GetAllBackwards = (options: { query: IDBKeyRange; count: number; direction: 'prev' }) => IDBRequest<AuditEntry[]>;
+
+/** Up to `count` records of `source` in `range`, newest first, in one request; null where the browser cannot read backwards in bulk. */
+function newestOf(source: IDBObjectStore | IDBIndex, range: IDBKeyRange, count: number): Promise<AuditEntry[]> | null {
+  if (typeof (source as unknown as { getAllRecords?: unknown }).getAllRecords !== 'function') return null;
+  const request = (source.getAll as unknown as GetAllBackwards).call(source, { query: range, count, direction: 'prev' });
+  return new Promise((resolve, reject) => {
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
 }

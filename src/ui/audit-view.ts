@@ -17,8 +17,14 @@ import { csvHeader, csvRows, segmentLines } from './trail-export';
 import { ALL, chartSpan, isBounded, parseRange, PRESETS, rangeLabel, rangeParams, resolveRange, storedRange, storeRange, type RangePreset, type TimeRange } from './time-range';
 import './chain-badge';
 
-/** Entries read on the first load; later polls read a short tail and append it. */
+/**
+ * Entries the first load reads: first a screen of them (the rows show as soon as they come),
+ * then, once those are drawn, the rest of FIRST_LOAD. Later polls read a short tail and append it.
+ */
+const FIRST_SCREEN = 100;
 const FIRST_LOAD = 1000;
+/** The rest of the first load is read once the view has not changed nor scrolled for this long. */
+const FILL_REST_MS = 300;
 const POLL_LOAD = 200;
 /** Entries kept in memory at most (the oldest are dropped). */
 const KEEP = 3000;
@@ -34,10 +40,13 @@ const FIRST_PAGE = 60;
  * height (one line each), measured from the first one rendered.
  */
 const OVERSCAN = 20;
-const MIN_RENDERED = 100;
+const MIN_RENDERED = 60;
 const ROW_HEIGHT = 29;
 /** Older pages are read when the view comes within this many rows of the end. */
 const LOAD_AHEAD_ROWS = 40;
+/** The charts are redrawn once what they show has not changed for this long, and the table has not scrolled for CHART_SCROLL_REST_MS. */
+const CHART_SETTLE_MS = 250;
+const CHART_SCROLL_REST_MS = 300;
 /** The search box waits this long after the last keystroke. */
 const SEARCH_DEBOUNCE_MS = 150;
 /** `beforeSeq` of a first page read from the newest entry (a search does not start from the tail). */
@@ -79,6 +88,8 @@ export class AuditView extends LitElement {
       tr.broken td:first-child { box-shadow: inset 4px 0 0 var(--bad); }
       /* On a phone the charts would fill the screen before the first row: folded there. */
       details.charts > summary { cursor: pointer; color: var(--muted); font-size: 13px; margin-bottom: 6px; }
+      /* The charts' place while they wait for the rows (drawn a moment after them): the table does not move. */
+      .charts-pending { height: 236px; margin-bottom: 14px; }
       .filters { display: flex; flex-wrap: wrap; gap: 8px; align-items: end; margin-bottom: 10px; }
       .filters select { min-width: 130px; }
       .body { display: grid; grid-template-columns: minmax(0, 1fr); gap: 14px; align-items: start; }
@@ -123,6 +134,7 @@ export class AuditView extends LitElement {
     text: { state: true },
     searchInfo: { state: true },
     windowStart: { state: true },
+    chart: { state: true },
   };
   /** The search box's text (in the hash as `q`): entries of the whole log holding its words, from the search index. */
   text = '';
@@ -141,7 +153,13 @@ export class AuditView extends LitElement {
   private rowsCache: { key: unknown[]; rows: CallRow[]; count: number } | null = null;
   /** Each filter's options, kept while the entries and the registered names are the same. */
   private readonly optionCache = new Map<Filter, { entries: AuditEntry[]; fixed: readonly string[]; values: string[] }>();
-  private chartCache: { key: unknown[]; charted: AuditEntry[]; span: { from: number; to: number } } | null = null;
+  /** What the charts draw, and what it was computed from (`scheduleChart`: after the rows). */
+  chart: { key: unknown[]; charted: AuditEntry[]; span: { from: number; to: number } } | null = null;
+  private chartTimer: ReturnType<typeof setTimeout> | null = null;
+  /** When the table last scrolled (performance.now()). */
+  private lastScroll = -Infinity;
+  /** When the filters, the range or the search last changed (performance.now()). */
+  private lastChange = -Infinity;
   /** The time range the rows, the older pages and the charts follow (in the hash, and kept for the next visit). */
   range: TimeRange = ALL;
   /** The replay panel: the call being replayed, its result once there, or why it was refused. */
@@ -182,8 +200,8 @@ export class AuditView extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
-    void this.refresh();
-    void this.loadKnown();
+    // The registered agents and tools (the dropdowns' options) are read after the first rows.
+    void this.refresh().then(() => this.loadKnown());
     addEventListener('audit-pins', this.onPins);
     this.watched?.addEventListener('change', this.onVerdict);
     // New entries are read when the service worker says the log grew (and every 30 s besides).
@@ -193,11 +211,14 @@ export class AuditView extends LitElement {
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     this.stop?.();
+    if (this.chartTimer !== null) clearTimeout(this.chartTimer);
+    this.chartTimer = null;
     removeEventListener('audit-pins', this.onPins);
     this.watched?.removeEventListener('change', this.onVerdict);
   }
 
   protected override updated(changed: PropertyValues<this>): void {
+    this.scheduleChart();
     if (!changed.has('selectedSeq')) return;
     if (this.selectedSeq != null && this.loaded) void this.loadSelected(this.selectedSeq);
     const before = changed.get('selectedSeq') as number | null | undefined;
@@ -240,6 +261,7 @@ export class AuditView extends LitElement {
       // search reads its pages from the newest entry on: the tail is not what it shows.
       this.olderNext = this.searching() ? FROM_NEWEST : this.entries[0] && this.entries[0].seq > 1 ? this.entries[0].seq : null;
       this.olderFor = this.filterKey();
+      this.lastChange = performance.now();
       this.windowStart = 0;
       const wrap = this.renderRoot.querySelector('.table-wrap');
       if (wrap) wrap.scrollTop = 0;
@@ -333,7 +355,8 @@ export class AuditView extends LitElement {
     try {
       const admin = await adminClient();
       const last = this.entries.at(-1)?.seq ?? 0;
-      const tail = await admin.request('audit.tail', { limit: this.loaded ? POLL_LOAD : FIRST_LOAD });
+      const first = !this.loaded;
+      const tail = await admin.request('audit.tail', { limit: first ? FIRST_SCREEN : POLL_LOAD });
       const fresh = tail.filter((e) => e.seq > last);
       // A gap (more new entries than one poll reads) restarts from the fetched tail.
       const contiguous = this.loaded && (fresh.length === 0 || fresh[0]!.seq === last + 1);
@@ -345,10 +368,38 @@ export class AuditView extends LitElement {
       else if (fresh.length > 0) this.entries = [...this.entries, ...fresh].slice(-KEEP);
       this.now = Date.now();
       this.failure = '';
+      if (first && tail.length === FIRST_SCREEN) void this.fillFirstLoad();
     } catch (error) {
       this.failure = describeError(error);
     } finally {
       this.loaded = true;
+    }
+  }
+
+  /**
+   * The rest of the first load (FIRST_LOAD entries), read once the first screen of rows is drawn,
+   * and put before it. What an unfiltered view reads older pages from moves back with it.
+   */
+  private async fillFirstLoad(): Promise<void> {
+    await this.updateComplete;
+    // Once the view has rested: a filter, a search or a scroll the person started meanwhile is
+    // answered first (the service worker reads and sends one request at a time's worth of work).
+    while (this.isConnected && (this.olderLoading || performance.now() - Math.max(this.lastScroll, this.lastChange) < FILL_REST_MS)) await new Promise((resolve) => setTimeout(resolve, FILL_REST_MS / 3));
+    if (!this.isConnected) return;
+    try {
+      const tail = await (await adminClient()).request('audit.tail', { limit: FIRST_LOAD });
+      const oldest = this.entries[0]?.seq;
+      if (oldest === undefined) return;
+      const before = tail.filter((e) => e.seq < oldest);
+      if (before.length === 0) return;
+      this.entries = [...before, ...this.entries].slice(-KEEP);
+      // Unfiltered, older pages continue below the tail (none was read yet, or only entries the tail now holds).
+      if (!this.filtered() && !this.olderLoading && this.older.every((e) => e.seq >= before[0]!.seq)) {
+        this.older = [];
+        this.olderNext = before[0]!.seq > 1 ? before[0]!.seq : null;
+      }
+    } catch (error) {
+      this.failure = describeError(error);
     }
   }
 
@@ -380,6 +431,7 @@ export class AuditView extends LitElement {
 
   /** The table scrolled: the rows in view are rendered (once a frame at most), and older pages read near the end. */
   private onScroll(): void {
+    this.lastScroll = performance.now();
     if (this.scrollFrame) return;
     this.scrollFrame = requestAnimationFrame(() => {
       this.scrollFrame = 0;
@@ -596,6 +648,12 @@ export class AuditView extends LitElement {
         : ''}`;
   }
 
+  /** The row's detail cell: its summary, cut for the cell, whole in the title. */
+  private summaryCode(e: AuditEntry) {
+    const text = summary(e);
+    return html`<code title=${text}>${text.slice(0, 200)}</code>`;
+  }
+
   /** "replay of #<call>": opens the original call's first entry. */
   private replayLink(e: AuditEntry) {
     if (!e.replayOf) return '';
@@ -638,22 +696,44 @@ export class AuditView extends LitElement {
     return this.rowsCache;
   }
 
+  /** What the charts' input comes from: while it is unchanged, a render (for scrolling, say) redraws no chart. */
+  private chartKey(): unknown[] {
+    return [this.entries, this.older, this.filters.agent, this.filters.tool, this.range, this.now];
+  }
+
   /**
-   * The charts follow the range, over every loaded entry in it (the tail and the older pages).
-   * Kept while what it comes from is unchanged: a render for scrolling redraws no chart.
+   * Recomputes the charts' input once what it comes from has stopped changing for
+   * CHART_SETTLE_MS, the table is not scrolling and no page is being read: their pass over the
+   * loaded entries and uPlot's drawing never hold up the rows a person is waiting for.
    */
-  private chartInput(oldestTail: number): { charted: AuditEntry[]; span: { from: number; to: number } } {
-    const key = [this.entries, this.older, this.filters.agent, this.filters.tool, this.range, this.now];
-    if (this.chartCache && this.chartCache.key.every((k, i) => k === key[i])) return this.chartCache;
+  private scheduleChart(): void {
+    if (!this.loaded) return;
+    const key = this.chartKey();
+    if (this.chart && this.chart.key.every((k, i) => k === key[i])) return;
+    if (this.chartTimer !== null) clearTimeout(this.chartTimer);
+    const run = (): void => {
+      const since = performance.now() - this.lastScroll;
+      if (since < CHART_SCROLL_REST_MS || this.olderLoading) {
+        this.chartTimer = setTimeout(run, this.olderLoading ? CHART_SETTLE_MS : CHART_SCROLL_REST_MS - since);
+        return;
+      }
+      this.chartTimer = null;
+      this.chart = this.chartInput();
+    };
+    this.chartTimer = setTimeout(run, CHART_SETTLE_MS);
+  }
+
+  /** The charts follow the range, over every loaded entry in it (the tail and the older pages). */
+  private chartInput(): { key: unknown[]; charted: AuditEntry[]; span: { from: number; to: number } } {
+    const key = this.chartKey();
+    const oldestTail = this.entries[0]?.seq ?? Infinity;
     const charted = [...this.entries, ...this.older.filter((e) => e.seq < oldestTail)].filter((e) => this.passes(e, ['agent', 'tool']) && this.inRange(e));
     const oldestCharted = charted.reduce((m, e) => Math.min(m, e.ts), Infinity);
     const span = chartSpan(this.range, this.now, Number.isFinite(oldestCharted) ? oldestCharted : undefined);
-    this.chartCache = { key, charted, span };
-    return this.chartCache;
+    return { key, charted, span };
   }
 
   override render() {
-    const oldestTail = this.entries[0]?.seq ?? Infinity;
     const { rows, count: shownCount } = this.rows();
     const size = this.windowSize();
     const start = Math.min(this.windowStart, Math.max(0, rows.length - size));
@@ -664,7 +744,6 @@ export class AuditView extends LitElement {
     const selected = this.selectedSeq == null ? null : (all.find((e) => e.seq === this.selectedSeq) ?? null);
     const related = selected?.callId ? all.filter((e) => e.callId === selected.callId).sort((a, b) => a.seq - b.seq) : [];
     const filtered = this.filtered();
-    const { charted, span } = this.chartInput(oldestTail);
     return html`
       <div class="toolbar">
         <h2>Audit trail</h2>
@@ -678,7 +757,9 @@ export class AuditView extends LitElement {
       ${this.failure ? html`<p class="notice error">${this.failure}</p>` : ''}
       <details class="charts" data-testid="audit-charts-panel" ?open=${!matchMedia('(max-width: 760px)').matches}>
         <summary>Charts</summary>
-        <audit-charts .entries=${charted} .now=${this.now} .from=${span.from} .to=${span.to} .label=${rangeLabel(this.range)}></audit-charts>
+        ${this.chart
+          ? html`<audit-charts .entries=${this.chart.charted} .now=${this.now} .from=${this.chart.span.from} .to=${this.chart.span.to} .label=${rangeLabel(this.range)}></audit-charts>`
+          : html`<div class="charts-pending" aria-busy="true"></div>`}
       </details>
       <div class="filters">
         ${this.rangePicker()}
@@ -741,7 +822,7 @@ export class AuditView extends LitElement {
                   <td class="num hide-narrow hide-details">${bytes(e.memoryBytes)}</td>
                   <td class="summary hide-narrow">${this.replayLink(e)}${this.byCall && e.callId && e.agentId && e.event.startsWith('call.')
                     ? html`<button class="link" data-testid="audit-replay" title="run this call again as ${e.agentId}, under its policy now" @click=${(ev: Event) => (ev.stopPropagation(), void this.replayCall(e.callId!))}>Replay</button> `
-                    : ''}<code title=${summary(e)}>${summary(e).slice(0, 200)}</code></td>
+                    : ''}${this.summaryCode(e)}</td>
                 </tr>`,
               )}
               ${start + visible.length < rows.length ? html`<tr class="spacer" aria-hidden="true" data-testid="audit-spacer-bottom"><td colspan="9" style="height: ${(rows.length - start - visible.length) * this.rowHeight}px"></td></tr>` : ''}

@@ -98,7 +98,7 @@ export class SandboxApp extends LitElement {
   warning = '';
   /** Set when this app's storage nears the browser's quota (past it, calls are refused: none runs unrecorded). */
   storageWarning = '';
-  /** Views render once the demo agents are seeded, so their first read sees them. */
+  /** Views render once the demo agents are seeded, so their first read sees them (the Audit view at once: it opens on the log, not on them). */
   ready = false;
   private readonly verifier = new ChainVerifier(auditVerifier());
   private stopFollowing: (() => void) | undefined;
@@ -203,7 +203,7 @@ export class SandboxApp extends LitElement {
           ${this.chainFailure && !this.failure ? html`<p class="notice error">${this.chainFailure}</p>` : ''}
           ${this.storageWarning ? html`<p class="notice warn" data-testid="storage-warning">${this.storageWarning} <a href="#audit">Audit</a></p>` : ''}
           ${this.warning ? html`<p class="notice warn">${this.warning} <button class="link" @click=${() => (this.warning = '')}>dismiss</button></p>` : ''}
-          ${this.ready ? this.renderView() : html`<p class="empty">Connecting to the sandbox…</p>`}
+          ${this.ready || this.view === 'audit' ? this.renderView() : html`<p class="empty">Connecting to the sandbox…</p>`}
         </main>
       </div>
     `;
