@@ -5,7 +5,7 @@ import type { ReplayResult } from '../api/admin';
 import { adminClient, describeError } from './admin';
 import { followChanges } from './changes';
 import type { ChainVerifier } from './chain-verifier';
-import { bytes, ms, time } from './format';
+import { bytes, entrySummary, ms, time } from './format';
 import { base } from './styles';
 import './audit-charts';
 import './audit-details';
@@ -63,15 +63,6 @@ const field: Record<Filter, (e: AuditEntry) => string> = {
   outcome: (e) => e.outcome,
   tool: (e) => e.tool ?? '',
 };
-
-function summary(e: AuditEntry): string {
-  if (e.error) {
-    const rule = e.error.details?.['rule'];
-    return `${e.error.code}${typeof rule === 'string' ? ` (${rule})` : ''}: ${e.error.message}`;
-  }
-  if (e.args !== null && e.args !== undefined) return JSON.stringify(e.args);
-  return e.details ? JSON.stringify(e.details) : '';
-}
 
 /**
  * The audit trail: the newest entries with filters, a details panel for the selected entry,
@@ -650,7 +641,7 @@ export class AuditView extends LitElement {
 
   /** The row's detail cell: its summary, cut for the cell, whole in the title. */
   private summaryCode(e: AuditEntry) {
-    const text = summary(e);
+    const text = entrySummary(e);
     return html`<code title=${text}>${text.slice(0, 200)}</code>`;
   }
 

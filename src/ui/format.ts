@@ -1,5 +1,7 @@
 /** Small formatting helpers shared by the views. */
 
+import type { AuditEntry } from '../store/schema';
+
 export function time(ts: number): string {
   return new Date(ts).toLocaleTimeString();
 }
@@ -47,4 +49,29 @@ export function duration(msValue: number): string {
   const whole = Math.round(s);
   if (whole < 3600) return `${Math.floor(whole / 60)} min ${whole % 60} s`;
   return `${Math.floor(whole / 3600)} h ${Math.round((whole % 3600) / 60)} min`;
+}
+
+/** One line saying what an audit entry holds: its error, else its arguments, else its details. */
+export function entrySummary(e: Pick<AuditEntry, 'error' | 'args' | 'details'>): string {
+  if (e.error) {
+    const rule = e.error.details?.['rule'];
+    return `${e.error.code}${typeof rule === 'string' ? ` (${rule})` : ''}: ${e.error.message}`;
+  }
+  if (e.args !== null && e.args !== undefined) return JSON.stringify(e.args);
+  if (!e.details) return '';
+  // A tool's output is text, often JSON: shown as what it says, not as a string escaped again
+  // inside the details (`{"output":"{\"words\":4}"}`).
+  const { output, ...rest } = e.details;
+  if (typeof output !== 'string') return JSON.stringify(e.details);
+  const others = Object.keys(rest).length ? ` ${JSON.stringify(rest)}` : '';
+  return `output: ${compactJson(output)}${others}`;
+}
+
+/** JSON text on one line; text that is not JSON (or was cut) as it is. */
+function compactJson(text: string): string {
+  try {
+    return JSON.stringify(JSON.parse(text));
+  } catch {
+    return text;
+  }
 }
