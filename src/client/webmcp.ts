@@ -287,7 +287,8 @@ async function callThrough(client: Client, name: string, input: unknown): Promis
   const parsed: unknown = typeof input === 'string' ? JSON.parse(input) : (input ?? {});
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new TypeError(`${name}: the input must be a JSON object`);
   const args = parsed as Record<string, unknown>;
-  const result = (await client.callTool({ name, arguments: args })) as CallToolResult;
+  // Labelled, so the trail tells calls of the browser's agent from the page's own (audit `details.via`).
+  const result = (await client.callTool({ name, arguments: args, _meta: { 'mcp-sandbox/via': 'webmcp' } })) as CallToolResult;
   const out: WebMcpResult = { content: result.content ?? [] };
   if (result.structuredContent !== undefined) out.structuredContent = result.structuredContent;
   if (result.isError) out.isError = true;

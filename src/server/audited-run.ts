@@ -98,7 +98,7 @@ export async function runAudited(ctx: ServerContext, call: CallContext, tool: To
   }
   void ctx.audit
     .append(
-      { event: 'call.request', outcome: 'pending', ...who, args: argsSeen, ...sealIf(policy, ['args']), details: { kind, limits, toolHash: tool.code.hash, policyVersion: policyVersionOf(agent), ...(argsMatched.length ? { sensitiveArgs: argsMatched } : {}), ...(options.context ? { contextVariables: options.context.variables } : {}) } },
+      { event: 'call.request', outcome: 'pending', ...who, args: argsSeen, ...sealIf(policy, ['args']), details: { kind, limits, toolHash: tool.code.hash, policyVersion: policyVersionOf(agent), ...(argsMatched.length ? { sensitiveArgs: argsMatched } : {}), ...(options.context ? { contextVariables: options.context.variables } : {}), ...(call.via ? { via: call.via } : {}) } },
       { openPending: { callId, incarnation: ctx.incarnation, sessionId: session.id, agentId: agent.id, tool: tool.name, startedAt }, putSession: touched(ctx, session, startedAt) },
     )
     .then(

@@ -15,6 +15,8 @@ export interface CallContext {
   /** The conversation the call belongs to (docs/context.md). */
   conversation: ContextRecord;
   globalConcurrentCalls: number;
+  /** How the agent's page says the call reached it (`_meta['mcp-sandbox/via']`), recorded with it: `webmcp`. */
+  via?: 'webmcp';
 }
 
 /**

@@ -57,7 +57,7 @@ async function refuse(ctx: ServerContext, call: CallContext, tool: string, args:
       args: redactValue(args, call.policy.data.sensitivePatterns).value,
       error: error.toInfo(),
       ...sealIf(call.policy, ['args']),
-      ...(suggestion ? { details: { suggestion: auditedSuggestion(suggestion) } } : {}),
+      ...(suggestion || call.via ? { details: { ...(suggestion ? { suggestion: auditedSuggestion(suggestion) } : {}), ...(call.via ? { via: call.via } : {}) } } : {}),
     },
     { putSession: touched(ctx, call.session, ctx.clock()) },
   );
@@ -100,6 +100,8 @@ export function denialError(denial: Denial & { layer?: PolicyLayer }): SandboxEr
  */
 export async function callTool(ctx: ServerContext, sessionId: string, name: string, args: Record<string, unknown> | undefined, signal?: AbortSignal, client?: ClientChannel, conversation?: unknown): Promise<CallToolResult> {
   const call = await readCall(ctx, sessionId, name, conversation);
+  // A label the page gives, recorded as said (it decides nothing): the call came through WebMCP.
+  if (client?.via) call.via = client.via;
   const { tool, policy, agent, session, agentPolicy } = call;
   const measured = measureJson(args ?? {}, ARGUMENT_BOUNDS);
   if (!measured.ok) {

@@ -29,6 +29,8 @@ const CLIENT_METHODS = new Set(Object.keys(CLIENT_ASKS));
 
 /** The calling agent's MCP client, for the call that is running: its log lines and requests. */
 export interface ClientChannel {
+  /** The agent's page says the call came through its WebMCP model context (client/webmcp.ts). */
+  via?: 'webmcp';
   /** Each log line as it is written (notifications/message, progress). */
   log?(level: string, message: string): void;
   /** A request to the client on the call's own stream; resolves with its result. */

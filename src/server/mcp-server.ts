@@ -51,6 +51,9 @@ function askClient(server: Server, extra: { sendRequest: (request: never, schema
   };
 }
 
+/** Where an agent's page labels how a call reached it (`webmcp`: through its WebMCP model context); recorded, never trusted. */
+export const VIA_META_KEY = 'mcp-sandbox/via';
+
 /** Resource URIs one session may watch at once. */
 const MAX_SUBSCRIPTIONS = 100;
 
@@ -128,7 +131,8 @@ export function createSessionServer(ctx: ServerContext, sessionId: string, optio
       notify({ method: 'notifications/message', params: { level: mcpLevel, logger: request.params.name, data: message } });
     };
     const run = async () => {
-      const result = await callTool(ctx, sessionId, request.params.name, request.params.arguments, extra.signal, { log: onLog, request: askClient(server, extra, options) }, request.params._meta?.[CONVERSATION_META_KEY]);
+      const via = request.params._meta?.[VIA_META_KEY] === 'webmcp' ? { via: 'webmcp' as const } : {};
+      const result = await callTool(ctx, sessionId, request.params.name, request.params.arguments, extra.signal, { log: onLog, request: askClient(server, extra, options), ...via }, request.params._meta?.[CONVERSATION_META_KEY]);
       await Promise.all(sending);
       return result;
     };

@@ -79,7 +79,7 @@ const executeThroughModelContext = (p: Page, name: string, input: Record<string,
     { name, input, stale: handle === 'stale' },
   );
 
-type AuditRow = { event: string; tool: string | null; agentId: string | null; sessionId: string | null; outcome: string; args: unknown };
+type AuditRow = { event: string; tool: string | null; agentId: string | null; sessionId: string | null; outcome: string; args: unknown; details?: Record<string, unknown> | null };
 const auditOf = async (): Promise<AuditRow[]> => (await admin<AuditRow[]>(app, 'audit.list', { agentId: AGENT })).filter((e) => e.event.startsWith('call.'));
 
 beforeAll(async () => {
@@ -154,6 +154,8 @@ describe('WebMCP: the agent site offers its sandboxed tools to the browser\'s mo
       ['call.request', 'text_stats', AGENT, sessionId, 'pending'],
       ['call.result', 'text_stats', AGENT, sessionId, 'ok'],
     ]);
+    // The trail tells it came through WebMCP.
+    expect(added[0]!.details).toMatchObject({ via: 'webmcp' });
     expect(await admin(app, 'audit.verify')).toMatchObject({ ok: true });
   });
 
