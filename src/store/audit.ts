@@ -477,14 +477,6 @@ export async function readAudit(handle: DbHandle, afterSeq = 0): Promise<AuditEn
   return afterSeq > 0 ? db.getAll('audit', IDBKeyRange.lowerBound(afterSeq, true)) : db.getAll('audit');
 }
 
-/** The newest `limit` entries, oldest first. */
-export async function readAuditTail(handle: DbHandle, limit: number): Promise<AuditEntry[]> {
-  const db = await handle.get();
-  const out: AuditEntry[] = [];
-  for (let cursor = await db.transaction('audit').store.openCursor(null, 'prev'); cursor && out.length < limit; cursor = await cursor.continue()) out.push(cursor.value);
-  return out.reverse();
-}
-
 /** An entry for display: its sealed fields opened; `unopened` lists those that would not open (key gone, ciphertext changed). */
 export type OpenedEntry = AuditEntry & { unopened?: SealableField[] };
 
