@@ -12,6 +12,8 @@ import { auditedSuggestion, type Suggestion } from './suggestions';
 import type { ToolContext } from './tool-context';
 
 export interface AuditedRun {
+  /** The call's id, as its request and result entries name it. */
+  callId: string;
   ok: boolean;
   output: string;
   error: SandboxErrorInfo | null;
@@ -121,7 +123,7 @@ export async function runAudited(ctx: ServerContext, call: CallContext, tool: To
   }
   if (!(await durable)) {
     const info = auditUnavailable(commitError);
-    return { ok: false, output: '', error: info, result: { ok: false, error: info, durationMs: result.durationMs, memoryBytes: 0 }, sensitive: null, argsSeen };
+    return { callId, ok: false, output: '', error: info, result: { ok: false, error: info, durationMs: result.durationMs, memoryBytes: 0 }, sensitive: null, argsSeen };
   }
   // What the audit keeps: everything the tool produced, redacted with what the call taught.
   const output = result.ok ? redactor.text(result.output) : undefined;
@@ -159,7 +161,7 @@ export async function runAudited(ctx: ServerContext, call: CallContext, tool: To
   // What the agent receives: redacted too where its policy says so.
   const hide = policy.data.redactForAgent;
   const agentError = error && !hide && !result.ok ? result.error : error;
-  const run: AuditedRun = { ok: result.ok, output: result.ok ? (hide ? output! : result.output) : '', error: agentError, result, sensitive, argsSeen, ...(suggestion ? { suggestion } : {}) };
+  const run: AuditedRun = { callId, ok: result.ok, output: result.ok ? (hide ? output! : result.output) : '', error: agentError, result, sensitive, argsSeen, ...(suggestion ? { suggestion } : {}) };
   if (result.ok && tool.categories.includes(MCP_CONTENT_CATEGORY)) {
     let parsed: unknown;
     try {

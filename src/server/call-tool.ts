@@ -162,7 +162,7 @@ export async function callTool(ctx: ServerContext, sessionId: string, name: stri
   // Out of tools: a JSON output's top-level `context_updates`, applied as the agent (docs/context.md).
   if (run.output.includes('"context_updates"')) {
     const updates = contextUpdatesOf(run.structured ?? run.output);
-    if (updates !== undefined) meta[CONTEXT_META_KEY] = await applyContextUpdates(ctx, call, name, null, updates);
+    if (updates !== undefined) meta[CONTEXT_META_KEY] = await applyContextUpdates(ctx, call, name, run.callId, updates);
   }
   if (tool.categories.includes(MCP_CONTENT_CATEGORY)) {
     // The tool wrote the MCP result itself (content blocks of any type): checked, not trusted.

@@ -20,6 +20,8 @@ beforeAll(async () => {
   // May call the failing tool, not the alternative: it must never be offered it.
   const blindOnly = { version: 1, tools: { allowed: ['context_blind'] } };
   await connectAgent(page, 'blind', { agent: 'ctx-blind', token: await registerAgent(page, { id: 'ctx-blind', trustLevel: 'Trusted', policy: blindOnly }) });
+  const writer = { version: 1, tools: { allowed: ['context_writer'] } };
+  await connectAgent(page, 'writer', { agent: 'ctx-writer', token: await registerAgent(page, { id: 'ctx-writer', trustLevel: 'Trusted', policy: writer }) });
 });
 afterAll(async () => {
   await context?.close();
@@ -51,6 +53,43 @@ async function lib(client: string, fn: 'setContextVariable' | 'readConversation'
     { client, fn, args },
   );
 }
+
+describe('context out of a tool: context_updates', () => {
+  it('a wasm tool\'s result sets a variable of the calling conversation, told in _meta, audited as the tool; a Global one is refused', async () => {
+    const write = (args: Record<string, string>) =>
+      page.evaluate(
+        async (args) => {
+          const c = (window as unknown as { agents: Record<string, { callTool(p: unknown): Promise<unknown> }> }).agents['writer']!;
+          return (await c.callTool({ name: 'context_writer', arguments: args, _meta: { 'mcp-sandbox/conversation': 'updates' } })) as Result;
+        },
+        args,
+      );
+    const set = await write({ name: 'topic', value: 'cats' });
+    expect(set.isError).toBeFalsy();
+    // The tool's output reaches the agent unchanged; what was applied is in _meta.
+    expect(JSON.parse(set.content[0]!.text)).toEqual({ wrote: 'topic', context_updates: { topic: { value: 'cats' } } });
+    expect(set._meta?.['mcp-sandbox/context']).toEqual({ conversation: 'updates', applied: [{ name: 'topic', sharing: 'Private', op: 'set' }], refused: [] });
+    const global = await write({ name: 'everyone', value: 'x', sharing: 'Global' });
+    expect(global._meta?.['mcp-sandbox/context']).toMatchObject({ applied: [], refused: [{ name: 'everyone', rule: 'context.global-admin-only' }] });
+
+    const read = (await lib('writer', 'readConversation', 'updates')) as { variables: Record<string, { value: unknown; sharing: string }> };
+    expect(read.variables['topic']).toMatchObject({ value: 'cats', sharing: 'Private' });
+    expect(read.variables['everyone']).toBeUndefined();
+    const entries = await admin<{ event: string; outcome: string; tool: string | null; callId: string | null; details: Record<string, unknown> }[]>(page, 'audit.list', { agentId: 'ctx-writer' });
+    const changes = entries.filter((e) => e.event === 'context.change');
+    // Each names the tool and the call that made it: the call's own entries carry the same id.
+    const calls = entries.filter((e) => e.event === 'call.request').map((e) => e.callId);
+    expect(changes.map((e) => [e.tool, e.callId])).toEqual([
+      ['context_writer', calls[0]],
+      ['context_writer', calls[1]],
+    ]);
+    expect(calls.every((id) => typeof id === 'string' && id.length > 0)).toBe(true);
+    expect(changes.map((e) => [e.outcome, e.details['actor'], e.details['name'], e.details['after']])).toEqual([
+      ['info', 'tool', 'topic', { value: 'cats', sharing: 'Private', updatedBy: 'tool' }],
+      ['denied', 'tool', 'everyone', undefined],
+    ]);
+  });
+});
 
 describe('context into a tool, and an alternative suggested after a failure', () => {
   it('a declaring tool receives the conversation context through get-context; a tool that did not declare it gets nothing', async () => {

@@ -16,7 +16,7 @@ import type { ToolGlueModule, ToolImports, ToolInstance, ToolManifest, ToolManif
 
 const PUBLIC_DIR = dirname(OUT_DIR);
 const TOOL_NAMES = ["fetch_url", "json_query", "list_directory", "read_file", "system_env", "system_info", "text_stats", "workspace_files", "write_file"];
-const FIXTURE_NAMES = ["context_blind", "context_probe", "host_probe", "loop_forever", "memory_hog", "trap"];
+const FIXTURE_NAMES = ["context_blind", "context_probe", "context_writer", "host_probe", "loop_forever", "memory_hog", "trap"];
 const HOST = "mcp-sandbox:tool/host@0.1.0";
 /** Host functions each host-importing tool imports (all others import nothing). */
 const HOST_IMPORTS: Record<string, string[]> = {
