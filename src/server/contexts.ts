@@ -90,6 +90,8 @@ export class ContextError extends McpError {
 
 export class ContextStore {
   private readonly known = new Map<string, ContextRecord | null>();
+  /** Session conversations kept in memory only (nothing written to them yet): no preferences to fold. */
+  private readonly unsaved = new WeakSet<ContextRecord>();
   /** Effective policies per conversation record (replaced records drop theirs) and agent version. */
   private readonly policies = new WeakMap<ContextRecord, Map<string, EffectivePolicy>>();
   /** Live sessions to tell when a context they may read changed: session id → its agent and how. */
@@ -131,7 +133,10 @@ export class ContextStore {
     const fresh: ContextRecord = { key, kind: 'conversation', agentId, sessionId: session.id, conversationId: id, startedAt: named === undefined ? session.createdAt : now, updatedAt: now, variables: {} };
     if (named !== undefined) return this.create(fresh);
     // The session's conversation, not stored until something is written to it: kept as is.
-    if (!this.known.get(key)) this.known.set(key, fresh);
+    if (!this.known.get(key)) {
+      this.known.set(key, fresh);
+      this.unsaved.add(fresh);
+    }
     return this.known.get(key)!;
   }
 
@@ -248,6 +253,9 @@ export class ContextStore {
    * session's once something was written to it), so they never take a record of their own.
    */
   recordUse(conversation: ContextRecord, use: ToolUse): void {
+    // Preferences are kept for stored conversations only (foldUses finds nothing else): a call
+    // in a session conversation nothing was written to costs no transaction.
+    if (this.unsaved.has(conversation)) return;
     const queued = this.uses.get(conversation.key);
     if (queued) queued.push(use);
     else this.uses.set(conversation.key, [use]);
