@@ -3,7 +3,7 @@
 
 import { returnOk, returnString } from "../../lib/abi";
 export { cabi_realloc } from "../../lib/abi";
-import { log, nowMs } from "../../lib/host";
+import { logThreeLines } from "../../lib/logging-run";
 
 const METADATA = `{
   "name": "test_tool_with_logging",
@@ -34,17 +34,6 @@ export function describe(): usize {
   return returnString(METADATA);
 }
 
-// No timers in a tool: wait by reading the host clock.
-function pause(ms: u64): void {
-  const until = nowMs() + ms;
-  while (nowMs() < until) {}
-}
-
 export function call(argsPtr: usize, argsLen: usize): usize {
-  log("info", "Tool execution started");
-  pause(50);
-  log("info", "Tool processing data");
-  pause(50);
-  log("info", "Tool execution completed");
-  return returnOk(`{"content":[{"type":"text","text":"Logging test completed"}]}`);
+  return returnOk(logThreeLines());
 }

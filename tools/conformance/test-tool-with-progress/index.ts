@@ -3,7 +3,8 @@
 
 import { returnOk, returnString } from "../../lib/abi";
 export { cabi_realloc } from "../../lib/abi";
-import { log, nowMs } from "../../lib/host";
+import { log } from "../../lib/host";
+import { pause } from "../../lib/logging-run";
 
 const METADATA = `{
   "name": "test_tool_with_progress",
@@ -32,11 +33,6 @@ const METADATA = `{
 
 export function describe(): usize {
   return returnString(METADATA);
-}
-
-function pause(ms: u64): void {
-  const until = nowMs() + ms;
-  while (nowMs() < until) {}
 }
 
 export function call(argsPtr: usize, argsLen: usize): usize {
