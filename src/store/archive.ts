@@ -20,6 +20,7 @@ import type { Db, DbHandle } from './db';
 import { base64ToBytes, bytesToBase64, canonicalJson } from './hash';
 import { GENESIS_HASH, toJsonLines, verifyChain, type Tail } from './audit';
 import type { ArchiveCheckpoint, SigningKeyRecord } from './schema';
+import { forgetThrough } from './search';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 
@@ -157,15 +158,14 @@ export async function pruneArchived(handle: DbHandle, checkpoint: ArchiveCheckpo
   }
   let removed = 0;
   for (;;) {
-    // The entries' search terms go with them (search.ts; record 0, the index's progress, stays).
-    const tx = db.transaction(['audit', 'searchTerms'], 'readwrite');
+    // The entries' postings go with them (search.ts; record 0, the index's progress, stays).
+    const tx = db.transaction(['audit', 'searchBlocks', 'searchWindows'], 'readwrite');
     const keys = await tx.objectStore('audit').getAllKeys(IDBKeyRange.upperBound(checkpoint.through), ARCHIVE_STEP);
     if (keys.length === 0) {
       await tx.done;
       return { removed };
     }
-    const range = IDBKeyRange.bound(Math.max(1, keys[0]!), keys[keys.length - 1]!);
-    await Promise.all([tx.objectStore('audit').delete(IDBKeyRange.bound(keys[0]!, keys[keys.length - 1]!)), tx.objectStore('searchTerms').delete(range), tx.done]);
+    await Promise.all([tx.objectStore('audit').delete(IDBKeyRange.bound(keys[0]!, keys[keys.length - 1]!)), forgetThrough(tx.objectStore('searchBlocks'), tx.objectStore('searchWindows'), keys[keys.length - 1]!), tx.done]);
     removed += keys.length;
     // A call's transaction waiting behind this one runs now.
     await new Promise((resolve) => setTimeout(resolve, 0));

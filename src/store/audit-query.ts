@@ -1,7 +1,7 @@
 import { unwrap, type IDBPObjectStore } from 'idb';
 import type { DbHandle } from './db';
 import type { AuditEntry, AuditEvent, AuditOutcome, SandboxDB } from './schema';
-import { indexOlderEntries, parseQuery, searchEntries, searchProgress } from './search';
+import { indexNewEntries, indexOlderEntries, parseQuery, searchEntries } from './search';
 
 export interface AuditFilter {
   agentId?: string;
@@ -38,7 +38,7 @@ const SAME_MS_SLACK = 32;
 export const QUERY_PAGE_MAX = 500;
 const SCAN_MAX = 5_000;
 
-type AuditStore = IDBPObjectStore<SandboxDB, ArrayLike<'audit' | 'searchTerms'>, 'audit', 'readonly'>;
+type AuditStore = IDBPObjectStore<SandboxDB, ArrayLike<'audit' | 'searchBlocks' | 'searchWindows'>, 'audit', 'readonly'>;
 
 const finite = (v: number | undefined): v is number => typeof v === 'number' && Number.isFinite(v);
 
@@ -108,11 +108,15 @@ export async function queryAudit(handle: DbHandle, filter: AuditFilter, beforeSe
     // Free text: the posting lists of its terms, intersected, within the seqs the range covers;
     // every other filter is checked on the entries found. Entries stored before the index existed
     // are indexed in the background meanwhile (started here, a step at a time).
-    const tx = db.transaction(['audit', 'searchTerms']);
+    const tx = db.transaction(['audit', 'searchBlocks', 'searchWindows']);
     const [lo, hi] = timed ? await seqRangeForTime(tx.objectStore('audit'), from, to) : [1, Number.MAX_SAFE_INTEGER];
-    const [found, pendingThrough] = await Promise.all([searchEntries(tx, query, lo, hi, before, n, scanMax, matches), searchProgress(db)]);
+    const found = await searchEntries(tx, query, lo, hi, before, n, scanMax, matches);
     await tx.done;
+    const { pendingThrough } = found.progress;
     if (pendingThrough > 0) void indexOlderEntries(handle).catch(() => undefined);
+    // The newest entries the index does not reach yet were read from the log: should no writer be
+    // left to index them (a service worker stopped before its idle write), this reader does.
+    void indexNewEntries(handle).catch(() => undefined);
     return { entries: found.entries, next: found.next, search: { ...query, pendingThrough, broad: found.broad } };
   }
   const tx = db.transaction('audit');

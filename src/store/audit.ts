@@ -2,7 +2,7 @@ import type { DbHandle } from './db';
 import type { AuditEntry, AuditEntryBody, PendingCall, SealableField, SessionRecord } from './schema';
 import { canonicalize, sha256Hex, type Canonical } from './hash';
 import { isSealed, Sealer } from './sealing';
-import { searchRecordOf } from './search';
+import { indexNewEntries, SEARCH_WINDOW } from './search';
 import { AGGREGATE_CHECKPOINT, catchUpStored, foldCommitted, isCurrent, GLOBAL_KEY, readCaughtUp, type AggregateFold } from './aggregates';
 
 /**
@@ -92,7 +92,9 @@ export async function hashEntry(body: AuditEntryBody): Promise<string> {
  *   ciphertext), then the entry is structured-cloned, as IndexedDB will clone it, and the clone
  *   is hashed (canonical form 2) and stored. A value with no canonical form (a Blob) or that
  *   cannot be cloned rejects its own entry, and only it.
- * - Each entry's search terms (search.ts) are written in the same transaction as the entry.
+ * - The search index (search.ts) is written after the entries, a window of them at a time
+ *   (SEARCH_WINDOW entries behind, or idle), in transactions of its own that no call's commit
+ *   waits for; a search reads the entries it does not reach yet from the log itself.
  * - The aggregates (aggregates.ts) are folded in the same transaction as the entries: a
  *   re-chained batch is folded again, an aborted one changes nothing. The fold of the last
  *   commit is kept and continued without reading while the cached tail holds.
@@ -110,6 +112,9 @@ export class AuditLog {
   private idleTimer: ReturnType<typeof setTimeout> | null = null;
   /** Set while relaxed entries wait for company (RELAXED_HOLD_MS). */
   private holdTimer: ReturnType<typeof setTimeout> | null = null;
+  /** How far the search index reached when this log last wrote it (0: not known yet). */
+  private indexedThrough = 0;
+  private indexing: Promise<void> | null = null;
   private readonly committedListeners = new Set<(entries: readonly AuditEntry[]) => void>();
   private readonly failedListeners = new Set<(error: unknown) => void>();
 
@@ -270,13 +275,38 @@ export class AuditLog {
     } finally {
       this.flushing = null;
     }
-    if (this.fold && this.fold.global.seq !== this.storedSeq) {
+    const unindexed = this.tail !== null && this.tail.seq > this.indexedThrough;
+    if ((this.fold && this.fold.global.seq !== this.storedSeq) || unindexed) {
       if (this.idleTimer !== null) clearTimeout(this.idleTimer);
       this.idleTimer = setTimeout(() => {
         this.idleTimer = null;
         void this.checkpoint().catch(() => undefined);
+        void this.indexSearch();
       }, 1_000);
     }
+  }
+
+  /**
+   * Brings the search index up to the newest entry committed (search.ts, `indexNewEntries`),
+   * starting a run unless one is going; never rejects (a failed run is retried by the next).
+   */
+  indexSearch(): Promise<void> {
+    this.indexing ??= indexNewEntries(this.handle).then(
+      (through) => {
+        this.indexedThrough = through;
+      },
+      () => undefined,
+    ).finally(() => {
+      this.indexing = null;
+    });
+    return this.indexing;
+  }
+
+  /** Resolves once every entry appended so far is committed and in the search index (tests, and readers of the index itself). */
+  async searchIndexed(): Promise<void> {
+    await this.settled();
+    await this.indexing;
+    await this.indexSearch();
   }
 
   /**
@@ -328,10 +358,9 @@ export class AuditLog {
       // A strict commit waits for the disk (about an fsync); one of results alone need not, and
       // would otherwise hold the next call's request entry behind its own flush.
       const durability = batch.some((b) => b.queued.effect?.durability !== 'relaxed') ? 'strict' : 'relaxed';
-      const tx = db.transaction(store ? ['audit', 'pending', 'sessions', 'searchTerms', 'aggregates'] : ['audit', 'pending', 'sessions', 'searchTerms'], 'readwrite', { durability });
+      const tx = db.transaction(store ? ['audit', 'pending', 'sessions', 'aggregates'] : ['audit', 'pending', 'sessions'], 'readwrite', { durability });
       const audit = tx.objectStore('audit');
       const pending = tx.objectStore('pending');
-      const search = tx.objectStore('searchTerms');
       const writes: Promise<unknown>[] = [];
       // A session's record is written once per batch, as its newest entry leaves it (its counts
       // are assigned in append order, so the last is the newest): under load a batch carries
@@ -341,9 +370,6 @@ export class AuditLog {
       for (let i = 0; i < batch.length; i++) {
         // `seq` is the key: if another writer took it, `add` fails and the batch is re-chained.
         writes.push(audit.add(entries[i]!));
-        // Its search terms, from what is stored (redacted, sealed fields left out): search.ts.
-        const terms = searchRecordOf(entries[i]!);
-        if (terms) writes.push(search.put(terms));
         const effect = batch[i]!.queued.effect;
         if (effect?.openPending) writes.push(pending.put(effect.openPending));
         if (effect?.closePending) writes.push(pending.delete(effect.closePending));
@@ -369,6 +395,8 @@ export class AuditLog {
       this.tail = { seq: head.seq, hash: head.hash };
       this.fold = fold;
       if (store && fold) this.storedSeq = head.seq;
+      // A window of entries behind: the index catches up beside the calls (its own transactions).
+      if (head.seq - this.indexedThrough >= SEARCH_WINDOW) void this.indexSearch();
       return entries;
     }
     throw new Error('audit: the chain tail kept moving; gave up after 5 attempts');

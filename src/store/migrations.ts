@@ -94,6 +94,23 @@ export const MIGRATIONS: readonly Migration[] = [
   (db) => {
     db.createObjectStore('contexts', { keyPath: 'key' }).createIndex('by-agent', 'agentId');
   },
+  // v14: the search index as postings in blocks, one record a term a window of the log
+  // (src/store/search.ts), written after the entries rather than as index rows of every entry in
+  // its own commit. Version 12's index is emptied (not deleted: version 12's step, in the same
+  // upgrade of a fresh database, still writes its record 0 after these synchronous steps ran);
+  // the entries already stored are indexed again in bounded steps (`indexOlderEntries`), and
+  // entries from the newest now on as they come.
+  (db, tx) => {
+    db.createObjectStore('searchBlocks', { keyPath: ['term', 'first'] });
+    db.createObjectStore('searchWindows', { keyPath: 'first' });
+    // Only IDB requests are awaited here, so the upgrade transaction stays open. Placed after
+    // version 12's read, this read answers after its write is placed: the clear comes after it.
+    void (async () => {
+      const newest = await tx.objectStore('audit').openKeyCursor(null, 'prev');
+      const through = newest ? newest.key : 0;
+      await Promise.all([tx.objectStore('searchTerms').clear(), tx.objectStore('searchWindows').put({ first: 0, indexedThrough: through, pendingThrough: through, format: 2 })]);
+    })();
+  },
 ];
 
 export const DB_VERSION = MIGRATIONS.length;

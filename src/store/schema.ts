@@ -352,7 +352,10 @@ export interface SandboxDB extends DBSchema {
   archives: { key: number; value: ArchiveCheckpoint };
   signingKeys: { key: string; value: SigningKeyRecord };
   fleet: { key: string; value: FleetConfigRecord | FleetProgressRecord };
+  /** Version 12's index, emptied and no longer used from version 14 (kept for the migrations that write it). */
   searchTerms: { key: number; value: SearchTermsRecord; indexes: { 'by-term': [string, number] } };
+  searchBlocks: { key: [string, number]; value: SearchBlockRecord };
+  searchWindows: { key: number; value: SearchWindowRecord };
   contexts: { key: string; value: ContextRecord; indexes: { 'by-agent': string } };
 }
 
@@ -430,7 +433,35 @@ export interface FleetProgressRecord {
 }
 
 /**
- * The search index of the audit log (src/store/search.ts): an entry's terms (key: its seq), or,
+ * One term's postings in one window of the audit log (src/store/search.ts): the seqs, ascending,
+ * of the window's entries holding the term. Key `[term, first]`.
+ */
+export interface SearchBlockRecord {
+  term: string;
+  /** The window's first seq (every block of one window has the same). */
+  first: number;
+  seqs: number[];
+}
+
+/**
+ * A window of the audit log indexed at once (src/store/search.ts): its seqs and the terms it
+ * has blocks for (what an archive's removal deletes). At key 0, how far the index reaches.
+ */
+export interface SearchWindowRecord {
+  /** The window's first seq; 0 for the progress record. */
+  first: number;
+  last?: number;
+  terms?: string[];
+  /** Record 0: entries after this are not indexed yet (a search reads them from the log). */
+  indexedThrough?: number;
+  /** Record 0: entries at or below this were stored before the index existed and are not indexed yet (0: none). */
+  pendingThrough?: number;
+  /** Record 0: the index's layout and tokenizer (`SEARCH_FORMAT`). */
+  format?: number;
+}
+
+/**
+ * Version 12's search index of the audit log (emptied and unused from version 14): an entry's terms (key: its seq), or,
  * at key 0, how far indexing the entries stored before the index existed has come.
  */
 export interface SearchTermsRecord {

@@ -1,19 +1,27 @@
-import { unwrap, type IDBPDatabase, type IDBPTransaction } from 'idb';
+import { unwrap, type IDBPDatabase, type IDBPObjectStore, type IDBPTransaction, type StoreNames } from 'idb';
 import type { DbHandle } from './db';
-import type { AuditEntry, SandboxDB, SearchTermsRecord } from './schema';
+import type { AuditEntry, SandboxDB, SearchBlockRecord, SearchWindowRecord } from './schema';
 
 /**
  * Free-text search over the audit log, answered from an inverted index kept beside it
  * (docs/audit.md, "Search").
  *
- * The `searchTerms` store holds one record per entry that has terms, `{ seq, terms }` with each
- * term as `[term, seq]`, whose multi-entry index `by-term` is the posting list of every term: for
- * a term, the seqs of the entries holding it, in order, reachable from any seq in one seek.
- * Records are written by `AuditLog.commit` in the transaction of the entries themselves (one
- * `put` per entry, no read), so the index never disagrees with the log: a batch that aborts
- * leaves neither. Entries stored before the index existed are
- * indexed afterwards in bounded steps (`indexOlderEntries`), newest first; record 0 says how far
- * that has come.
+ * The index is written a window of the log at a time: the `searchBlocks` store holds, for each
+ * term of the window's entries, one block `{ term, first, seqs }` (key `[term, first]`, `first`
+ * the window's first seq): the seqs of the window's entries holding the term, ascending. Windows
+ * never overlap, so a term's blocks in key order are its posting list, and a backwards read from
+ * `[term, target]` lands on the newest postings at or below any seq. `searchWindows` lists each
+ * window (what an archive's removal deletes) and, at key 0, how far the index reaches.
+ *
+ * Windows are written after the entries, never in a call's commit: `AuditLog` starts
+ * `indexNewEntries` once SEARCH_WINDOW entries are behind (and when idle); it reads them back on a
+ * read transaction, tokenizes them outside any, and writes their blocks with the progress in a
+ * short transaction of stores no call commits to. A term repeated across a window costs one
+ * record, not an index row an entry; a call's commit writes no search row at all. The entries
+ * after the index's reach (`indexedThrough`, at most a window or two once writing keeps up) are
+ * read from the log by a search and matched on their own terms, so a search finds an entry as
+ * soon as it is committed. Entries stored before the index existed (`pendingThrough` and below)
+ * are indexed afterwards, newest first, in bounded steps (`indexOlderEntries`).
  *
  * What is indexed is the entry as stored: the tool's name, the error (code and message), the
  * arguments and the output (`details.output`), after the audit's redaction, and never a field
@@ -21,8 +29,10 @@ import type { AuditEntry, SandboxDB, SearchTermsRecord } from './schema';
  * the index holds nothing the audit itself did not keep in the clear.
  */
 
-/** Changes with the tokenizer: a different one would need the index rebuilt. */
-export const SEARCH_FORMAT = 1;
+/** Changes with the tokenizer or the layout: a different one needs the index rebuilt (2: postings in blocks a window). */
+export const SEARCH_FORMAT = 2;
+/** Entries committed since the index was last written that start writing it again (the idle log writes the rest). */
+export const SEARCH_WINDOW = 128;
 /** Distinct terms kept per entry, at most (the first met, in the order below). */
 export const TERMS_PER_ENTRY = 64;
 /** A longer word is indexed (and searched) by its first TERM_MAX characters. */
@@ -35,9 +45,9 @@ const FIELD_CHARS = 4_096;
 export const QUERY_TERMS_MAX = 8;
 /** Words a prefix (the query's last term, as typed) is expanded into, at most. */
 export const PREFIX_EXPANSIONS_MAX = 32;
-/** Entries a step of `indexOlderEntries` reads and indexes, each in short transactions of their own. */
+/** Entries one window of the index holds at most: what one step of indexing reads, and indexes in a short transaction. */
 export const BACKFILL_STEP = 500;
-/** The key of the record saying how far the index of older entries has come. */
+/** The key (in `searchWindows`) of the record saying how far the index reaches. */
 export const PROGRESS_KEY = 0;
 
 const WORD = /[\p{L}\p{N}]+/gu;
@@ -121,13 +131,163 @@ export function matchesQuery(entryTermList: readonly string[], query: ParsedQuer
   return query.terms.every((t) => set.has(t)) && (query.prefix === null || entryTermList.some((t) => t.startsWith(query.prefix!)));
 }
 
-/** The record the index keeps for an entry, or null when it has no terms (nothing is written). */
-export function searchRecordOf(entry: AuditEntry): SearchTermsRecord | null {
-  const terms = entryTerms(entry);
-  return terms.length ? { seq: entry.seq, terms: terms.map((t): [string, number] => [t, entry.seq]) } : null;
+
+/**
+ * The postings of entries (ascending seq): for each term, the seqs holding it, ascending. What
+ * one window of the index writes, one record a term.
+ */
+export function postingsOf(entries: readonly AuditEntry[]): Map<string, number[]> {
+  const postings = new Map<string, number[]>();
+  for (const entry of entries) {
+    for (const term of entryTerms(entry)) {
+      const seqs = postings.get(term);
+      if (seqs) seqs.push(entry.seq);
+      else postings.set(term, [entry.seq]);
+    }
+  }
+  return postings;
 }
 
-type SearchTx = IDBPTransaction<SandboxDB, ('audit' | 'searchTerms')[], 'readonly'>;
+type IndexWriteTx = IDBPTransaction<SandboxDB, ('searchBlocks' | 'searchWindows')[], 'readwrite'>;
+
+/** The requests writing one window, `first … last`, of `entries` (those of the window the log holds). */
+function putWindow(tx: IndexWriteTx, first: number, last: number, entries: readonly AuditEntry[]): Promise<unknown>[] {
+  const postings = postingsOf(entries);
+  const blocks = tx.objectStore('searchBlocks');
+  const writes: Promise<unknown>[] = [...postings].map(([term, seqs]) => blocks.put({ term, first, seqs }));
+  if (postings.size > 0) writes.push(tx.objectStore('searchWindows').put({ first, last, terms: [...postings.keys()] }));
+  return writes;
+}
+
+/** How far the index reaches: entries in `(pendingThrough, indexedThrough]` are in it. */
+export interface SearchProgress {
+  /** Entries after it are not in the index yet (the newest; a search reads them from the log). */
+  indexedThrough: number;
+  /** Entries at or below it were stored before this index existed and are still to be indexed. */
+  pendingThrough: number;
+}
+
+function progressOf(record: SearchWindowRecord | undefined): SearchProgress {
+  return { indexedThrough: record?.indexedThrough ?? 0, pendingThrough: record?.pendingThrough ?? 0 };
+}
+
+function progressRecord(progress: SearchProgress): SearchWindowRecord {
+  return { first: PROGRESS_KEY, ...progress, format: SEARCH_FORMAT };
+}
+
+/** How far the index reaches. */
+export async function searchProgress(db: IDBPDatabase<SandboxDB>): Promise<SearchProgress> {
+  return progressOf(await db.get('searchWindows', PROGRESS_KEY));
+}
+
+const forward = new WeakMap<DbHandle, Promise<number>>();
+
+/**
+ * Indexes the entries committed since the index last reached (`indexedThrough`), oldest first,
+ * up to BACKFILL_STEP a window: each read on a read transaction of its own, tokenized outside
+ * any, then written with the progress in a short read-write one whose scope holds no store a
+ * call commits to (so calls commit meanwhile). A window whose progress moved meanwhile (another
+ * context indexed it) is dropped and the next is read from there. One run per handle at a time.
+ * Resolves with how far the index then reaches.
+ */
+export function indexNewEntries(handle: DbHandle): Promise<number> {
+  const running = forward.get(handle);
+  if (running) return running;
+  const run = (async () => {
+    try {
+      for (;;) {
+        const db = await handle.get();
+        const read = db.transaction(['searchWindows', 'audit']);
+        const [record, newest] = await Promise.all([read.objectStore('searchWindows').get(PROGRESS_KEY), read.objectStore('audit').openKeyCursor(null, 'prev')]);
+        const progress = progressOf(record);
+        const through = progress.indexedThrough;
+        const top = newest?.key ?? 0;
+        if (top <= through) {
+          await read.done;
+          return through;
+        }
+        const last = Math.min(top, through + BACKFILL_STEP);
+        const entries = await read.objectStore('audit').getAll(IDBKeyRange.bound(through + 1, last));
+        await read.done;
+        const tx = db.transaction(['searchBlocks', 'searchWindows'], 'readwrite');
+        const still = progressOf(await tx.objectStore('searchWindows').get(PROGRESS_KEY));
+        if (still.indexedThrough !== through) {
+          await tx.done;
+          continue;
+        }
+        await Promise.all([...putWindow(tx, through + 1, last, entries), tx.objectStore('searchWindows').put(progressRecord({ ...still, indexedThrough: last })), tx.done]);
+      }
+    } finally {
+      forward.delete(handle);
+    }
+  })();
+  forward.set(handle, run);
+  return run;
+}
+
+const backfills = new WeakMap<DbHandle, Promise<void>>();
+
+/**
+ * Indexes the entries stored before the index existed (`pendingThrough` and below), newest
+ * first, BACKFILL_STEP a window, as `indexNewEntries` does the newest. Safe to run from several
+ * contexts: a step whose progress record moved meanwhile is dropped. One run per handle at a time.
+ */
+export function indexOlderEntries(handle: DbHandle, step = BACKFILL_STEP): Promise<void> {
+  const running = backfills.get(handle);
+  if (running) return running;
+  const run = (async () => {
+    try {
+      for (;;) {
+        const db = await handle.get();
+        const through = (await searchProgress(db)).pendingThrough;
+        if (through <= 0) return;
+        const from = Math.max(1, through - step + 1);
+        const entries = await db.getAll('audit', IDBKeyRange.bound(from, through));
+        const tx = db.transaction(['searchBlocks', 'searchWindows'], 'readwrite');
+        const still = progressOf(await tx.objectStore('searchWindows').get(PROGRESS_KEY));
+        if (still.pendingThrough !== through) {
+          await tx.done;
+          continue;
+        }
+        await Promise.all([...putWindow(tx, from, through, entries), tx.objectStore('searchWindows').put(progressRecord({ ...still, pendingThrough: from - 1 })), tx.done]);
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      }
+    } finally {
+      backfills.delete(handle);
+    }
+  })();
+  backfills.set(handle, run);
+  return run;
+}
+
+/**
+ * Removes from the index every posting of an entry at or below `through` (an archive removed
+ * them from the log): windows wholly below go, a window across it keeps its newer postings.
+ */
+export async function forgetThrough<S extends ArrayLike<StoreNames<SandboxDB>>>(blocks: IDBPObjectStore<SandboxDB, S, 'searchBlocks', 'readwrite'>, windows: IDBPObjectStore<SandboxDB, S, 'searchWindows', 'readwrite'>, through: number): Promise<void> {
+  const writes: Promise<unknown>[] = [];
+  for (const w of await windows.getAll(IDBKeyRange.bound(PROGRESS_KEY + 1, through))) {
+    const terms = w.terms ?? [];
+    if ((w.last ?? 0) <= through) {
+      for (const term of terms) writes.push(blocks.delete([term, w.first]));
+      writes.push(windows.delete(w.first));
+      continue;
+    }
+    const kept: string[] = [];
+    for (const term of terms) {
+      const block = await blocks.get([term, w.first]);
+      const seqs = block?.seqs.filter((s) => s > through) ?? [];
+      if (seqs.length > 0) {
+        kept.push(term);
+        writes.push(blocks.put({ term, first: w.first, seqs }));
+      } else writes.push(blocks.delete([term, w.first]));
+    }
+    writes.push(windows.put({ ...w, terms: kept }));
+  }
+  await Promise.all(writes);
+}
+
+type SearchTx = IDBPTransaction<SandboxDB, ('audit' | 'searchBlocks' | 'searchWindows')[], 'readonly'>;
 
 /** A list of seqs, walked newest first: `seq` is where it stands (null: no more), `seek` moves it to the newest ≤ target. */
 interface Postings {
@@ -135,33 +295,32 @@ interface Postings {
   seek(target: number): Promise<void>;
 }
 
-/** Postings a backwards read of one term's list returns at once (where the browser reads backwards in bulk). */
-const POSTINGS_CHUNK = 64;
+/** Blocks a backwards read of one term returns at once (where the browser reads backwards in bulk). */
+const BLOCKS_CHUNK = 16;
+/** Entries not in the index yet that one read of the log takes, newest first. */
+const TAIL_CHUNK = 64;
 
-/** `IDBIndex.getAllKeys` with the options form (direction, Chromium 141 on; not in this TypeScript's DOM types). */
-type KeysBackwards = (options: { query: IDBKeyRange; count: number; direction: 'prev' }) => IDBRequest<IDBValidKey[]>;
+/** `IDBObjectStore.getAll` with the options form (direction, Chromium 141 on; not in this TypeScript's DOM types). */
+type GetAllBackwards = (options: { query: IDBKeyRange; count: number; direction: 'prev' }) => IDBRequest<SearchBlockRecord[]>;
 
-/** The browser reads an index's keys backwards in bulk (`getAllKeys` with a direction): it has `getAllRecords`, shipped with it. */
-function readsBackwards(index: IDBIndex): boolean {
-  return typeof (index as unknown as { getAllRecords?: unknown }).getAllRecords === 'function';
+/** The browser reads a store backwards in bulk (`getAll` with a direction): it has `getAllRecords`, shipped with it. */
+function readsBackwards(store: IDBObjectStore): boolean {
+  return typeof (store as unknown as { getAllRecords?: unknown }).getAllRecords === 'function';
 }
 
 /**
- * One term's postings, on the `by-term` index, whose keys are `[term, seq]`. A seek lands on the
- * newest posting at or below its target in one request: where the browser can, it reads the
- * next POSTINGS_CHUNK postings from there backwards at once (`getAllKeys`, direction `prev`),
- * so the seeks that follow within them cost nothing (a dense list walked step by step, as
- * intersecting two common words does, was one request a posting); elsewhere it opens a cursor
- * on `[term, lo] … [term, target]` backwards. (A backwards `continuePrimaryKey` on an index of
- * bare terms walks the postings it passes in Chromium, as far as measured here: searches at
- * 100,000 entries took 170–360 ms with it, 60–260 ms with the cursor seek.)
+ * One term's postings, in its blocks (keys `[term, first]`, one a window of the log; windows
+ * never overlap, so a block of an older window holds only older seqs). A seek to a target reads
+ * the blocks of windows starting at or below it, newest first, BLOCKS_CHUNK at once (one
+ * request; a window's block holds every posting of the term in up to BACKFILL_STEP entries), so
+ * the seeks that follow within them cost nothing, and blocks above the target are leapt over.
  */
 class TermPostings implements Postings {
   seq: number | null = null;
-  private done = false;
-  /** Postings read ahead, newest first: every posting of the list from `buffer[0]` down to the last one is in it. */
+  /** Postings read, newest first, not yet passed: every posting of the term from `buffer[0]` down to `below` is in it. */
   private buffer: number[] = [];
-  /** The last bulk read returned fewer than asked: the list has nothing below `buffer`. */
+  /** Blocks of windows starting below this are not read yet. */
+  private below = Infinity;
   private exhausted = false;
   constructor(
     private readonly tx: SearchTx,
@@ -171,36 +330,38 @@ class TermPostings implements Postings {
   ) {}
 
   async seek(target: number): Promise<void> {
-    // Targets only go down: a list found empty below one stays empty.
-    if (this.done || target < Math.max(1, this.lo)) {
-      this.seq = null;
-      return;
+    // Targets only go down: postings above one are never wanted again.
+    for (;;) {
+      let i = 0;
+      while (i < this.buffer.length && this.buffer[i]! > target) i++;
+      if (i > 0) this.buffer = this.buffer.slice(i);
+      if (this.buffer.length > 0 || this.exhausted || target < Math.max(1, this.lo)) {
+        this.seq = this.buffer[0] ?? null;
+        return;
+      }
+      await this.read(target);
     }
-    let i = 0;
-    while (i < this.buffer.length && this.buffer[i]! > target) i++;
-    if (i > 0) this.buffer = this.buffer.slice(i);
-    if (this.buffer.length > 0) {
-      this.seq = this.buffer[0]!;
-      return;
-    }
-    if (this.exhausted) {
-      this.seq = null;
-      this.done = true;
-      return;
-    }
+  }
+
+  private async read(target: number): Promise<void> {
     this.count();
-    const range = IDBKeyRange.bound([this.term, this.lo], [this.term, target]);
-    const index = unwrap(this.tx.objectStore('searchTerms').index('by-term'));
-    if (readsBackwards(index)) {
-      const seqs = (await requested((index.getAllKeys as unknown as KeysBackwards).call(index, { query: range, count: POSTINGS_CHUNK, direction: 'prev' }))) as number[];
-      this.buffer = seqs;
-      this.exhausted = seqs.length < POSTINGS_CHUNK;
-      this.seq = seqs[0] ?? null;
-    } else {
-      const cursor = await this.tx.objectStore('searchTerms').index('by-term').openKeyCursor(range, 'prev');
-      this.seq = cursor ? (cursor.key as [string, number])[1] : null;
+    // Windows starting at or below the target, and below those already read.
+    const open = this.below <= target;
+    const range = IDBKeyRange.bound([this.term, -Infinity], [this.term, open ? this.below : target], false, open);
+    const store = unwrap(this.tx.objectStore('searchBlocks'));
+    let blocks: SearchBlockRecord[];
+    if (readsBackwards(store)) blocks = await requested((store.getAll as unknown as GetAllBackwards).call(store, { query: range, count: BLOCKS_CHUNK, direction: 'prev' }));
+    else {
+      blocks = [];
+      for (let c = await this.tx.objectStore('searchBlocks').openCursor(range, 'prev'); c && blocks.length < BLOCKS_CHUNK; c = await c.continue()) blocks.push(c.value);
     }
-    this.done = this.seq === null;
+    const seqs: number[] = [];
+    for (const block of blocks) for (let j = block.seqs.length - 1; j >= 0; j--) if (block.seqs[j]! <= target && block.seqs[j]! >= this.lo) seqs.push(block.seqs[j]!);
+    this.buffer = seqs;
+    const oldest = blocks[blocks.length - 1];
+    this.below = oldest ? oldest.first : -Infinity;
+    // Nothing older: fewer blocks than asked, or the oldest read starts at or below `lo` (older windows end before it).
+    this.exhausted = blocks.length < BLOCKS_CHUNK || oldest!.first <= this.lo;
   }
 }
 
@@ -217,7 +378,7 @@ class AnyPostings implements Postings {
   seq: number | null = null;
   constructor(private readonly members: TermPostings[]) {}
   async seek(target: number): Promise<void> {
-    await Promise.all(this.members.filter((m) => m.seq === null ? true : m.seq > target).map((m) => m.seek(target)));
+    await Promise.all(this.members.filter((m) => (m.seq === null ? true : m.seq > target)).map((m) => m.seek(target)));
     let best: number | null = null;
     for (const m of this.members) if (m.seq !== null && (best === null || m.seq > best)) best = m.seq;
     this.seq = best;
@@ -227,14 +388,13 @@ class AnyPostings implements Postings {
 /** The words starting with `prefix` the index holds, at most `max` (then `more` says there are others). */
 async function expand(tx: SearchTx, prefix: string, max: number, count: () => void): Promise<{ words: string[]; more: boolean }> {
   const words: string[] = [];
-  const index = tx.objectStore('searchTerms').index('by-term');
   count();
-  // Keys are [word, seq]: after a word's first key, the next word is found by jumping past all of
-  // its seqs (a number never exceeds Infinity).
-  let cursor = await index.openKeyCursor(IDBKeyRange.bound([prefix], [prefix + '\uffff']), 'next');
+  // Keys are [word, first]: after a word's first key, the next word is found by jumping past all
+  // of its blocks (a number never exceeds Infinity).
+  let cursor = await tx.objectStore('searchBlocks').openKeyCursor(IDBKeyRange.bound([prefix], [prefix + '\uffff']), 'next');
   while (cursor) {
     if (words.length === max) return { words, more: true };
-    const word = (cursor.key as [string, number])[0];
+    const word = cursor.key[0];
     words.push(word);
     count();
     cursor = await cursor.continue([word, Infinity]);
@@ -248,18 +408,21 @@ export interface TextSearchPage {
   next: number | null;
   /** The prefix matched more words than PREFIX_EXPANSIONS_MAX and, being the only word, was matched as a whole word. */
   broad: boolean;
+  progress: SearchProgress;
 }
 
 /**
  * Entries holding every term of `query`, newest first, with seqs in `[lo, hi]` and below
- * `before`, that `keep` accepts (the other filters): at most `n`, reading at most `budget`
- * index positions and entries. The posting lists are intersected by leapfrogging: each list
- * jumps (a cursor opened at its bound) to the newest seq not above the others', so the work follows the
- * rarest term, not the log's length.
+ * `before`, that `keep` accepts (the other filters): at most `n`, making at most `budget` reads
+ * of the index and the log. The newest entries, not in the index yet, are read from the log and
+ * matched on their own terms; below them the posting lists are intersected by leapfrogging:
+ * each list jumps to the newest seq not above the others', so the work follows the rarest term,
+ * not the log's length.
  */
 export async function searchEntries(tx: SearchTx, query: ParsedQuery, lo: number, hi: number, before: number, n: number, budget: number, keep: (entry: AuditEntry) => boolean): Promise<TextSearchPage> {
   let used = 0;
   const count = () => void used++;
+  const progress = progressOf(await tx.objectStore('searchWindows').get(PROGRESS_KEY));
   const lists: Postings[] = query.terms.map((t) => new TermPostings(tx, t, lo, count));
   let verifyPrefix = false;
   let broad = false;
@@ -273,6 +436,27 @@ export async function searchEntries(tx: SearchTx, query: ParsedQuery, lo: number
     }
   }
   const entries: AuditEntry[] = [];
+  let target = Math.min(before - 1, hi);
+  // The newest entries, committed since the index was last written: matched on their terms,
+  // as the index would match them (a prefix too broad to expand, as a whole word).
+  const asIndexed: ParsedQuery = broad ? { terms: [...query.terms, query.prefix!], prefix: null } : query;
+  if (target > progress.indexedThrough) target = Math.min(target, (await tx.objectStore('audit').openKeyCursor(null, 'prev'))?.key ?? 0);
+  while (target > progress.indexedThrough && target >= lo && entries.length < n && used < budget) {
+    const from = Math.max(progress.indexedThrough + 1, lo, target - TAIL_CHUNK + 1);
+    count();
+    const read = await tx.objectStore('audit').getAll(IDBKeyRange.bound(from, target));
+    target = from - 1;
+    for (let i = read.length - 1; i >= 0; i--) {
+      const entry = read[i]!;
+      if (!keep(entry) || !matchesQuery(entryTerms(entry), asIndexed)) continue;
+      entries.push(entry);
+      if (entries.length === n) {
+        target = entry.seq - 1;
+        break;
+      }
+    }
+  }
+  if (target > progress.indexedThrough || entries.length >= n || used >= budget) return { entries, next: target >= lo && target >= 1 ? target + 1 : null, broad, progress };
   /** Reads of the entries the index matched, issued at once (they overlap with the lists' next moves). */
   const found: Promise<AuditEntry | undefined>[] = [];
   /** Waits for the entries read and keeps those the filters accept. */
@@ -282,8 +466,7 @@ export async function searchEntries(tx: SearchTx, query: ParsedQuery, lo: number
     // (and a prefix too broad to expand is checked here).
     for (const entry of read) if (entry && keep(entry) && (!verifyPrefix || matchesQuery(entryTerms(entry), query))) entries.push(entry);
   };
-  let target = Math.min(before - 1, hi);
-  if (lists.length === 0) return { entries, next: null, broad };
+  if (lists.length === 0) return { entries, next: null, broad, progress };
   while (target >= lo && entries.length < n && used < budget) {
     const t = target;
     await Promise.all(lists.filter((l) => l.seq === null || l.seq > t).map((l) => l.seek(t)));
@@ -296,7 +479,7 @@ export async function searchEntries(tx: SearchTx, query: ParsedQuery, lo: number
     }
     if (low < lo || low === -Infinity) {
       await take();
-      return { entries, next: null, broad };
+      return { entries, next: null, broad, progress };
     }
     if (low !== high) {
       target = low;
@@ -309,48 +492,5 @@ export async function searchEntries(tx: SearchTx, query: ParsedQuery, lo: number
     if (found.length >= n - entries.length) await take();
   }
   await take();
-  return { entries, next: target >= lo && target >= 1 ? target + 1 : null, broad };
-}
-
-/** How far the index of entries stored before it existed has come: entries at or below `pendingThrough` are not indexed yet. */
-export async function searchProgress(db: IDBPDatabase<SandboxDB>): Promise<number> {
-  const progress = await db.get('searchTerms', PROGRESS_KEY);
-  return progress?.pendingThrough ?? 0;
-}
-
-const backfills = new WeakMap<DbHandle, Promise<void>>();
-
-/**
- * Indexes the entries stored before the index existed, newest first, BACKFILL_STEP at a time:
- * each step reads its entries on a read transaction of its own, then writes their records and
- * the progress in a short read-write one (calls commit between steps). Safe to run from several
- * contexts: a step whose progress record moved meanwhile is dropped. One run per handle at a time.
- */
-export function indexOlderEntries(handle: DbHandle, step = BACKFILL_STEP): Promise<void> {
-  const running = backfills.get(handle);
-  if (running) return running;
-  const run = (async () => {
-    try {
-      for (;;) {
-        const db = await handle.get();
-        const through = await searchProgress(db);
-        if (through <= 0) return;
-        const from = Math.max(1, through - step + 1);
-        const entries = await db.getAll('audit', IDBKeyRange.bound(from, through));
-        const records = entries.map(searchRecordOf).filter((r): r is SearchTermsRecord => r !== null);
-        const tx = db.transaction('searchTerms', 'readwrite');
-        const still = await tx.store.get(PROGRESS_KEY);
-        if ((still?.pendingThrough ?? 0) !== through) {
-          await tx.done;
-          continue;
-        }
-        await Promise.all([...records.map((r) => tx.store.put(r)), tx.store.put({ seq: PROGRESS_KEY, pendingThrough: from - 1, format: SEARCH_FORMAT }), tx.done]);
-        await new Promise((resolve) => setTimeout(resolve, 0));
-      }
-    } finally {
-      backfills.delete(handle);
-    }
-  })();
-  backfills.set(handle, run);
-  return run;
+  return { entries, next: target >= lo && target >= 1 ? target + 1 : null, broad, progress };
 }

@@ -92,21 +92,29 @@ describe('search', () => {
     await page.goto(new URL('/#audit?q=hunter2xyz', page.url()).href);
     await expect.poll(() => page.getByTestId('audit-count').innerText(), { timeout: 15_000 }).toMatch(/^0 matching entries of the whole log loaded \(all\)/);
     expect(await rows().count()).toBe(0);
-    // The index itself: the entry's other words are there, the secret is not, under any entry.
-    const held = await page.evaluate(async (seq) => {
-      const db = await new Promise<IDBDatabase>((resolve, reject) => {
-        const r = indexedDB.open('mcp-sandbox');
-        r.onsuccess = () => resolve(r.result);
-        r.onerror = () => reject(r.error);
-      });
-      const get = <T,>(req: IDBRequest<T>) => new Promise<T>((resolve, reject) => ((req.onsuccess = () => resolve(req.result)), (req.onerror = () => reject(req.error))));
-      const store = db.transaction('searchTerms').objectStore('searchTerms');
-      const record = (await get(store.get(seq))) as { terms: [string, number][] };
-      const secret = await get(store.index('by-term').count(IDBKeyRange.bound(['hunter'], ['hunter\uffff'])));
-      const zebra = await get(store.index('by-term').count(IDBKeyRange.bound(['zebracorn'], ['zebracorn\uffff'])));
-      db.close();
-      return { terms: record.terms.map(([t]) => t), secret, zebra };
-    }, seqs['secretRequest']!);
+    // The index itself (written a window behind the log, or within a second of it going idle):
+    // the entry's other words are there, the secret is not, under any entry.
+    const readIndex = (seq: number) =>
+      page.evaluate(async (seq) => {
+        const db = await new Promise<IDBDatabase>((resolve, reject) => {
+          const r = indexedDB.open('mcp-sandbox');
+          r.onsuccess = () => resolve(r.result);
+          r.onerror = () => reject(r.error);
+        });
+        const get = <T,>(req: IDBRequest<T>) => new Promise<T>((resolve, reject) => ((req.onsuccess = () => resolve(req.result)), (req.onerror = () => reject(req.error))));
+        const tx = db.transaction(['searchBlocks', 'searchWindows']);
+        const progress = (await get(tx.objectStore('searchWindows').get(0))) as { indexedThrough: number };
+        const blocks = (await get(tx.objectStore('searchBlocks').getAll())) as { term: string; seqs: number[] }[];
+        db.close();
+        return {
+          indexedThrough: progress.indexedThrough,
+          terms: blocks.filter((b) => b.seqs.includes(seq)).map((b) => b.term),
+          secret: blocks.filter((b) => b.term.startsWith('hunter')).length,
+          zebra: blocks.filter((b) => b.term === 'zebracorn').reduce((n, b) => n + b.seqs.length, 0),
+        };
+      }, seq);
+    await expect.poll(async () => (await readIndex(seqs['secretRequest']!)).indexedThrough, { timeout: 10_000 }).toBeGreaterThanOrEqual(seqs['secretRequest']!);
+    const held = await readIndex(seqs['secretRequest']!);
     expect(held.terms).toEqual(expect.arrayContaining(['zebracorn', 'meadow', 'password', 'redacted']));
     expect(held.terms.join(' ')).not.toMatch(/hunter/);
     expect(held.secret).toBe(0);

@@ -10,7 +10,7 @@ describe('store migrations', () => {
   it('creates every store and index at the current version', async () => {
     const db = await openStore(freshDbName());
     expect(db.version).toBe(DB_VERSION);
-    expect([...db.objectStoreNames].sort()).toEqual(['agents', 'aggregates', 'archives', 'audit', 'contexts', 'fleet', 'folders', 'hosts', 'keys', 'pending', 'searchTerms', 'sessions', 'settings', 'signingKeys', 'toolFiles', 'tools', 'workspace']);
+    expect([...db.objectStoreNames].sort()).toEqual(['agents', 'aggregates', 'archives', 'audit', 'contexts', 'fleet', 'folders', 'hosts', 'keys', 'pending', 'searchBlocks', 'searchTerms', 'searchWindows', 'sessions', 'settings', 'signingKeys', 'toolFiles', 'tools', 'workspace']);
     expect([...db.transaction('audit').store.indexNames].sort()).toEqual(['by-agent', 'by-agent-ts', 'by-call', 'by-session', 'by-tool-seq']);
     expect([...db.transaction('contexts').store.indexNames]).toEqual(['by-agent']);
     db.close();
