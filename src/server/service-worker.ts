@@ -76,11 +76,12 @@ export function startServiceWorker(scope: ServiceWorkerGlobalScope): void {
     const source = event.source as Client | null;
     if (!source) return;
     // Held open until the entries the message caused have committed too (a call's result entry
-    // commits after its reply), and a fleet-export send they started has been answered.
+    // commits after its reply, with the next call's request when that comes within a few ms: not
+    // released early here), and a fleet-export send they started has been answered.
     event.waitUntil(
       wake()
         .then(() => handle(data, source, event.ports))
-        .finally(() => ctx.audit.settled().then(() => fleet.hold())),
+        .finally(() => ctx.audit.drained().then(() => fleet.hold())),
     );
   });
 
@@ -121,7 +122,7 @@ export function startServiceWorker(scope: ServiceWorkerGlobalScope): void {
       const answer = wake().then(() => http.handle(request));
       event.respondWith(answer);
       // As for messages: a fleet-export send the request started is not cut by an idle stop.
-      return event.waitUntil(answer.then(() => ctx.audit.settled()).then(() => fleet.hold(), () => undefined));
+      return event.waitUntil(answer.then(() => ctx.audit.drained()).then(() => fleet.hold(), () => undefined));
     }
     if (request.method !== 'GET' || url.origin !== scope.location.origin) return;
     // Uploaded tools' glue and core modules live in IndexedDB, not on the server.

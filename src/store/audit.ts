@@ -211,6 +211,21 @@ export class AuditLog {
   }
 
   /**
+   * Resolves once every entry appended so far has been committed or has failed, like `settled`,
+   * but without cutting short a relaxed entry's wait for company: what an event held open for its
+   * call's result waits for (released at once, a result entry would commit alone, and the next
+   * call's request entry queue behind it).
+   */
+  async drained(): Promise<void> {
+    for (;;) {
+      if (this.flushing) await this.flushing;
+      else if (this.holdTimer !== null) await new Promise((resolve) => setTimeout(resolve, RELAXED_HOLD_MS));
+      else if (this.queue.length > 0) this.release();
+      else return;
+    }
+  }
+
+  /**
    * Stores the aggregates folded in memory since the last checkpoint (done on its own every
    * AGGREGATE_CHECKPOINT entries, in the committing transaction, and a second after the log goes
    * idle); resolves once they are stored or found not to need it.

@@ -96,6 +96,33 @@ describe('the audit chain', () => {
     expect(await verifyChain(await readAudit(handle))).toMatchObject({ ok: true, count: 4 });
   });
 
+  it('lets a relaxed entry wait for company when drained, where settled commits it at once', async () => {
+    const handle = new DbHandle(freshDbName());
+    const log = new AuditLog(handle);
+    const batches: number[][] = [];
+    log.onCommitted((entries) => batches.push(entries.map((e) => e.seq)));
+    // An event held open for its call's result (drained), and the next call's request a moment later: one commit.
+    const result = log.append(draft(1), { durability: 'relaxed' });
+    const held = log.drained();
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    const request = log.append(draft(2));
+    await Promise.all([held, result, request]);
+    expect(batches).toEqual([[1, 2]]);
+    // drained resolves only once the entry has committed, even when no company comes.
+    const alone = log.append(draft(3), { durability: 'relaxed' });
+    let done = false;
+    void alone.then(() => (done = true));
+    await log.drained();
+    expect(done).toBe(true);
+    expect((await readAudit(handle)).map((e) => e.seq)).toEqual([1, 2, 3]);
+    // settled, in the same place, would have cut the wait: two commits.
+    const again = log.append(draft(4), { durability: 'relaxed' });
+    const cut = log.settled();
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    await Promise.all([cut, again, log.append(draft(5))]);
+    expect(batches.slice(2)).toEqual([[4], [5]]);
+  });
+
   it('writes a session once per batch, as its newest entry leaves it', async () => {
     const handle = new DbHandle(freshDbName());
     const log = new AuditLog(handle);
