@@ -1,3 +1,4 @@
+import { unwrap } from 'idb';
 import type { DbHandle } from './db';
 import type { AuditEntry, AuditEntryBody, PendingCall, SealableField, SessionRecord } from './schema';
 import { canonicalize, sha256Hex, type Canonical } from './hash';
@@ -374,34 +375,41 @@ export class AuditLog {
       // would otherwise hold the next call's request entry behind its own flush.
       const durability = batch.some((b) => b.queued.effect?.durability !== 'relaxed') ? 'strict' : 'relaxed';
       const tx = db.transaction(store ? ['audit', 'pending', 'sessions', 'aggregates'] : ['audit', 'pending', 'sessions'], 'readwrite', { durability });
-      const audit = tx.objectStore('audit');
-      const pending = tx.objectStore('pending');
-      const writes: Promise<unknown>[] = [];
+      // The writes are plain requests with no handler of their own (idb would give each a
+      // promise and two listeners, on the service worker's thread, on every call): a failed one
+      // aborts the transaction, whose `done` rejects with its error.
+      const raw = unwrap(tx);
+      const audit = raw.objectStore('audit');
+      const pending = raw.objectStore('pending');
       // A session's record is written once per batch, as its newest entry leaves it (its counts
       // are assigned in append order, so the last is the newest): under load a batch carries
       // several calls of one session.
       const newestOfSession = new Map<string, number>();
       batch.forEach((b, i) => b.queued.effect?.putSession && newestOfSession.set(b.queued.effect.putSession.id, i));
+      // Which request failed is read from the request (the transaction's error, when its `done`
+      // rejects on the bubbling error event, is not set yet).
+      let taken = false;
+      const onAddError = (event: Event) => void (taken ||= (event.target as IDBRequest).error?.name === 'ConstraintError');
       for (let i = 0; i < batch.length; i++) {
         // `seq` is the key: if another writer took it, `add` fails and the batch is re-chained.
-        writes.push(audit.add(entries[i]!));
+        audit.add(entries[i]!).onerror = onAddError;
         const effect = batch[i]!.queued.effect;
-        if (effect?.openPending) writes.push(pending.put(effect.openPending));
-        if (effect?.closePending) writes.push(pending.delete(effect.closePending));
-        if (effect?.putSession && newestOfSession.get(effect.putSession.id) === i) writes.push(tx.objectStore('sessions').put(effect.putSession));
+        if (effect?.openPending) pending.put(effect.openPending);
+        if (effect?.closePending) pending.delete(effect.closePending);
+        if (effect?.putSession && newestOfSession.get(effect.putSession.id) === i) raw.objectStore('sessions').put(effect.putSession);
       }
       // The aggregates (per tool, per agent) change with the entries that change them, in this
       // transaction (aggregates.ts): folded on from the kept fold when the chain is still ours
       // (the `add`s above fail otherwise), or from the store read here.
-      const folded = store ? foldCommitted(tx.objectStore('aggregates'), audit, entries, known) : Promise.resolve(foldInMemory(known!, entries));
+      const folded = store ? foldCommitted(tx.objectStore('aggregates'), tx.objectStore('audit'), entries, known) : Promise.resolve(foldInMemory(known!, entries));
       this.fold = null;
       for (const b of batch) b.queued.onWritten?.();
       let fold: AggregateFold | null;
       try {
         // Must reject if any write rejects, and must not leave a write's rejection unhandled.
-        [fold] = await Promise.all([folded, ...writes, tx.done]);
+        [fold] = await Promise.all([folded, tx.done]);
       } catch (error) {
-        if ((error as DOMException)?.name !== 'ConstraintError') throw error;
+        if (!taken && (error as DOMException)?.name !== 'ConstraintError') throw error;
         await tx.done.catch(() => undefined);
         this.tail = await readTail(db);
         continue;
