@@ -3,7 +3,7 @@ import type { DbHandle } from './db';
 import type { AuditEntry, AuditEntryBody, PendingCall, SealableField, SessionRecord } from './schema';
 import { canonicalize, sha256Hex, type Canonical } from './hash';
 import { isSealed, Sealer } from './sealing';
-import { indexNewEntries, SEARCH_WINDOW } from './search';
+import { indexNewEntries, PendingWindow, SEARCH_WINDOW, writePendingWindow } from './search';
 import { AGGREGATE_CHECKPOINT, catchUpStored, foldCommitted, isCurrent, GLOBAL_KEY, readCaughtUp, type AggregateFold } from './aggregates';
 
 /**
@@ -95,7 +95,9 @@ export async function hashEntry(body: AuditEntryBody): Promise<string> {
  *   cannot be cloned rejects its own entry, and only it.
  * - The search index (search.ts) is written after the entries, a window of them at a time
  *   (SEARCH_WINDOW entries behind, or idle), in transactions of its own that no call's commit
- *   waits for; a search reads the entries it does not reach yet from the log itself.
+ *   waits for: from the postings this log gathered as it committed them, or, when another
+ *   writer's entries came between, read back from the log. A search reads the entries the index
+ *   does not reach yet from the log itself.
  * - The aggregates (aggregates.ts) are folded in the same transaction as the entries: a
  *   re-chained batch is folded again, an aborted one changes nothing. The fold of the last
  *   commit is kept and continued without reading while the cached tail holds.
@@ -116,6 +118,8 @@ export class AuditLog {
   /** How far the search index reached when this log last wrote it (0: not known yet). */
   private indexedThrough = 0;
   private indexing: Promise<void> | null = null;
+  /** The postings of the entries this log committed since its last window (consecutive seqs). */
+  private window: PendingWindow | null = null;
   private readonly committedListeners = new Set<(entries: readonly AuditEntry[]) => void>();
   private readonly failedListeners = new Set<(error: unknown) => void>();
 
@@ -307,15 +311,33 @@ export class AuditLog {
    * starting a run unless one is going; never rejects (a failed run is retried by the next).
    */
   indexSearch(): Promise<void> {
-    this.indexing ??= indexNewEntries(this.handle).then(
-      (through) => {
-        this.indexedThrough = through;
-      },
-      () => undefined,
-    ).finally(() => {
-      this.indexing = null;
-    });
+    this.indexing ??= this.writeIndex()
+      .then(
+        (through) => {
+          this.indexedThrough = through;
+        },
+        () => undefined,
+      )
+      .finally(() => {
+        this.indexing = null;
+      });
     return this.indexing;
+  }
+
+  /**
+   * The gathered window, written as it is where it continues the index; where the index stops
+   * short of it (entries of another writer, or of this log before it gathered), those are read
+   * back from the log first, and only those: a writer that reads back all it wrote would fall
+   * further behind the more it writes.
+   */
+  private async writeIndex(): Promise<number> {
+    const window = this.window;
+    this.window = null;
+    if (window && window.last >= window.first) {
+      const through = (await writePendingWindow(this.handle, window)) ?? ((await indexNewEntries(this.handle, window.first - 1)) >= window.first - 1 ? await writePendingWindow(this.handle, window) : null);
+      if (through !== null) return through;
+    }
+    return indexNewEntries(this.handle);
   }
 
   /** Resolves once every entry appended so far is committed and in the search index (tests, and readers of the index itself). */
@@ -418,6 +440,13 @@ export class AuditLog {
       this.tail = { seq: head.seq, hash: head.hash };
       this.fold = fold;
       if (store && fold) this.storedSeq = head.seq;
+      // Their postings, gathered for the next window (tokenized here, as the entries are at hand);
+      // a run broken by another writer's entries starts again (that window is read back instead).
+      try {
+        if (!this.window?.add(entries)) (this.window = new PendingWindow(entries[0]!.seq)).add(entries);
+      } catch {
+        this.window = null;
+      }
       // A window of entries behind: the index catches up beside the calls (its own transactions).
       if (head.seq - this.indexedThrough >= SEARCH_WINDOW) void this.indexSearch();
       return entries;

@@ -187,10 +187,11 @@ const forward = new WeakMap<DbHandle, Promise<number>>();
  * up to BACKFILL_STEP a window: each read on a read transaction of its own, tokenized outside
  * any, then written with the progress in a short read-write one whose scope holds no store a
  * call commits to (so calls commit meanwhile). A window whose progress moved meanwhile (another
- * context indexed it) is dropped and the next is read from there. One run per handle at a time.
- * Resolves with how far the index then reaches.
+ * context indexed it) is dropped and the next is read from there. One run per handle at a time
+ * (a call while one runs gets that run). Stops at `until` when given. Resolves with how far the
+ * index then reaches.
  */
-export function indexNewEntries(handle: DbHandle): Promise<number> {
+export function indexNewEntries(handle: DbHandle, until = Infinity): Promise<number> {
   const running = forward.get(handle);
   if (running) return running;
   const run = (async () => {
@@ -201,7 +202,7 @@ export function indexNewEntries(handle: DbHandle): Promise<number> {
         const [record, newest] = await Promise.all([read.objectStore('searchWindows').get(PROGRESS_KEY), read.objectStore('audit').openKeyCursor(null, 'prev')]);
         const progress = progressOf(record);
         const through = progress.indexedThrough;
-        const top = newest?.key ?? 0;
+        const top = Math.min(newest?.key ?? 0, until);
         if (top <= through) {
           await read.done;
           return through;
@@ -223,6 +224,51 @@ export function indexNewEntries(handle: DbHandle): Promise<number> {
   })();
   forward.set(handle, run);
   return run;
+}
+
+/**
+ * The postings of a run of consecutive entries a writer committed itself (`first` … `last`),
+ * gathered as it committed them: what it writes as the next window without reading them back.
+ */
+export class PendingWindow {
+  readonly terms = new Map<string, number[]>();
+  last: number;
+  constructor(readonly first: number) {
+    this.last = first - 1;
+  }
+
+  /** Adds entries that continue the run; false (nothing added) when they do not. */
+  add(entries: readonly AuditEntry[]): boolean {
+    if (entries[0]?.seq !== this.last + 1) return false;
+    for (const [term, seqs] of postingsOf(entries)) {
+      const held = this.terms.get(term);
+      if (held) held.push(...seqs);
+      else this.terms.set(term, seqs);
+    }
+    this.last = entries[entries.length - 1]!.seq;
+    return true;
+  }
+}
+
+/**
+ * Writes a writer's gathered window if the index reaches exactly to where it starts (the usual
+ * case: the writer is the log's only one); else leaves it, and the entries are indexed from the
+ * log (`indexNewEntries`). Resolves with how far the index then reaches, or null when the window
+ * was not written and the index does not cover it.
+ */
+export async function writePendingWindow(handle: DbHandle, window: PendingWindow): Promise<number | null> {
+  const db = await handle.get();
+  const tx = db.transaction(['searchBlocks', 'searchWindows'], 'readwrite');
+  const progress = progressOf(await tx.objectStore('searchWindows').get(PROGRESS_KEY));
+  if (progress.indexedThrough !== window.first - 1) {
+    await tx.done;
+    return progress.indexedThrough >= window.last ? progress.indexedThrough : null;
+  }
+  const blocks = tx.objectStore('searchBlocks');
+  const writes: Promise<unknown>[] = [...window.terms].map(([term, seqs]) => blocks.put({ term, first: window.first, seqs }));
+  if (window.terms.size > 0) writes.push(tx.objectStore('searchWindows').put({ first: window.first, last: window.last, terms: [...window.terms.keys()] }));
+  await Promise.all([...writes, tx.objectStore('searchWindows').put(progressRecord({ ...progress, indexedThrough: window.last })), tx.done]);
+  return window.last;
 }
 
 const backfills = new WeakMap<DbHandle, Promise<void>>();

@@ -118,6 +118,38 @@ describe('the index, written with the entries', () => {
     expect(await db.get('searchWindows', 0)).toMatchObject({ indexedThrough: entries.length, pendingThrough: 0 });
   });
 
+  it('writes a lone writer’s windows from what it committed, never reading the log back; two writers’ entries are read back', async () => {
+    const name = freshDbName();
+    const reads: string[] = [];
+    const realGetAll = IDBObjectStore.prototype.getAll;
+    IDBObjectStore.prototype.getAll = function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['getAll']>) {
+      reads.push(this.name);
+      return realGetAll.apply(this, args);
+    };
+    try {
+      const lone = new AuditLog(new DbHandle(name));
+      for (let i = 0; i < 300; i += 25) await Promise.all(Array.from({ length: 25 }, (_, j) => lone.append(draft(i + j + 1))));
+      await lone.searchIndexed();
+      expect(reads.filter((store) => store === 'audit')).toEqual([]);
+      // A second writer's entries come between: each log's gathered run is broken, and what the
+      // index does not reach is read back from the log.
+      const other = new AuditLog(new DbHandle(name));
+      for (let i = 300; i < 700; i += 20) await Promise.all([lone.append(draft(i + 1)), other.append(draft(i + 2)), lone.append(draft(i + 3))]);
+      await Promise.all([lone.searchIndexed(), other.searchIndexed()]);
+      expect(reads.filter((store) => store === 'audit').length).toBeGreaterThan(0);
+    } finally {
+      IDBObjectStore.prototype.getAll = realGetAll;
+    }
+    const handle = new DbHandle(name);
+    const db = await handle.get();
+    const entries = (await db.getAll('audit')) as AuditEntry[];
+    expect(entries.length).toBe(300 + 60);
+    const held = await indexedTerms(handle);
+    for (const e of entries) expect(held.get(e.seq), `#${e.seq}`).toEqual(expect.arrayContaining(entryTerms(e)));
+    for (const e of entries) expect(held.get(e.seq)!.length, `#${e.seq} once`).toBe(entryTerms(e).length);
+    expect(await db.get('searchWindows', 0)).toMatchObject({ indexedThrough: entries.length });
+  });
+
   it('finds the entries it does not reach yet by reading them from the log, the same as indexed', async () => {
     const { handle, log } = await logOf(300, undefined, false);
     const db = await handle.get();
