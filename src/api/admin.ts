@@ -10,6 +10,7 @@ import type { ArchiveRange } from '../store/archive';
 import type { LinkLine } from '../store/audit-file';
 import type { VerifiedSlice } from '../store/verify';
 import type { AuditFilter, AuditPage } from '../store/audit-query';
+import type { ChartQuery, ChartWindowData } from '../store/aggregate-window';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { SandboxErrorInfo } from '../shared/errors';
 import type { ArchiveCheckpoint, AuditEntry, ContextRecord } from '../store/schema';
@@ -219,6 +220,12 @@ export interface AdminMethods {
    * `replay-no-arguments` (`details.reason`: redacted, sealed, not-recorded, no-request).
    */
   'audit.replay': { params: { callId: string }; result: ReplayResult };
+  /**
+   * The audit charts' window from the aggregates' time buckets (src/store/aggregate-window.ts),
+   * never from entries: finished calls by outcome and durations' p50/p95 per bucket over
+   * [from, to) (from absent: since the first finished call), by agent and/or tool if named.
+   */
+  'audit.chart': { params: ChartQuery; result: ChartWindowData };
   /** A call's entries, oldest first (at most `limit`, default 200, from its first): the `by-call` index. */
   'audit.call': { params: { callId: string; limit?: number }; result: OpenedEntry[] };
   /** With `from` (a head verified before), checks only what came after it. */

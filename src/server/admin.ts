@@ -6,6 +6,7 @@ import type { AuditEntry, AuditEvent, AuditOutcome, ToolRecord, WatchedFolderRec
 import { openEntry, readAudit, type OpenedEntry } from '../store/audit';
 import { verifySlice } from '../store/verify';
 import { queryAudit, readTail } from '../store/audit-query';
+import { readChartWindow } from '../store/aggregate-window';
 import type { LinkLine } from '../store/audit-file';
 import { indexOlderEntries } from '../store/search';
 import { replayCall } from './audit-replay';
@@ -170,6 +171,13 @@ const HANDLERS: { [M in keyof AdminMethods]: Handler<M> } = {
     return { entries: await opened(ctx, page.entries), next: page.next, ...(page.search ? { search: page.search } : {}) };
   },
   'audit.replay': (ctx, params) => replayCall(ctx, params?.callId),
+  // Read from the aggregates (the log's own fold, so calls not yet checkpointed count too).
+  'audit.chart': async (ctx, params) => {
+    const time = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+    const text = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
+    const to = time(params?.to) ?? ctx.clock();
+    return readChartWindow(ctx.db, await ctx.audit.aggregates(), { from: time(params?.from) ?? null, to, agentId: text(params?.agentId), tool: text(params?.tool) });
+  },
   'audit.call': async (ctx, params) => {
     const callId = typeof params?.callId === 'string' ? params.callId : '';
     const limit = Math.min(1000, Math.max(1, Math.floor(Number(params?.limit ?? 200)) || 200));

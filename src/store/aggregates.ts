@@ -25,10 +25,16 @@ import type { AgentAggregate, AggregateKey, AggregateRecord, AuditEntry, Duratio
  * - Only fields that are never sealed are read (event, outcome, tool, agentId, durationMs,
  *   memoryBytes, ts), so sealed entries count like any other; `args` is read for its shape
  *   only where it is not sealed.
+ * - Time buckets (`TimeBucket`, keys ['time', width, slot]) count finished calls per minute,
+ *   10 minutes, hour and day, with their durations, for the audit charts. They are opened in
+ *   time order only (an entry stamped before the newest time folded counts at that time), so a
+ *   fold holds one open bucket per width and writes it blind; each width is a ring of slots
+ *   (BUCKET_RING), so a new bucket takes the place of the one a ring's span older and storage
+ *   stays bounded with no deletes. A reader skips a slot whose `start` is not the one it wants.
  */
 
 /** The folding rules' version. Change it with the rules: stored aggregates of another are rebuilt. */
-export const AGGREGATE_FORMAT = 2;
+export const AGGREGATE_FORMAT = 3;
 /** Argument shapes kept per agent; beyond them the least used (then the greatest hash) gives way. */
 export const MAX_AGENT_SHAPES = 32;
 
@@ -50,6 +56,8 @@ export const REBUILD_SLICE = 5_000;
 
 export const GLOBAL_KEY: ['global'] = ['global'];
 
+const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
 /** Every tool record: keys ['tool', name]; an array sorts after every string. */
 const toolRange = () => IDBKeyRange.bound(['tool'], ['tool', []]);
 const agentRange = () => IDBKeyRange.bound(['agent'], ['agent', []]);
@@ -58,16 +66,26 @@ export function emptyHistogram(): DurationHistogram {
   return { count: 0, sumMs: 0, minMs: null, maxMs: null, buckets: {} };
 }
 
+/** The underflow bucket of a histogram of `perOctave` buckets an octave. */
+const underflowOf = (perOctave: number): number => Math.log2(HISTOGRAM_FLOOR_MS) * perOctave - 1;
+
+/**
+ * Buckets per octave of the histograms kept per agent and tool pair in time buckets: coarser
+ * (a percentile within PAIR_PERCENTILE_RELATIVE_ERROR, about 9 %) so that a bucket of 32 pairs
+ * stays a few KB. A fine bucket `b` is coarse bucket ⌊b / 8⌋ (the underflow buckets too).
+ */
+export const PAIR_BUCKETS_PER_OCTAVE = 4;
+export const PAIR_PERCENTILE_RELATIVE_ERROR = 2 ** (1 / (2 * PAIR_BUCKETS_PER_OCTAVE)) - 1;
+
 export function bucketOf(ms: number): number {
   return ms >= HISTOGRAM_FLOOR_MS ? Math.floor(Math.log2(ms) * BUCKETS_PER_OCTAVE) : UNDERFLOW_BUCKET;
 }
 
-export function addDuration(h: DurationHistogram, ms: number): void {
+export function addDuration(h: DurationHistogram, ms: number, b = bucketOf(ms)): void {
   h.count++;
   h.sumMs += ms;
   h.minMs = h.minMs === null ? ms : Math.min(h.minMs, ms);
   h.maxMs = h.maxMs === null ? ms : Math.max(h.maxMs, ms);
-  const b = bucketOf(ms);
   h.buckets[b] = (h.buckets[b] ?? 0) + 1;
 }
 
@@ -75,7 +93,7 @@ export function addDuration(h: DurationHistogram, ms: number): void {
  * The `q` quantile (0 < q ≤ 1) by nearest rank, as `statsFromAudit` takes it from the sorted
  * durations (rank ⌈q·n⌉), within PERCENTILE_RELATIVE_ERROR; null when there are none.
  */
-export function percentileMs(h: DurationHistogram, q: number): number | null {
+export function percentileMs(h: DurationHistogram, q: number, perOctave = BUCKETS_PER_OCTAVE): number | null {
   if (h.count <= 0 || h.minMs === null || h.maxMs === null) return null;
   const rank = Math.min(h.count, Math.max(1, Math.ceil(q * h.count)));
   const buckets = Object.keys(h.buckets)
@@ -85,7 +103,7 @@ export function percentileMs(h: DurationHistogram, q: number): number | null {
   for (const b of buckets) {
     seen += h.buckets[b] ?? 0;
     if (seen >= rank) {
-      const middle = b === UNDERFLOW_BUCKET ? 0 : 2 ** ((b + 0.5) / BUCKETS_PER_OCTAVE);
+      const middle = b === underflowOf(perOctave) ? 0 : 2 ** ((b + 0.5) / perOctave);
       // The exact value lies in [min, max]: clamping only brings the estimate closer.
       return Math.min(h.maxMs, Math.max(h.minMs, middle));
     }
@@ -93,14 +111,112 @@ export function percentileMs(h: DurationHistogram, q: number): number | null {
   return h.maxMs;
 }
 
-export function emptyGlobal(): GlobalAggregate {
-  return { key: ['global'], kind: 'global', format: AGGREGATE_FORMAT, seq: 0, entries: 0 };
+export function emptyGlobal(): TimedGlobal {
+  return { key: ['global'], kind: 'global', format: AGGREGATE_FORMAT, seq: 0, entries: 0, clockTs: null, sinceTs: null };
+}
+
+/** Adds `from` into `into` (a histogram of both). */
+export function mergeHistogram(into: DurationHistogram, from: DurationHistogram): void {
+  into.count += from.count;
+  into.sumMs += from.sumMs;
+  if (from.minMs !== null) into.minMs = into.minMs === null ? from.minMs : Math.min(into.minMs, from.minMs);
+  if (from.maxMs !== null) into.maxMs = into.maxMs === null ? from.maxMs : Math.max(into.maxMs, from.maxMs);
+  for (const [b, n] of Object.entries(from.buckets)) into.buckets[b] = (into.buckets[b] ?? 0) + n;
+}
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+/** The widths time buckets are kept at, finest first. */
+export const BUCKET_WIDTHS = [MINUTE, 10 * MINUTE, HOUR, DAY] as const;
+/**
+ * Slots per width (the storage bound): minutes for 3 days, 10 minutes for 14 days, hours for
+ * 92 days, days for 10 years; 12,684 records at most (a few hundred bytes each when calls are
+ * few, a few KB when many agents and tools share a bucket).
+ */
+export const BUCKET_RING: Readonly<Record<number, number>> = { [MINUTE]: 3 * 24 * 60, [10 * MINUTE]: 14 * 24 * 6, [HOUR]: 92 * 24, [DAY]: 3660 };
+/** Agent and tool pairs broken down per bucket at most; the finished calls of any further pair are counted in `unattributed`. */
+export const MAX_BUCKET_PAIRS = 32;
+
+/** The global record as this format keeps it: the time buckets' clock besides. */
+export interface TimedGlobal extends GlobalAggregate {
+  /** The newest `ts` of a finished call folded: the time the open buckets stand at. Null before one. */
+  clockTs: number | null;
+  /** The `ts` of the first finished call folded (where "all time" starts). */
+  sinceTs: number | null;
+}
+
+/** Finished calls by outcome, as the audit charts class them, and the durations of the results. */
+export interface OutcomeFigures {
+  ok: number;
+  error: number;
+  denied: number;
+  durations: DurationHistogram;
+}
+
+/** One time bucket: finished calls that ended in [start, start + widthMs), in all and per agent and tool pair. */
+export interface TimeBucket extends OutcomeFigures {
+  key: ['time', number, number];
+  kind: 'time';
+  widthMs: number;
+  start: number;
+  /** Per `pairKey(agentId, tool)`: the first MAX_BUCKET_PAIRS pairs of the bucket (durations at PAIR_BUCKETS_PER_OCTAVE). */
+  pairs: Record<string, OutcomeFigures>;
+  pairCount: number;
+  /** Finished calls of the pairs beyond those (in the totals, in no pair). */
+  unattributed: number;
+}
+
+export type StoredAggregate = AggregateRecord | TimeBucket;
+
+export const emptyFigures = (): OutcomeFigures => ({ ok: 0, error: 0, denied: 0, durations: emptyHistogram() });
+
+/** A pair's key in `TimeBucket.pairs`: JSON of [agentId, tool] (either null). */
+export const pairKey = (agentId: string | null, tool: string | null): string => JSON.stringify([agentId, tool]);
+
+/** Where a bucket of `widthMs` starting at `start` is kept: its slot of the width's ring. */
+export function bucketKey(widthMs: number, start: number): ['time', number, number] {
+  const ring = BUCKET_RING[widthMs]!;
+  return ['time', widthMs, (((start / widthMs) % ring) + ring) % ring];
+}
+
+/** Keys of the `aggregates` store are typed without time buckets (schema.ts): their key, as the store takes it. */
+export const storedKey = (key: ['time', number, number]): AggregateKey => key as unknown as AggregateKey;
+
+const isFigures = (f: unknown): f is OutcomeFigures => {
+  const x = f as Partial<OutcomeFigures> | null;
+  return typeof x === 'object' && x !== null && finite(x.ok) && finite(x.error) && finite(x.denied) && typeof x.durations === 'object' && x.durations !== null && typeof x.durations.buckets === 'object' && x.durations.buckets !== null;
+};
+
+/** A time bucket as this format stores it (storage anyone with the origin can write: a damaged one is no bucket). */
+export const isTimeBucket = (r: unknown): r is TimeBucket => {
+  if (!isFigures(r)) return false;
+  const b = r as Partial<TimeBucket>;
+  return b.kind === 'time' && finite(b.widthMs) && finite(b.start) && typeof b.pairs === 'object' && b.pairs !== null && Object.values(b.pairs).every(isFigures) && finite(b.unattributed) && finite(b.pairCount);
+};
+
+/**
+ * The outcome a finished call had, exactly as the audit charts class entries (audit-charts.ts):
+ * a result ok, denied, or else an error (cancelled included); a refusal denied; an interruption
+ * an error. Null for entries that are not a call's end.
+ */
+export function finishedOutcome(event: unknown, outcome: unknown): 'ok' | 'error' | 'denied' | null {
+  if (event === 'call.result') return outcome === 'ok' ? 'ok' : outcome === 'denied' ? 'denied' : 'error';
+  if (event === 'call.rejected') return 'denied';
+  if (event === 'call.interrupted') return 'error';
+  return null;
+}
+
+/** Counts a finished call; `bucket` is `bucketOf(durationMs)`, taken once for the eight histograms a call goes into. */
+function addFinished(f: OutcomeFigures, outcome: 'ok' | 'error' | 'denied', durationMs: number | null, bucket: number): void {
+  f[outcome]++;
+  if (durationMs !== null) addDuration(f.durations, durationMs, bucket);
 }
 
 /** A global record this code can continue from. */
-export function isCurrent(global: unknown): global is GlobalAggregate {
-  const g = global as Partial<GlobalAggregate> | null | undefined;
-  return typeof g === 'object' && g !== null && g.kind === 'global' && g.format === AGGREGATE_FORMAT && Number.isSafeInteger(g.seq) && typeof g.entries === 'number';
+export function isCurrent(global: unknown): global is TimedGlobal {
+  const g = global as Partial<TimedGlobal> | null | undefined;
+  return typeof g === 'object' && g !== null && g.kind === 'global' && g.format === AGGREGATE_FORMAT && Number.isSafeInteger(g.seq) && typeof g.entries === 'number' && (g.clockTs === null || finite(g.clockTs));
 }
 
 const TOOL_EVENTS = new Set<unknown>(['call.request', 'call.result', 'call.interrupted']);
@@ -113,8 +229,6 @@ function toolOf(r: Record<string, unknown>): string | null {
 function agentOf(r: Record<string, unknown>): string | null {
   return typeof r['agentId'] === 'string' && r['agentId'] !== '' ? r['agentId'] : null;
 }
-
-const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
 /** The shape hash of a request's arguments, or null where they are absent or sealed at rest. */
 export function shapeOfArgs(args: unknown): string | null {
@@ -145,15 +259,33 @@ export function countShape(shapes: Record<string, number>, shape: string): void 
 export class AggregateFold {
   readonly tools = new Map<string, ToolAggregate>();
   readonly agents = new Map<string, AgentAggregate>();
-  private readonly changed = new Set<ToolAggregate | AgentAggregate>();
+  /** The open time bucket of each width (the one `global.clockTs` falls in). */
+  private readonly open = new Map<number, TimeBucket>();
+  /** A rebuild's fold keeps every bucket, by slot (what it stores); a commit's only the open ones. */
+  private readonly kept: Map<string, TimeBucket> | null;
+  private readonly changed = new Set<ToolAggregate | AgentAggregate | TimeBucket>();
 
-  constructor(readonly global: GlobalAggregate) {}
+  constructor(
+    readonly global: TimedGlobal,
+    keepAllBuckets = false,
+  ) {
+    this.kept = keepAllBuckets ? new Map() : null;
+  }
 
   /** A stored record the next entries continue. */
-  adopt(record: AggregateRecord): void {
+  adopt(record: StoredAggregate): void {
     if (typeof record !== 'object' || record === null) return;
     if (record.kind === 'tool') this.tools.set(record.name, record);
     else if (record.kind === 'agent') this.agents.set(record.agentId, record);
+    else if (record.kind === 'time' && this.global.clockTs !== null && record.start === Math.floor(this.global.clockTs / record.widthMs) * record.widthMs) this.open.set(record.widthMs, record);
+  }
+
+  /**
+   * The time buckets this fold holds that the store may not (changed since the last checkpoint,
+   * and the open ones): laid over the stored ones, they give the buckets through the newest entry.
+   */
+  unstoredBuckets(): TimeBucket[] {
+    return [...new Set([...[...this.changed].filter(isTimeBucket), ...this.open.values()])];
   }
 
   fold(seq: number, record: unknown): void {
@@ -200,18 +332,58 @@ export class AggregateFold {
         a.rejected++;
       } else if (event === 'call.interrupted') a.interrupted++;
     }
+    const finished = finishedOutcome(event, outcome);
+    if (finished !== null && finite(ts)) this.foldTime(finished, ts, event === 'call.result' && finite(durationMs) ? durationMs : null, agentId, typeof r['tool'] === 'string' && r['tool'] !== '' ? r['tool'] : null);
+  }
+
+  /**
+   * Counts a finished call in the bucket of each width that holds the clock: its `ts`, or the
+   * newest folded before it if that is later (buckets open in time order only). O(1): four
+   * buckets, one pair each.
+   */
+  private foldTime(outcome: 'ok' | 'error' | 'denied', ts: number, durationMs: number | null, agentId: string | null, tool: string | null): void {
+    const g = this.global;
+    const at = g.clockTs === null ? ts : Math.max(g.clockTs, ts);
+    g.clockTs = at;
+    g.sinceTs ??= ts;
+    const pair = pairKey(agentId, tool);
+    const h = durationMs === null ? 0 : bucketOf(durationMs);
+    const coarse = Math.floor(h / (BUCKETS_PER_OCTAVE / PAIR_BUCKETS_PER_OCTAVE));
+    for (const w of BUCKET_WIDTHS) {
+      const b = this.bucket(w, Math.floor(at / w) * w);
+      addFinished(b, outcome, durationMs, h);
+      let p = b.pairs[pair];
+      if (!p && b.pairCount < MAX_BUCKET_PAIRS) {
+        p = b.pairs[pair] = emptyFigures();
+        b.pairCount++;
+      }
+      if (p) addFinished(p, outcome, durationMs, coarse);
+      else b.unattributed++;
+      this.changed.add(b);
+    }
+  }
+
+  /** The open bucket of width `w` starting at `start` (never before the open one): a new one replaces it, and its slot's last. */
+  private bucket(w: number, start: number): TimeBucket {
+    const open = this.open.get(w);
+    if (open && open.start === start) return open;
+    const b: TimeBucket = { key: bucketKey(w, start), kind: 'time', widthMs: w, start, ok: 0, error: 0, denied: 0, durations: emptyHistogram(), pairs: {}, pairCount: 0, unattributed: 0 };
+    this.open.set(w, b);
+    this.kept?.set(JSON.stringify(b.key), b);
+    return b;
   }
 
   /** The records changed since the last call (the global one first); what a commit writes. */
   takeChanged(): AggregateRecord[] {
-    const changed: AggregateRecord[] = [this.global, ...this.changed];
+    // Time buckets go into the store under their own key type (see `storedKey`).
+    const changed = [this.global, ...this.changed] as AggregateRecord[];
     this.changed.clear();
     return changed;
   }
 
   /** Every record: what a rebuild stores. */
   allRecords(): AggregateRecord[] {
-    return [this.global, ...this.tools.values(), ...this.agents.values()];
+    return [this.global, ...this.tools.values(), ...this.agents.values(), ...(this.kept?.values() ?? [])] as AggregateRecord[];
   }
 
   private tool(name: string, seq: number): ToolAggregate {
@@ -239,12 +411,32 @@ export class AggregateFold {
 
 /** The stores of the read-write transaction that commits entries: only IndexedDB requests are made on them. */
 export interface AggregateStore {
-  getAll(): Promise<AggregateRecord[]>;
+  get(key: AggregateKey): Promise<AggregateRecord | undefined>;
+  getAll(query: IDBKeyRange): Promise<AggregateRecord[]>;
   put(value: AggregateRecord): Promise<unknown>;
   delete(key: AggregateKey): Promise<unknown>;
   clear(): Promise<unknown>;
 }
 export type AuditSlices = Parameters<typeof foldSlice>[0];
+
+/**
+ * The stored checkpoint a fold continues: the global record, every tool and agent record, and
+ * the open time buckets (three requests, then one per width): never the closed buckets.
+ * `damaged` when an open bucket the global record implies is not there as a bucket of its time
+ * (the checkpoint writes them together): such aggregates are rebuilt, as a damaged record is.
+ */
+async function readCheckpoint(store: Pick<AggregateStore, 'get' | 'getAll'>): Promise<{ global: AggregateRecord | undefined; records: StoredAggregate[]; damaged: boolean }> {
+  const [global, tools, agents] = await Promise.all([store.get(GLOBAL_KEY), store.getAll(toolRange()), store.getAll(agentRange())]);
+  const records: StoredAggregate[] = [...tools, ...agents];
+  let damaged = false;
+  if (isCurrent(global) && global.clockTs !== null) {
+    const clock = global.clockTs;
+    const starts = BUCKET_WIDTHS.map((w) => Math.floor(clock / w) * w);
+    const open: unknown[] = await Promise.all(BUCKET_WIDTHS.map((w, i) => store.get(storedKey(bucketKey(w, starts[i]!)))));
+    open.forEach((b, i) => (isTimeBucket(b) && b.widthMs === BUCKET_WIDTHS[i] && b.start === starts[i] ? records.push(b) : (damaged = true)));
+  }
+  return { global, records, damaged };
+}
 
 /** Entries folded in memory since the aggregates were last stored, at most, before a commit stores them. */
 export const AGGREGATE_CHECKPOINT = 128;
@@ -276,10 +468,10 @@ export async function foldCommitted(store: AggregateStore, audit: AuditSlices, e
   try {
     if (known && known.global.seq === first - 1) fold = known;
     else {
-      const all = await store.getAll();
-      const global = all.find((r) => r.kind === 'global');
+      const { global, records, damaged } = await readCheckpoint(store);
+      if (damaged) throw new Error('a damaged time bucket');
       if (isCurrent(global) && global.seq < first) {
-        fold = await fromCheckpoint(global, all, audit, first - 1);
+        fold = await fromCheckpoint(global, records, audit, first - 1);
         if (fold.global.seq !== first - 1) throw new Error('the log has a gap before the batch');
       } else if (global === undefined && first === 1) {
         // A new log: the aggregates start with it (and nothing left from an earlier one counts).
@@ -305,12 +497,15 @@ export async function foldCommitted(store: AggregateStore, audit: AuditSlices, e
  * changed written back. Null (nothing written) when there is no current checkpoint to continue.
  */
 export async function catchUpStored(store: AggregateStore, audit: AuditSlices): Promise<AggregateFold | null> {
-  const all = await store.getAll();
-  const global = all.find((r) => r.kind === 'global');
+  const { global, records, damaged } = await readCheckpoint(store);
   if (!isCurrent(global)) return null;
+  if (damaged) {
+    await store.delete(GLOBAL_KEY);
+    return null;
+  }
   let fold: AggregateFold;
   try {
-    fold = await fromCheckpoint(global, all, audit);
+    fold = await fromCheckpoint(global, records, audit);
   } catch {
     await store.delete(GLOBAL_KEY);
     return null;
@@ -328,11 +523,10 @@ export async function readCaughtUp(handle: DbHandle): Promise<AggregateFold> {
   for (let attempt = 0; ; attempt++) {
     const db = await handle.get();
     const tx = db.transaction(['aggregates', 'audit']);
-    const all = await tx.objectStore('aggregates').getAll();
-    const global = all.find((r) => r.kind === 'global');
-    if (isCurrent(global)) return fromCheckpoint(global, all, tx.objectStore('audit'));
+    const { global, records, damaged } = await readCheckpoint(tx.objectStore('aggregates'));
+    if (isCurrent(global) && !damaged) return fromCheckpoint(global, records, tx.objectStore('audit'));
     // After one rebuild, whatever is there is the answer: a reader never loops on rebuilds.
-    if (attempt > 0) return fromCheckpoint(emptyGlobal(), all, null);
+    if (attempt > 0) return fromCheckpoint(emptyGlobal(), records, null);
     await buildOnce(handle);
   }
 }
@@ -341,7 +535,7 @@ export async function readCaughtUp(handle: DbHandle): Promise<AggregateFold> {
  * A stored checkpoint (its global record and the records beside it) continued with the log's
  * entries after it, through `through` (the newest without one; none without a log to read).
  */
-async function fromCheckpoint(global: GlobalAggregate, records: readonly AggregateRecord[], audit: AuditSlices | null, through = Infinity): Promise<AggregateFold> {
+async function fromCheckpoint(global: TimedGlobal, records: readonly StoredAggregate[], audit: AuditSlices | null, through = Infinity): Promise<AggregateFold> {
   const fold = new AggregateFold({ ...global });
   for (const record of records) fold.adopt(record);
   // A short slice is the end of what there is to read.
@@ -373,7 +567,7 @@ async function foldSlice(
  */
 export async function rebuildAggregates(handle: DbHandle): Promise<GlobalAggregate> {
   const db = await handle.get();
-  const fold = new AggregateFold(emptyGlobal());
+  const fold = new AggregateFold(emptyGlobal(), true);
   let read: number;
   do read = await foldSlice(db.transaction('audit').store, fold, fold.global.seq);
   while (read === REBUILD_SLICE);

@@ -1,23 +1,15 @@
 import { LitElement, css, html, type PropertyValues } from 'lit';
 import type uPlot from 'uplot';
 import uPlotLib from 'uplot';
-import type { AuditEntry } from '../store/schema';
+import type { ChartWindowData } from '../store/aggregate-window';
 import { base } from './styles';
-import { bucketLabel, chartWindow } from './time-range';
+import { bucketLabel } from './time-range';
 import './uplot-chart';
 
 const COLORS = { ok: '#16a34a', error: '#dc2626', denied: '#d97706' } as const;
-const HOUR = 3_600_000;
+const LATENCY = { p50: '#2563eb', p95: '#7c3aed' } as const;
 
 type Outcome = keyof typeof COLORS;
-
-/** The outcome a finished call had, or null for entries that are not a call's end. */
-function callOutcome(e: AuditEntry): Outcome | null {
-  if (e.event === 'call.result') return e.outcome === 'ok' ? 'ok' : e.outcome === 'denied' ? 'denied' : 'error';
-  if (e.event === 'call.rejected') return 'denied';
-  if (e.event === 'call.interrupted') return 'error';
-  return null;
-}
 
 const axisFont = '11px system-ui, sans-serif';
 const axes = (yLabel: string): uPlot.Axis[] => [
@@ -26,10 +18,10 @@ const axes = (yLabel: string): uPlot.Axis[] => [
 ];
 
 /**
- * Two uPlot charts over a window of the given entries (`from`–`to`; the last hour by default):
- * finished calls per bucket (at most about 60 buckets, of a width that fits the window: 15 s
- * for 15 minutes, a minute for an hour, 30 minutes for a day…), stacked by outcome (ok, error,
- * denied), and the duration of each call.result.
+ * Two uPlot charts of a window read from the aggregates' time buckets (`audit.chart`,
+ * src/store/aggregate-window.ts), never from entries: finished calls per bucket stacked by
+ * outcome (ok, error, denied, as `finishedOutcome` in aggregates.ts classes them), and the
+ * results' duration per bucket as p50 and p95 (from the buckets' histograms).
  */
 export class AuditCharts extends LitElement {
   static override styles = [
@@ -41,22 +33,16 @@ export class AuditCharts extends LitElement {
       .overlay { position: absolute; inset: 40px 0 40px 44px; display: grid; place-items: center; color: var(--muted); font-size: 13px; pointer-events: none; }
     `,
   ];
-  static override properties = { entries: { attribute: false }, now: { attribute: false }, from: { attribute: false }, to: { attribute: false }, label: { attribute: false } };
-  entries: AuditEntry[] = [];
-  now = Date.now();
-  /** The window (ms since the epoch); without them, the hour up to `now`. */
-  from: number | null = null;
-  to: number | null = null;
+  static override properties = { data: { attribute: false }, label: { attribute: false } };
+  /** The window's points (null: not read yet). */
+  data: ChartWindowData | null = null;
   /** What the window is called in the titles ("last hour", a custom range). */
   label = 'last hour';
-  private bucketMs = 60_000;
-  private windowMs: [number, number] = [0, 1];
 
-  /** Per-minute counts by outcome, kept for the legend (the plotted series are cumulative). */
+  /** Per-bucket counts by outcome, kept for the legend (the plotted series are cumulative). */
   private counts: Record<Outcome, number[]> = { ok: [], error: [], denied: [] };
   private rateData: uPlot.AlignedData = [[]];
   private latencyData: uPlot.AlignedData = [[]];
-  private latencyCount = 0;
   private window: [number, number] = [0, 1];
 
   private readonly rateOptions: Omit<uPlot.Options, 'width' | 'height'> = (() => {
@@ -71,72 +57,66 @@ export class AuditCharts extends LitElement {
       value: (_u, _v, _si, i) => (i == null ? '–' : String(this.counts[label][i] ?? 0)),
     });
     return {
-      scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(4, Math.ceil(max * 1.15))] } },
+      scales: { x: { time: true, range: () => this.window }, y: { range: (_u, _min, max) => [0, Math.max(4, Math.ceil(max * 1.15))] } },
       axes: axes('calls'),
       legend: { live: true },
       cursor: { points: { show: false }, drag: { x: false, y: false } },
       // Drawn in this order, each over the last: the cumulative totals read as a stack.
-      series: [{ value: (_u, v) => (v == null ? '–' : new Date(v * 1000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })) }, series('denied'), series('error'), series('ok')],
+      series: [{ value: (_u, v) => (v == null ? '–' : this.bucketName(v)) }, series('denied'), series('error'), series('ok')],
     };
   })();
 
   private readonly latencyOptions: Omit<uPlot.Options, 'width' | 'height'> = (() => {
-    const dots = (label: 'ok' | 'error'): uPlot.Series => ({
+    const line = (label: keyof typeof LATENCY): uPlot.Series => ({
       label,
-      stroke: COLORS[label],
-      fill: COLORS[label] + '55',
-      paths: () => null,
-      points: { show: true, size: 6, width: 1, stroke: COLORS[label], fill: COLORS[label] + '88' },
+      stroke: LATENCY[label],
+      width: 1.5,
+      spanGaps: false,
+      points: { show: true, size: 4, stroke: LATENCY[label], fill: LATENCY[label] },
       value: (_u, v) => (v == null ? '–' : `${v.toFixed(v < 10 ? 1 : 0)} ms`),
     });
     return {
-      mode: 1,
       scales: { x: { time: true, range: () => this.window }, y: { range: (_u, _min, max) => [0, Math.max(10, Math.ceil((max || 0) * 1.15))] } },
       axes: axes('ms'),
       legend: { live: true },
       cursor: { drag: { x: false, y: false } },
-      series: [{ value: (_u, v) => (v == null ? '–' : new Date(v * 1000).toLocaleTimeString()) }, dots('ok'), dots('error')],
+      series: [{ value: (_u, v) => (v == null ? '–' : this.bucketName(v)) }, line('p50'), line('p95')],
     };
   })();
 
+  /** The legend's name of the bucket whose middle is `x` (seconds): where it starts. */
+  private bucketName(x: number): string {
+    const start = new Date(x * 1000 - (this.data?.bucketMs ?? 0) / 2);
+    return (this.data?.bucketMs ?? 0) >= 86_400_000 ? start.toLocaleDateString() : start.toLocaleString([], { dateStyle: 'short', timeStyle: 'short' });
+  }
+
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (!changed.has('entries') && !changed.has('now') && !changed.has('from') && !changed.has('to')) return;
-    const to = this.to ?? this.now;
-    const { start, end, bucketMs, count } = chartWindow(this.from ?? to - HOUR, to);
-    this.bucketMs = bucketMs;
-    this.windowMs = [start, end];
-    this.window = [start / 1000, end / 1000];
-    const xs = Array.from({ length: count }, (_, i) => (start + i * bucketMs) / 1000);
-    const counts: Record<Outcome, number[]> = { ok: xs.map(() => 0), error: xs.map(() => 0), denied: xs.map(() => 0) };
-    const latency: { x: number; ok: number | null; error: number | null }[] = [];
-    // Entries of the window only: those of a range's edges outside the buckets are not drawn.
-    const from = this.from ?? start;
-    for (const e of this.entries) {
-      if (e.ts < Math.max(start, from) || e.ts >= Math.min(end, to)) continue;
-      const outcome = callOutcome(e);
-      if (!outcome) continue;
-      counts[outcome][Math.floor((e.ts - start) / bucketMs)]!++;
-      if (e.event === 'call.result' && e.durationMs != null) latency.push({ x: e.ts / 1000, ok: e.outcome === 'ok' ? e.durationMs : null, error: e.outcome === 'ok' ? null : e.durationMs });
-    }
-    latency.sort((a, b) => a.x - b.x);
-    this.counts = counts;
-    const okErr = counts.ok.map((v, i) => v + counts.error[i]!);
-    this.rateData = [xs, okErr.map((v, i) => v + counts.denied[i]!), okErr, counts.ok];
-    this.latencyData = [latency.map((p) => p.x), latency.map((p) => p.ok), latency.map((p) => p.error)];
-    this.latencyCount = latency.length;
+    if (!changed.has('data')) return;
+    const points = this.data?.points ?? [];
+    // Each point at its bucket's middle, over the window's whole buckets: a bar fills its bucket.
+    const half = (this.data?.bucketMs ?? 0) / 2;
+    const xs = points.map((p) => (p.start + half) / 1000);
+    this.window = this.data ? [this.data.start / 1000, this.data.end / 1000] : [0, 1];
+    this.counts = { ok: points.map((p) => p.ok), error: points.map((p) => p.error), denied: points.map((p) => p.denied) };
+    const okErr = points.map((p) => p.ok + p.error);
+    this.rateData = [xs, okErr.map((v, i) => v + points[i]!.denied), okErr, this.counts.ok];
+    this.latencyData = [xs, points.map((p) => p.p50Ms), points.map((p) => p.p95Ms)];
   }
 
   override render() {
-    const total = this.counts.ok.reduce((a, b) => a + b, 0) + this.counts.error.reduce((a, b) => a + b, 0) + this.counts.denied.reduce((a, b) => a + b, 0);
+    const d = this.data;
+    const total = d?.total ?? 0;
+    const timed = d?.points.reduce((n, p) => n + p.timed, 0) ?? 0;
+    const bucket = d ? bucketLabel(d.bucketMs) : '…';
     return html`
-      <div class="card" data-testid="chart-rate" data-from=${this.windowMs[0]} data-to=${this.windowMs[1]} data-bucket-ms=${this.bucketMs} data-total=${total}>
-        <h3>Calls per ${bucketLabel(this.bucketMs)} · ${this.label} <span class="muted small">(${total} finished)</span></h3>
+      <div class="card" data-testid="chart-rate" data-from=${d?.start ?? ''} data-to=${d?.end ?? ''} data-bucket-ms=${d?.bucketMs ?? ''} data-total=${total} data-partial=${d?.partial ? 'true' : 'false'}>
+        <h3>Calls per ${bucket} · ${this.label} <span class="muted small">(${total} finished${d?.partial ? ', at least: some calls of this window are not broken down by agent and tool' : ''})</span></h3>
         <uplot-chart .options=${this.rateOptions} .data=${this.rateData} .height=${170}></uplot-chart>
       </div>
-      <div class="card" data-testid="chart-latency" data-count=${this.latencyCount}>
-        <h3>Call duration · ${this.label} <span class="muted small">(${this.latencyCount} ${this.latencyCount === 1 ? 'result' : 'results'})</span></h3>
+      <div class="card" data-testid="chart-latency" data-count=${timed}>
+        <h3>Call duration per ${bucket}, p50 and p95 · ${this.label} <span class="muted small">(${timed} ${timed === 1 ? 'result' : 'results'})</span></h3>
         <uplot-chart .options=${this.latencyOptions} .data=${this.latencyData} .height=${170}></uplot-chart>
-        ${this.latencyCount === 0 ? html`<div class="overlay">no tool results in this window</div>` : ''}
+        ${timed === 0 ? html`<div class="overlay">no tool results in this window</div>` : ''}
       </div>
     `;
   }

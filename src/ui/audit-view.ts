@@ -2,6 +2,7 @@ import { LitElement, css, html, type PropertyValues } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import type { AuditEntry, AuditEvent, AuditOutcome } from '../store/schema';
 import type { ReplayResult } from '../api/admin';
+import type { ChartWindowData } from '../store/aggregate-window';
 import { adminClient, describeError } from './admin';
 import { followChanges } from './changes';
 import type { ChainVerifier } from './chain-verifier';
@@ -55,6 +56,8 @@ const FROM_NEWEST = Number.MAX_SAFE_INTEGER;
 const EVENTS = ['call.request', 'call.result', 'call.rejected', 'call.interrupted', 'call.capability', 'session.open', 'session.refused', 'resource.read', 'context.change', 'admin'];
 const OUTCOMES = ['pending', 'ok', 'error', 'denied', 'interrupted', 'cancelled', 'info'];
 type Filter = (typeof FILTERS)[number];
+/** Two `chartKey`s are the same when each part is the same object or value. */
+const sameKey = (a: readonly unknown[] | null | undefined, b: readonly unknown[]): boolean => !!a && a.length === b.length && a.every((k, i) => k === b[i]);
 type Filters = Record<Filter, string>;
 
 const field: Record<Filter, (e: AuditEntry) => string> = {
@@ -144,9 +147,11 @@ export class AuditView extends LitElement {
   private rowsCache: { key: unknown[]; rows: CallRow[]; count: number } | null = null;
   /** Each filter's options, kept while the entries and the registered names are the same. */
   private readonly optionCache = new Map<Filter, { entries: AuditEntry[]; fixed: readonly string[]; values: string[] }>();
-  /** What the charts draw, and what it was computed from (`scheduleChart`: after the rows). */
-  chart: { key: unknown[]; charted: AuditEntry[]; span: { from: number; to: number } } | null = null;
+  /** What the charts draw (read from the aggregates' time buckets), and what it was asked for (`scheduleChart`: after the rows). */
+  chart: { key: unknown[]; data: ChartWindowData } | null = null;
   private chartTimer: ReturnType<typeof setTimeout> | null = null;
+  /** What the charts' window was last asked for (`chartKey`): not asked twice. */
+  private chartAsked: unknown[] | null = null;
   /** When the table last scrolled (performance.now()). */
   private lastScroll = -Infinity;
   /** When the filters, the range or the search last changed (performance.now()). */
@@ -687,41 +692,62 @@ export class AuditView extends LitElement {
     return this.rowsCache;
   }
 
-  /** What the charts' input comes from: while it is unchanged, a render (for scrolling, say) redraws no chart. */
+  /**
+   * What the charts' input comes from: while it is unchanged, a render (for scrolling, say)
+   * redraws no chart. The tail (`entries`) changes as calls commit: the charts follow them live.
+   * The older pages are not in it: the charts never come from the rows loaded.
+   */
   private chartKey(): unknown[] {
-    return [this.entries, this.older, this.filters.agent, this.filters.tool, this.range, this.now];
+    return [this.entries, this.filters.agent, this.filters.tool, this.range, this.now];
   }
 
   /**
-   * Recomputes the charts' input once what it comes from has stopped changing for
-   * CHART_SETTLE_MS, the table is not scrolling and no page is being read: their pass over the
-   * loaded entries and uPlot's drawing never hold up the rows a person is waiting for.
+   * Reads the charts' window once what it comes from has stopped changing for CHART_SETTLE_MS,
+   * the table is not scrolling and no page is being read: the request and uPlot's drawing never
+   * hold up the rows a person is waiting for.
    */
   private scheduleChart(): void {
     if (!this.loaded) return;
     const key = this.chartKey();
-    if (this.chart && this.chart.key.every((k, i) => k === key[i])) return;
+    if (sameKey(this.chart?.key, key) || sameKey(this.chartAsked, key)) return;
     if (this.chartTimer !== null) clearTimeout(this.chartTimer);
-    const run = (): void => {
-      const since = performance.now() - this.lastScroll;
-      if (since < CHART_SCROLL_REST_MS || this.olderLoading) {
-        this.chartTimer = setTimeout(run, this.olderLoading ? CHART_SETTLE_MS : CHART_SCROLL_REST_MS - since);
-        return;
-      }
-      this.chartTimer = null;
-      this.chart = this.chartInput();
-    };
-    this.chartTimer = setTimeout(run, CHART_SETTLE_MS);
+    this.chartTimer = setTimeout(
+      () =>
+        this.whenAtRest(() => {
+          this.chartAsked = key;
+          void this.readChart(key);
+        }),
+      CHART_SETTLE_MS,
+    );
   }
 
-  /** The charts follow the range, over every loaded entry in it (the tail and the older pages). */
-  private chartInput(): { key: unknown[]; charted: AuditEntry[]; span: { from: number; to: number } } {
-    const key = this.chartKey();
-    const oldestTail = this.entries[0]?.seq ?? Infinity;
-    const charted = [...this.entries, ...this.older.filter((e) => e.seq < oldestTail)].filter((e) => this.passes(e, ['agent', 'tool']) && this.inRange(e));
-    const oldestCharted = charted.reduce((m, e) => Math.min(m, e.ts), Infinity);
-    const span = chartSpan(this.range, this.now, Number.isFinite(oldestCharted) ? oldestCharted : undefined);
-    return { key, charted, span };
+  /** Runs `then` once the table has not scrolled for CHART_SCROLL_REST_MS and no page is being read. */
+  private whenAtRest(then: () => void): void {
+    const since = performance.now() - this.lastScroll;
+    if (since < CHART_SCROLL_REST_MS || this.olderLoading) {
+      this.chartTimer = setTimeout(() => this.whenAtRest(then), this.olderLoading ? CHART_SETTLE_MS : CHART_SCROLL_REST_MS - since);
+      return;
+    }
+    this.chartTimer = null;
+    then();
+  }
+
+  /**
+   * The charts follow the range over the whole log, by agent and tool as filtered: read from the
+   * aggregates' time buckets by the service worker (`audit.chart`), not from the rows loaded, and
+   * drawn once the table rests. An answer for what the view no longer shows is dropped (the next
+   * one is on its way); a failed one is not asked again until what the charts follow changes.
+   */
+  private async readChart(key: unknown[]): Promise<void> {
+    try {
+      const span = chartSpan(this.range, this.now);
+      const data = await (await adminClient()).request('audit.chart', { ...span, ...(this.filters.agent ? { agentId: this.filters.agent } : {}), ...(this.filters.tool ? { tool: this.filters.tool } : {}) });
+      this.whenAtRest(() => {
+        if (sameKey(key, this.chartKey())) this.chart = { key, data };
+      });
+    } catch (error) {
+      this.failure = describeError(error);
+    }
   }
 
   override render() {
@@ -749,7 +775,7 @@ export class AuditView extends LitElement {
       <details class="charts" data-testid="audit-charts-panel" ?open=${!matchMedia('(max-width: 760px)').matches}>
         <summary>Charts</summary>
         ${this.chart
-          ? html`<audit-charts .entries=${this.chart.charted} .now=${this.now} .from=${this.chart.span.from} .to=${this.chart.span.to} .label=${rangeLabel(this.range)}></audit-charts>`
+          ? html`<audit-charts .data=${this.chart.data} .label=${rangeLabel(this.range)}></audit-charts>`
           : html`<div class="charts-pending" aria-busy="true"></div>`}
       </details>
       <div class="filters">

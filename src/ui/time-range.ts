@@ -74,32 +74,6 @@ export function rangeLabel(range: TimeRange): string {
   return `${at(range.from)} – ${at(range.to)}`;
 }
 
-/** Chart bucket widths, smallest first: a window is cut into at most CHART_BUCKETS of the smallest that fits. */
-const BUCKETS = [15_000, 30_000, MINUTE, 2 * MINUTE, 5 * MINUTE, 10 * MINUTE, 15 * MINUTE, 30 * MINUTE, HOUR, 2 * HOUR, 3 * HOUR, 6 * HOUR, 12 * HOUR, DAY, 2 * DAY, 7 * DAY, 30 * DAY];
-export const CHART_BUCKETS = 60;
-
-export interface ChartWindow {
-  /** Start of the first bucket (ms), a multiple of `bucketMs`. */
-  start: number;
-  /** End of the last bucket (exclusive). */
-  end: number;
-  bucketMs: number;
-  count: number;
-}
-
-/**
- * The charts' window for `[from, to)`: buckets of the smallest width that cuts it into at most
- * CHART_BUCKETS, aligned to multiples of that width, from the bucket holding `from` to the one
- * holding `to - 1` (so one more when the bounds fall inside buckets).
- */
-export function chartWindow(from: number, to: number): ChartWindow {
-  const span = Math.max(1, to - from);
-  const bucketMs = BUCKETS.find((b) => Math.ceil(span / b) <= CHART_BUCKETS) ?? Math.ceil(span / CHART_BUCKETS);
-  const end = Math.ceil(to / bucketMs) * bucketMs;
-  const start = Math.floor(from / bucketMs) * bucketMs;
-  return { start, end, bucketMs, count: Math.round((end - start) / bucketMs) };
-}
-
 /** "15 s", "1 min", "3 h", "1 day". */
 export function bucketLabel(ms: number): string {
   if (ms < MINUTE) return `${ms / 1000} s`;
@@ -109,14 +83,15 @@ export function bucketLabel(ms: number): string {
 }
 
 /**
- * The window the charts show for a range at `now`: the range's own bounds, an open end being
- * now; for "all" (or an open start), from the oldest entry given (the last hour when none is).
+ * The window the charts ask for (`audit.chart`) for a range at `now`: the range's own bounds, an
+ * open end being now; an open start stays open (null), which the aggregates answer from their
+ * first finished call. The stored buckets and the display width are chosen by the service
+ * worker (src/store/aggregate-window.ts, `chartPlan`).
  */
-export function chartSpan(range: TimeRange, now: number, oldestTs: number | undefined): { from: number; to: number } {
+export function chartSpan(range: TimeRange, now: number): { from: number | null; to: number } {
   const { from, to } = resolveRange(range, now);
   const end = to ?? now;
-  const start = from ?? Math.min(oldestTs ?? end - HOUR, end - MINUTE);
-  return { from: start, to: Math.max(end, start + 1) };
+  return { from: from ?? null, to: from !== undefined ? Math.max(end, from + 1) : end };
 }
 
 const KEY = 'mcp-sandbox.audit-range';

@@ -161,7 +161,9 @@ describe('audit aggregates', () => {
     expect(entries.some((e) => e.event === 'call.interrupted')).toBe(true);
 
     const incremental = await aggregates(handle);
-    expect(incremental.find((r) => r.kind === 'global')).toEqual({ key: ['global'], kind: 'global', format: AGGREGATE_FORMAT, seq: entries.length, entries: entries.length });
+    // The time buckets' clock: the newest and the first `ts` of a finished call.
+    const finished = entries.filter((e) => ['call.result', 'call.rejected', 'call.interrupted'].includes(e.event));
+    expect(incremental.find((r) => r.kind === 'global')).toEqual({ key: ['global'], kind: 'global', format: AGGREGATE_FORMAT, seq: entries.length, entries: entries.length, clockTs: Math.max(...finished.map((e) => e.ts)), sinceTs: finished[0]!.ts });
 
     // Answered from the aggregates alone.
     const ctx = statsContext(handle);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { chartSpan, chartWindow, CHART_BUCKETS, isBounded, parseRange, rangeParams, resolveRange, type TimeRange } from '../../src/ui/time-range';
+import { chartSpan, isBounded, parseRange, rangeParams, resolveRange, type TimeRange } from '../../src/ui/time-range';
 
 // The audit trail's time range: presets relative to now, custom bounds, the hash form, and the
-// charts' window and bucket width that follow it.
+// window the charts ask the aggregates for (their buckets: test/unit/aggregate-buckets.test.ts).
 
 const NOW = Date.UTC(2026, 10, 30, 21, 7, 42, 500);
 const MIN = 60_000;
@@ -31,31 +31,12 @@ describe('time ranges', () => {
     expect(parseRange(new URLSearchParams('range=custom&from=yesterday&to=123'))).toEqual({ preset: 'custom', to: 123 });
   });
 
-  it('cuts the charts\' window into at most 61 aligned buckets of a width that follows the range', () => {
-    const cases: [string, number, number][] = [
-      ['15m', 15 * MIN, 15_000],
-      ['1h', 60 * MIN, MIN],
-      ['24h', 24 * 60 * MIN, 30 * MIN],
-      ['7d', 7 * 24 * 60 * MIN, 3 * 60 * MIN],
-    ];
-    for (const [name, span, bucket] of cases) {
-      const w = chartWindow(NOW - span, NOW);
-      expect(w.bucketMs, name).toBe(bucket);
-      expect(w.start % bucket, name).toBe(0);
-      expect(w.start, name).toBeLessThanOrEqual(NOW - span);
-      expect(w.end, name).toBeGreaterThan(NOW);
-      expect(w.end - w.start, name).toBe(w.count * bucket);
-      expect(w.count, name).toBeLessThanOrEqual(CHART_BUCKETS + 1);
-      expect(w.count, name).toBeGreaterThanOrEqual(CHART_BUCKETS / 2);
-    }
-    // An aligned window has exactly its buckets.
-    expect(chartWindow(10 * MIN, 70 * MIN)).toEqual({ start: 10 * MIN, end: 70 * MIN, bucketMs: MIN, count: 60 });
-  });
-
-  it('gives the charts the range\'s bounds, an open end being now and "all" starting at the oldest entry', () => {
-    expect(chartSpan({ preset: '1h' }, NOW, undefined)).toEqual({ from: NOW - 60 * MIN, to: NOW });
-    expect(chartSpan({ preset: 'all' }, NOW, NOW - 3 * 24 * 60 * MIN)).toEqual({ from: NOW - 3 * 24 * 60 * MIN, to: NOW });
-    expect(chartSpan({ preset: 'all' }, NOW, undefined)).toEqual({ from: NOW - 60 * MIN, to: NOW });
-    expect(chartSpan({ preset: 'custom', from: NOW - 10 * MIN, to: NOW - 5 * MIN }, NOW, undefined)).toEqual({ from: NOW - 10 * MIN, to: NOW - 5 * MIN });
+  it('gives the charts the range\'s bounds, an open end being now and "all" an open start (the aggregates\' first call)', () => {
+    expect(chartSpan({ preset: '1h' }, NOW)).toEqual({ from: NOW - 60 * MIN, to: NOW });
+    expect(chartSpan({ preset: 'all' }, NOW)).toEqual({ from: null, to: NOW });
+    expect(chartSpan({ preset: 'custom', from: NOW - 10 * MIN, to: NOW - 5 * MIN }, NOW)).toEqual({ from: NOW - 10 * MIN, to: NOW - 5 * MIN });
+    expect(chartSpan({ preset: 'custom', to: NOW - 5 * MIN }, NOW)).toEqual({ from: null, to: NOW - 5 * MIN });
+    // A range whose end is not after its start still spans a moment.
+    expect(chartSpan({ preset: 'custom', from: NOW, to: NOW - MIN }, NOW)).toEqual({ from: NOW, to: NOW + 1 });
   });
 });
