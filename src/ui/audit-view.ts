@@ -350,9 +350,11 @@ export class AuditView extends LitElement {
     if (document.hidden) return;
     try {
       const admin = await adminClient();
-      const last = this.entries.at(-1)?.seq ?? 0;
       const first = !this.loaded;
       const tail = await admin.request('audit.tail', { limit: first ? FIRST_SCREEN : POLL_LOAD });
+      // What the view holds now, not before the request: two refreshes may be in flight at once
+      // (a change notice while one is read), and the second must not add the first's entries again.
+      const last = this.entries.at(-1)?.seq ?? 0;
       const fresh = tail.filter((e) => e.seq > last);
       // A gap (more new entries than one poll reads) restarts from the fetched tail.
       const contiguous = this.loaded && (fresh.length === 0 || fresh[0]!.seq === last + 1);

@@ -202,3 +202,21 @@ describe('the virtualised table', () => {
     await expect.poll(() => page.url()).toContain(`#audit/${newest - rendered - 29}`);
   });
 });
+
+describe('the tail as calls commit', () => {
+  it('adds new entries once when two refreshes are in flight at once (a change notice while one is read)', async () => {
+    await page.goto(new URL('/#audit', page.url()).href);
+    await expect.poll(() => attr('data-rows'), { timeout: 20_000 }).toBe(1000);
+    for (const text of ['one more call', 'and another']) expect((await callTool(page, 's', 'text_stats', { text })).isError).toBeUndefined();
+    const held = await page.evaluate(async () => {
+      const view = document.querySelector('sandbox-app')!.shadowRoot!.querySelector('audit-view') as unknown as { refresh(): Promise<void>; entries: { seq: number }[] };
+      await Promise.all([view.refresh(), view.refresh(), view.refresh()]);
+      return view.entries.map((e) => e.seq);
+    });
+    expect(held.length).toBeGreaterThan(0);
+    expect(new Set(held).size).toBe(held.length);
+    const newest = (await admin<Entry[]>(page, 'audit.tail', { limit: 1 }))[0]!.seq;
+    expect(held.at(-1)).toBe(newest);
+    await expect.poll(async () => { const shown = await shownSeqs(); return shown.length === new Set(shown).size && shown[0] === newest; }, { timeout: 10_000 }).toBe(true);
+  });
+});
