@@ -162,10 +162,12 @@ export async function pruneArchived(handle: DbHandle, checkpoint: ArchiveCheckpo
     const tx = db.transaction(['audit', 'searchBlocks', 'searchWindows'], 'readwrite');
     const keys = await tx.objectStore('audit').getAllKeys(IDBKeyRange.upperBound(checkpoint.through), ARCHIVE_STEP);
     if (keys.length === 0) {
-      await tx.done;
+      // Last, the window across the archive's end keeps only its newer postings (also where an
+      // earlier run removed the entries and stopped before this).
+      await Promise.all([forgetThrough(tx.objectStore('searchBlocks'), tx.objectStore('searchWindows'), checkpoint.through), tx.done]);
       return { removed };
     }
-    await Promise.all([tx.objectStore('audit').delete(IDBKeyRange.bound(keys[0]!, keys[keys.length - 1]!)), forgetThrough(tx.objectStore('searchBlocks'), tx.objectStore('searchWindows'), keys[keys.length - 1]!), tx.done]);
+    await Promise.all([tx.objectStore('audit').delete(IDBKeyRange.bound(keys[0]!, keys[keys.length - 1]!)), forgetThrough(tx.objectStore('searchBlocks'), tx.objectStore('searchWindows'), keys[keys.length - 1]!, false), tx.done]);
     removed += keys.length;
     // A call's transaction waiting behind this one runs now.
     await new Promise((resolve) => setTimeout(resolve, 0));

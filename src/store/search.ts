@@ -307,10 +307,12 @@ export function indexOlderEntries(handle: DbHandle, step = BACKFILL_STEP): Promi
 }
 
 /**
- * Removes from the index every posting of an entry at or below `through` (an archive removed
- * them from the log): windows wholly below go, a window across it keeps its newer postings.
+ * Removes from the index the postings of entries at or below `through` (an archive removed them
+ * from the log): windows wholly below go with their blocks (deletes, nothing read). A window
+ * across `through` keeps its newer postings, cut only when `cut` says this is the removal's last
+ * step (a window a removal's steps cross would otherwise be read and rewritten at every step).
  */
-export async function forgetThrough<S extends ArrayLike<StoreNames<SandboxDB>>>(blocks: IDBPObjectStore<SandboxDB, S, 'searchBlocks', 'readwrite'>, windows: IDBPObjectStore<SandboxDB, S, 'searchWindows', 'readwrite'>, through: number): Promise<void> {
+export async function forgetThrough<S extends ArrayLike<StoreNames<SandboxDB>>>(blocks: IDBPObjectStore<SandboxDB, S, 'searchBlocks', 'readwrite'>, windows: IDBPObjectStore<SandboxDB, S, 'searchWindows', 'readwrite'>, through: number, cut = true): Promise<void> {
   const writes: Promise<unknown>[] = [];
   for (const w of await windows.getAll(IDBKeyRange.bound(PROGRESS_KEY + 1, through))) {
     const terms = w.terms ?? [];
@@ -319,15 +321,17 @@ export async function forgetThrough<S extends ArrayLike<StoreNames<SandboxDB>>>(
       writes.push(windows.delete(w.first));
       continue;
     }
+    if (!cut) continue;
+    const found = await Promise.all(terms.map((term) => blocks.get([term, w.first])));
     const kept: string[] = [];
-    for (const term of terms) {
-      const block = await blocks.get([term, w.first]);
+    found.forEach((block, i) => {
+      const term = terms[i]!;
       const seqs = block?.seqs.filter((s) => s > through) ?? [];
       if (seqs.length > 0) {
         kept.push(term);
         writes.push(blocks.put({ term, first: w.first, seqs }));
       } else writes.push(blocks.delete([term, w.first]));
-    }
+    });
     writes.push(windows.put({ ...w, terms: kept }));
   }
   await Promise.all(writes);
