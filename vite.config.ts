@@ -108,6 +108,9 @@ export default defineConfig({
     sourcemap: true,
     emptyOutDir: true,
     modulePreload: {
+      // Every browser the app supports (ES2022, module workers, service workers) has
+      // <link rel=modulepreload>: the polyfill would be one more request on a cold open's path.
+      polyfill: false,
       // Code that runs in tool workers has no document to add <link rel=modulepreload> to (Vite's
       // preload helper would throw there): its dynamic imports load their own dependencies.
       resolveDependencies: (_file, deps, { hostId, hostType }) => (hostType === 'js' && WORKER_CHUNKS.test(hostId) ? [] : deps),

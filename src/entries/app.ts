@@ -1,27 +1,20 @@
-// The app shell: hosts the sandbox's tool workers for the service worker and shows the UI.
+// The app: shows the UI, then hosts the sandbox's tool workers for the service worker.
 import '../shared/zod-jitless';
-import type { FolderWatchApi, ToolImporter } from '../api/host';
-import { registerSandbox } from '../client/register';
-import type { ToolRecord } from '../store/schema';
-import { SandboxHost } from '../sandbox/host/sandbox-host';
-import { PythonCodeRuntime, PythonRuntime } from '../sandbox/host/python';
-import '../ui/sandbox-app';
+import { openView, parseHash } from '../ui/views';
 
-const registration = await registerSandbox();
-const host = new SandboxHost();
-// Python for execute_code: Pyodide in an opaque-origin, CSP-locked frame (src/sandbox/host/python/).
-host.registerCodeRuntime('python', new PythonCodeRuntime(new PythonRuntime({ baseUrl: new URL(import.meta.env.BASE_URL, location.origin).href })));
-await host.announce();
-// Exposed for the person at the console and for tests that inspect the pool.
-Object.assign(window, { sandboxHost: host, sandboxRegistration: registration });
+// The entry imports next to nothing, so it runs as soon as it arrives and asks for the code of
+// the view the URL opens on, its first read, and the shell's code at once (each chunk's
+// dependencies are preloaded in parallel): a cold open waits for one round of module loads and
+// the read beside it, not for the shell's modules, then the view's, then the read. The shell
+// shows the view, or why it could not be loaded, when it gets to it.
+openView(parseHash(location.hash).view);
+await import('../ui/sandbox-app');
 
-// The UI gets the host's APIs as typed by src/api/host.ts, never the sandbox code itself.
-const importer: ToolImporter = {
-  importTool: (bytes, fileName, options) => host.importTool(bytes, fileName, options) as Promise<ToolRecord>,
-};
-// Watched folders, where this host offers them (the UI hides the section otherwise), rescanned
-// on an interval while the app is open.
-const folders = (host as { folders?: FolderWatchApi }).folders ?? null;
-(host as { watchFolders?: () => void }).watchFolders?.();
 const app = document.querySelector('sandbox-app');
-if (app) Object.assign(app, { importer, folders });
+// Hosting waits until the first view has drawn its content (sandbox-app.ts `shown`): the host's
+// code (the policy engine, zod, the worker pool and its workers' start) then costs the cold open
+// nothing. No call is lost meanwhile: the service worker hands calls only to a window that has
+// announced itself (src/server/sandbox-dispatch.ts), which this one does in startHost.
+await app?.shown;
+const { startHost } = await import('./app-host');
+await startHost(app);

@@ -8,7 +8,6 @@ import { followChanges } from './changes';
 import type { ChainVerifier } from './chain-verifier';
 import { bytes, entrySummary, ms, time } from './format';
 import { base } from './styles';
-import './audit-charts';
 import './audit-details';
 import './audit-retention';
 import './audit-replay';
@@ -214,6 +213,8 @@ export class AuditView extends LitElement {
   }
 
   protected override updated(changed: PropertyValues<this>): void {
+    // The charts' code (uPlot) loads once the first rows are drawn: none of it is on a cold open's path.
+    if (changed.has('loaded') && this.loaded) void import('./audit-charts').catch(() => undefined);
     this.scheduleChart();
     if (!changed.has('selectedSeq')) return;
     if (this.selectedSeq != null && this.loaded) void this.loadSelected(this.selectedSeq);

@@ -7,40 +7,13 @@ import { auditVerifier } from './audit-verifier';
 import { seedDemoAgents } from './demo-agents';
 import { base } from './styles';
 import { bytes } from './format';
+import { VIEWS, loadView, parseHash, prefetchViews, type View } from './views';
+import './chain-badge';
 
 /** Share of the storage quota from which the app warns. */
 const STORAGE_WARN_SHARE = 0.8;
-import './agents-view';
-import './audit-view';
-import './chain-badge';
-import './contexts-view';
-import './policy-view';
-import './sessions-view';
-import './settings-view';
-import './tools-view';
-
-const VIEWS = [
-  { id: 'agents', label: 'Agents' },
-  { id: 'policy', label: 'Policy' },
-  { id: 'audit', label: 'Audit trail' },
-  { id: 'tools', label: 'Tools' },
-  { id: 'sessions', label: 'Sessions' },
-  { id: 'contexts', label: 'Contexts' },
-  { id: 'settings', label: 'Settings' },
-] as const;
-type View = (typeof VIEWS)[number]['id'];
-
-/**
- * `#view`, `#view/<param>` (an agent's id for agents and policy, an entry's seq for audit, a
- * tool's name for tools, `<agent>/<conversation>` for contexts),
- * optionally `?key=value&…` (the audit view's filters).
- */
-function parseHash(hash: string): { view: View; param: string; query: string } {
-  const [path = '', query = ''] = hash.replace(/^#\/?/, '').split('?', 2);
-  const [view = '', ...rest] = path.split('/');
-  const known = VIEWS.find((v) => v.id === view);
-  return { view: known?.id ?? 'agents', param: decodeURIComponent(rest.join('/')), query };
-}
+/** Start-up work waits for the first view's content at most this long (a view that never says it loaded, a sandbox that does not answer). */
+const SHOWN_CAP_MS = 3_000;
 
 /**
  * The person's view of the sandbox: agents and their policies, the audit trail with its chain
@@ -85,6 +58,7 @@ export class SandboxApp extends LitElement {
     importer: { attribute: false },
     folders: { attribute: false },
     view: { state: true }, param: { state: true }, query: { state: true }, failure: { state: true }, chainFailure: { state: true }, warning: { state: true }, storageWarning: { state: true }, ready: { state: true },
+    loadedViews: { state: true }, viewFailure: { state: true },
   };
   /** This window's sandbox host, handed over by the app entry (the UI never imports sandbox code). */
   importer: ToolImporter | null = null;
@@ -100,6 +74,18 @@ export class SandboxApp extends LitElement {
   storageWarning = '';
   /** Views render once the demo agents are seeded, so their first read sees them (the Audit view at once: it opens on the log, not on them). */
   ready = false;
+  /** Views whose code is loaded (views.ts): the others show a line until theirs is. */
+  loadedViews: ReadonlySet<View> = new Set();
+  /** Why the shown view's code could not be loaded. */
+  viewFailure = '';
+  /**
+   * Resolves once the view the app opened on has drawn its first content (SHOWN_CAP_MS at the
+   * latest). What nobody opened the app to see waits for it — tool hosting (the app entry), the
+   * demo agents when the Audit view opens first, the chain and storage checks — so none of it
+   * competes with the first rows for the main thread or the service worker (issue 12).
+   */
+  readonly shown: Promise<void>;
+  private readonly markShown: () => void;
   private readonly verifier = new ChainVerifier(auditVerifier());
   private stopFollowing: (() => void) | undefined;
   private storageTimer: ReturnType<typeof setInterval> | undefined;
@@ -107,15 +93,27 @@ export class SandboxApp extends LitElement {
   private stopAppended: (() => void) | undefined;
   /** When the service worker last said the quota was reached (null: writes succeed). */
   private storageFullAt: number | null = null;
-  private readonly onHash = () => ({ view: this.view, param: this.param, query: this.query } = parseHash(location.hash));
+  constructor() {
+    super();
+    let markShown!: () => void;
+    this.shown = new Promise((resolve) => (markShown = resolve));
+    this.markShown = markShown;
+  }
+
+  private readonly onHash = () => {
+    ({ view: this.view, param: this.param, query: this.query } = parseHash(location.hash));
+    this.viewFailure = '';
+    void this.showView(this.view);
+  };
 
   override connectedCallback(): void {
     super.connectedCallback();
     this.onHash();
     addEventListener('hashchange', this.onHash);
     void this.start();
+    void this.whenShown().finally(this.markShown);
     // What was appended is verified when the service worker says the log grew.
-    this.stopFollowing = followChanges(() => this.checkChain());
+    this.stopFollowing = followChanges(() => this.shown.then(() => this.checkChain()));
     this.storageTimer = setInterval(() => void this.checkStorage(), 60_000);
     this.stopStorageFull = onStorageFull(({ at }) => {
       this.storageFullAt = at;
@@ -139,6 +137,8 @@ export class SandboxApp extends LitElement {
   }
 
   private async start(): Promise<void> {
+    // The Audit view opens on the log, not on the demo agents: its rows come first.
+    if (this.view === 'audit') await this.shown;
     try {
       const admin = await adminClient();
       try {
@@ -150,7 +150,45 @@ export class SandboxApp extends LitElement {
       this.failure = `Could not reach the sandbox: ${describeError(error)}`;
     }
     this.ready = true;
+    await this.shown;
     await Promise.all([this.checkChain(), this.checkStorage()]);
+    prefetchViews();
+  }
+
+  /** Loads a view's code (views.ts) and shows it; says so when it cannot be loaded. */
+  private async showView(view: View): Promise<void> {
+    if (this.loadedViews.has(view)) return;
+    try {
+      await loadView(view);
+      this.loadedViews = new Set([...this.loadedViews, view]);
+      if (this.view === view) this.viewFailure = '';
+    } catch (error) {
+      if (this.view === view) this.viewFailure = `The ${VIEWS.find((v) => v.id === view)!.label} view could not be loaded: ${describeError(error)}`;
+    }
+  }
+
+  /**
+   * Waits until the shown view has drawn its first content: its element rendered, and its first
+   * read answered where it says so (views with a `loaded` property set it then), then one frame
+   * (so it is painted). Gives up after SHOWN_CAP_MS.
+   */
+  private async whenShown(): Promise<void> {
+    const deadline = performance.now() + SHOWN_CAP_MS;
+    // A hidden page gets no animation frames: the timer stands in.
+    const frame = () => new Promise<void>((resolve) => {
+      requestAnimationFrame(() => resolve());
+      setTimeout(resolve, 100);
+    });
+    while (performance.now() < deadline) {
+      await frame();
+      if (this.failure || this.viewFailure) return;
+      const element = this.renderRoot.querySelector<HTMLElement & { loaded?: unknown; updateComplete?: Promise<unknown> }>(`${this.view}-view`);
+      if (element?.updateComplete && element.loaded !== false) {
+        await element.updateComplete;
+        await frame();
+        return;
+      }
+    }
   }
 
   /**
@@ -203,7 +241,13 @@ export class SandboxApp extends LitElement {
           ${this.chainFailure && !this.failure ? html`<p class="notice error">${this.chainFailure}</p>` : ''}
           ${this.storageWarning ? html`<p class="notice warn" data-testid="storage-warning">${this.storageWarning} <a href="#audit">Audit</a></p>` : ''}
           ${this.warning ? html`<p class="notice warn">${this.warning} <button class="link" @click=${() => (this.warning = '')}>dismiss</button></p>` : ''}
-          ${this.ready || this.view === 'audit' ? this.renderView() : html`<p class="empty">Connecting to the sandbox…</p>`}
+          ${this.viewFailure
+            ? html`<p class="notice error" data-testid="view-failure">${this.viewFailure} <button class="link" @click=${() => void this.showView(this.view)}>Try again</button></p>`
+            : !this.loadedViews.has(this.view)
+              ? html`<p class="empty" aria-busy="true">Loading…</p>`
+              : this.ready || this.view === 'audit'
+                ? this.renderView()
+                : html`<p class="empty">Connecting to the sandbox…</p>`}
         </main>
       </div>
     `;
