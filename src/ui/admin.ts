@@ -17,16 +17,27 @@ export function directAdminClient(): Promise<AdminClient> {
   return direct;
 }
 
+/** The client once `adminClient()` has it, else null. */
+let ready: AdminClient | null = null;
+
 export function adminClient(): Promise<AdminClient> {
   client ??= directAdminClient().then(
     // A request a view's first read was started early for gets that read's answer (early-reads.ts).
-    (admin): AdminClient => ({ request: (method, ...params) => (takeEarly(method, params[0]) ?? admin.request(method, ...params)) as never }),
+    (admin): AdminClient => (ready = { request: (method, ...params) => (takeEarly(method, params[0]) ?? admin.request(method, ...params)) as never }),
     (error: unknown) => {
       client = null;
       throw error;
     },
   );
   return client;
+}
+
+/**
+ * The client at once, when it is there (null before): a request made with it inside a Lit update
+ * is sent before that update renders, where one after `await adminClient()` waits for the render.
+ */
+export function adminClientNow(): AdminClient | null {
+  return ready;
 }
 
 /** A sentence for a failed admin request; says plainly when the server lacks the method. */

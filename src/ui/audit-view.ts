@@ -3,7 +3,7 @@ import { repeat } from 'lit/directives/repeat.js';
 import type { AuditEntry, AuditEvent, AuditOutcome } from '../store/schema';
 import type { ReplayResult } from '../api/admin';
 import type { ChartWindowData } from '../store/aggregate-window';
-import { adminClient, describeError } from './admin';
+import { adminClient, adminClientNow, describeError } from './admin';
 import { followChanges } from './changes';
 import type { ChainVerifier } from './chain-verifier';
 import { bytes, entrySummary, ms, time } from './format';
@@ -327,7 +327,8 @@ export class AuditView extends LitElement {
     if (this.olderNext === null || this.olderLoading) return;
     this.olderLoading = true;
     try {
-      const admin = await adminClient();
+      // A filter's or a search's first page is asked for before the view renders the change.
+      const admin = adminClientNow() ?? (await adminClient());
       // The first page only fills the view and a little more (it answers a filter or a search
       // sooner); the next ones are read as the person scrolls towards the end.
       const page = await admin.request('audit.query', { filter: this.queryFilter(), beforeSeq: this.olderNext, limit: this.older.length === 0 && this.filtered() ? FIRST_PAGE : OLDER_PAGE });
