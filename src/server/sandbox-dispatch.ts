@@ -10,6 +10,11 @@ import type { CapabilityHandler, Executor } from './context';
 const GRACE_MS = 5_000;
 /** How often a running call checks that its host window still exists. */
 const HOST_POLL_MS = 500;
+/**
+ * How long a call waits for an app window that is open but has not announced itself yet: the
+ * app starts its host once its first view shows (3 s after loading at most).
+ */
+const HOST_WAIT_MS = 5_000;
 
 /**
  * Hands each call to a window that hosts the worker pool (a service worker cannot start
@@ -23,6 +28,8 @@ export class SandboxDispatcher implements Executor {
   private readonly links = new Map<string, HostLink>();
   /** Hosts asked for a link in this lifetime (asked once: a second link would close the first). */
   private readonly asked = new Set<string>();
+  /** Calls waiting for a host to announce itself. */
+  private readonly waiting = new Set<() => void>();
 
   constructor(
     private readonly scope: ServiceWorkerGlobalScope,
@@ -46,10 +53,50 @@ export class SandboxDispatcher implements Executor {
     await (await this.db.get()).put('hosts', record);
     const hosts = await this.known();
     this.hosts = Promise.resolve([record, ...hosts.filter((h) => h.clientId !== clientId)]);
+    for (const wake of [...this.waiting]) wake();
+  }
+
+  /** Whether a window of the app (its page at the scope's root) is open: one that will announce itself. */
+  private async appWindowOpen(): Promise<boolean> {
+    try {
+      const root = new URL(this.scope.registration.scope).pathname;
+      const windows = await this.scope.clients.matchAll({ type: 'window' });
+      return windows.some((c) => [root, `${root}index.html`].includes(new URL(c.url).pathname));
+    } catch {
+      return false;
+    }
+  }
+
+  /** Resolves when a host announces itself, after `ms`, or when the call is cancelled. */
+  private nextAnnounce(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.waiting.delete(done);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.waiting.add(done);
+      signal?.addEventListener('abort', done, { once: true });
+    });
   }
 
   async execute(request: ExecuteRequest, capabilities?: CapabilityHandler, signal?: AbortSignal): Promise<ExecuteResult> {
     if (signal?.aborted) return cancelled(signal, 0);
+    // An app window still starting (its host comes once its first view shows) is waited for, once.
+    for (let wait = true; ; wait = false) {
+      const result = await this.toHost(request, capabilities, signal);
+      if (result !== UNANSWERED) return result;
+      if (!wait || signal?.aborted || !(await this.appWindowOpen())) break;
+      await this.nextAnnounce(HOST_WAIT_MS, signal);
+    }
+    if (signal?.aborted) return cancelled(signal, 0);
+    return failure({ code: 'no-sandbox-host', message: 'no open window of the sandbox app can host tool workers; open the app and retry' });
+  }
+
+  /** The call run by the newest live host, or UNANSWERED when no host is there to take it. */
+  private async toHost(request: ExecuteRequest, capabilities?: CapabilityHandler, signal?: AbortSignal): Promise<ExecuteResult | typeof UNANSWERED> {
     // The newest host with a link takes the call over it; hosts announce newest first, so a
     // linked host is never older than an unlinked one that is still open.
     for (const h of await this.known()) {
@@ -85,7 +132,7 @@ export class SandboxDispatcher implements Executor {
       if (result !== UNANSWERED) return result;
       await this.forget(h.clientId);
     }
-    return failure({ code: 'no-sandbox-host', message: 'no open window of the sandbox app can host tool workers; open the app and retry' });
+    return UNANSWERED;
   }
 
   async openHosts(): Promise<number> {
