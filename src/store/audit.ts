@@ -120,6 +120,8 @@ export class AuditLog {
   private indexing: Promise<void> | null = null;
   /** The postings of the entries this log committed since its last window (consecutive seqs). */
   private window: PendingWindow | null = null;
+  /** Appends not yet committed or failed (what `drained` waits for). */
+  private readonly inFlight = new Set<Promise<AuditEntry>>();
   private readonly committedListeners = new Set<(entries: readonly AuditEntry[]) => void>();
   private readonly failedListeners = new Set<(error: unknown) => void>();
 
@@ -136,6 +138,14 @@ export class AuditLog {
    * rejects this promise).
    */
   append(draft: AuditDraft, effect?: AuditSideEffect, onWritten?: () => void): Promise<AuditEntry> {
+    const appended = this.appendOne(draft, effect, onWritten);
+    this.inFlight.add(appended);
+    const done = () => void this.inFlight.delete(appended);
+    appended.then(done, done);
+    return appended;
+  }
+
+  private appendOne(draft: AuditDraft, effect?: AuditSideEffect, onWritten?: () => void): Promise<AuditEntry> {
     return new Promise((resolve, reject) => {
       const content = this.contentOf(draft);
       // Rejections are delivered through `reject` when the batch is drained.
@@ -216,18 +226,15 @@ export class AuditLog {
   }
 
   /**
-   * Resolves once every entry appended so far has been committed or has failed, like `settled`,
-   * but without cutting short a relaxed entry's wait for company: what an event held open for its
+   * Resolves once every entry appended so far has been committed or has failed (not those appended
+   * after), like `settled`, but without cutting short a relaxed entry's wait for company: what an event held open for its
    * call's result waits for (released at once, a result entry would commit alone, and the next
    * call's request entry queue behind it).
    */
   async drained(): Promise<void> {
-    for (;;) {
-      if (this.flushing) await this.flushing;
-      else if (this.holdTimer !== null) await new Promise((resolve) => setTimeout(resolve, RELAXED_HOLD_MS));
-      else if (this.queue.length > 0) this.release();
-      else return;
-    }
+    // The entries appended so far, not the log gone idle: under steady load it never is, and an
+    // event waiting for that would be held open for as long as the load lasts.
+    await Promise.allSettled([...this.inFlight]);
   }
 
   /**
