@@ -150,9 +150,8 @@ export function postingsOf(entries: readonly AuditEntry[]): Map<string, number[]
 
 type IndexWriteTx = IDBPTransaction<SandboxDB, ('searchBlocks' | 'searchWindows')[], 'readwrite'>;
 
-/** The requests writing one window, `first … last`, of `entries` (those of the window the log holds). */
-function putWindow(tx: IndexWriteTx, first: number, last: number, entries: readonly AuditEntry[]): Promise<unknown>[] {
-  const postings = postingsOf(entries);
+/** The requests writing one window, `first … last`, from its postings (term → seqs ascending). */
+function putWindow(tx: IndexWriteTx, first: number, last: number, postings: ReadonlyMap<string, number[]>): Promise<unknown>[] {
   const blocks = tx.objectStore('searchBlocks');
   const writes: Promise<unknown>[] = [...postings].map(([term, seqs]) => blocks.put({ term, first, seqs }));
   if (postings.size > 0) writes.push(tx.objectStore('searchWindows').put({ first, last, terms: [...postings.keys()] }));
@@ -216,7 +215,7 @@ export function indexNewEntries(handle: DbHandle, until = Infinity): Promise<num
           await tx.done;
           continue;
         }
-        await Promise.all([...putWindow(tx, through + 1, last, entries), tx.objectStore('searchWindows').put(progressRecord({ ...still, indexedThrough: last })), tx.done]);
+        await Promise.all([...putWindow(tx, through + 1, last, postingsOf(entries)), tx.objectStore('searchWindows').put(progressRecord({ ...still, indexedThrough: last })), tx.done]);
       }
     } finally {
       forward.delete(handle);
@@ -264,10 +263,7 @@ export async function writePendingWindow(handle: DbHandle, window: PendingWindow
     await tx.done;
     return progress.indexedThrough >= window.last ? progress.indexedThrough : null;
   }
-  const blocks = tx.objectStore('searchBlocks');
-  const writes: Promise<unknown>[] = [...window.terms].map(([term, seqs]) => blocks.put({ term, first: window.first, seqs }));
-  if (window.terms.size > 0) writes.push(tx.objectStore('searchWindows').put({ first: window.first, last: window.last, terms: [...window.terms.keys()] }));
-  await Promise.all([...writes, tx.objectStore('searchWindows').put(progressRecord({ ...progress, indexedThrough: window.last })), tx.done]);
+  await Promise.all([...putWindow(tx, window.first, window.last, window.terms), tx.objectStore('searchWindows').put(progressRecord({ ...progress, indexedThrough: window.last })), tx.done]);
   return window.last;
 }
 
@@ -295,7 +291,7 @@ export function indexOlderEntries(handle: DbHandle, step = BACKFILL_STEP): Promi
           await tx.done;
           continue;
         }
-        await Promise.all([...putWindow(tx, from, through, entries), tx.objectStore('searchWindows').put(progressRecord({ ...still, pendingThrough: from - 1 })), tx.done]);
+        await Promise.all([...putWindow(tx, from, through, postingsOf(entries)), tx.objectStore('searchWindows').put(progressRecord({ ...still, pendingThrough: from - 1 })), tx.done]);
         await new Promise((resolve) => setTimeout(resolve, 0));
       }
     } finally {
