@@ -74,9 +74,13 @@ function snapshotOf(record: ToolRecord): ToolVersionSnapshot {
   return { description, version, author, tags, categories, inputSchema, permissions, limits, code, ...(outputSchema ? { outputSchema } : {}), ...(resource ? { resource } : {}), ...(context ? { context } : {}) };
 }
 
-/** A record without its `context` flag: a version's snapshot says whether that version declared it. */
-function withoutContext(record: ToolRecord): ToolRecord {
-  const { context: _context, ...rest } = record;
+/**
+ * A record without the fields a version may or may not declare: spread under a version's
+ * snapshot, which then says alone whether that version declared them (kept, one version's
+ * `resource` or `outputSchema` would stay behind when going to a version without one).
+ */
+function withoutOptional(record: ToolRecord): ToolRecord {
+  const { context: _context, resource: _resource, outputSchema: _outputSchema, ...rest } = record;
   return rest;
 }
 
@@ -344,12 +348,12 @@ export class ToolUploads {
     return this.update(name, (t) => {
       if (hash === null) {
         const newest = t.versions[t.versions.length - 1];
-        return newest?.snapshot ? { ...withoutContext(t), ...newest.snapshot, pinnedHash: null } : { ...t, pinnedHash: null };
+        return newest?.snapshot ? { ...withoutOptional(t), ...newest.snapshot, pinnedHash: null } : { ...t, pinnedHash: null };
       }
       if (hash === t.code.hash) return { ...t, pinnedHash: hash };
       const version = t.versions.find((v) => v.hash === hash);
       if (!version?.snapshot) throw new ToolRegistryError('unknown-version', `${name} has no stored version ${hash.slice(0, 12)}…${t.source === 'bundled' ? ' (a bundled tool keeps only its current build)' : ''}`);
-      return { ...withoutContext(t), ...version.snapshot, pinnedHash: hash };
+      return { ...withoutOptional(t), ...version.snapshot, pinnedHash: hash };
     });
   }
 

@@ -127,6 +127,19 @@ describe('the tool registry: uploads, versions, pins', () => {
     expect((await uploads.register(upload(HASH_C, { version: '1.2.0' }), 4)).code.hash).toBe(HASH_C);
   });
 
+  it('pins and unpins to exactly a version\'s own declarations: a field only another version declared does not stay behind', async () => {
+    const { registry, uploads } = await setup();
+    await uploads.register(upload(HASH_A, { categories: ['resource'], resource: { uri: 'words://count', mimeType: 'application/json' }, context: true }), 1);
+    await uploads.register(upload(HASH_B, { version: '1.1.0' }), 2);
+    expect(await registry.get('word_count')).not.toHaveProperty('resource');
+    expect(await uploads.pin('word_count', HASH_A)).toMatchObject({ resource: { uri: 'words://count' }, context: true, categories: ['resource'] });
+    const unpinned = await uploads.pin('word_count', null);
+    expect(unpinned.code.hash).toBe(HASH_B);
+    expect(unpinned).not.toHaveProperty('resource');
+    expect(unpinned).not.toHaveProperty('context');
+    expect(await registry.get('word_count')).not.toHaveProperty('resource');
+  });
+
   it('removes uploaded tools with their files, never bundled ones', async () => {
     const { db, registry, uploads } = await setup();
     await registry.seed(MANIFEST, { fixtures: false, now: 1 });
