@@ -7,6 +7,7 @@ import { chromium } from 'playwright-core';
 import { rm } from 'node:fs/promises';
 import { buildBenchPage } from './page-build.mjs';
 import { startBenchServer } from './server.mjs';
+import { indexedDbEvents, traceNames } from './report.mjs';
 
 const CALLS = Number(process.env.PROFILE_CALLS ?? 500);
 const ARGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -38,19 +39,9 @@ try {
   await rm(benchDir, { recursive: true, force: true });
 }
 
-function names(traceEvents) {
-  const threads = new Map();
-  const processes = new Map();
-  for (const e of traceEvents) {
-    if (e.ph === 'M' && e.name === 'thread_name') threads.set(`${e.pid}:${e.tid}`, e.args.name);
-    if (e.ph === 'M' && e.name === 'process_name') processes.set(e.pid, e.args.name);
-  }
-  return { threads, processes };
-}
-
 /** Self time per function, per profiled thread (V8 `Profile`/`ProfileChunk` trace events). */
 function printThreads(traceEvents) {
-  const { threads, processes } = names(traceEvents);
+  const { threads, processes } = traceNames(traceEvents);
   const profiles = new Map();
   for (const e of traceEvents) {
     const key = `${e.pid}:${e.id}`;
@@ -80,16 +71,6 @@ function printThreads(traceEvents) {
 
 /** IndexedDB trace events (complete events), by process and name: time and count per call. */
 function printIndexedDb(traceEvents) {
-  const { processes } = names(traceEvents);
-  const byName = new Map();
-  for (const e of traceEvents) {
-    if (e.ph !== 'X' || !e.dur || !String(e.cat).includes('IndexedDB')) continue;
-    const key = `${processes.get(e.pid) ?? e.pid}: ${e.name}`;
-    const d = byName.get(key) ?? { n: 0, us: 0 };
-    d.n++;
-    d.us += e.dur;
-    byName.set(key, d);
-  }
   console.log('IndexedDB trace events (nested events overlap; per call):');
-  for (const [key, d] of [...byName].sort((a, b) => b[1].us - a[1].us).slice(0, 20)) console.log(`  ${(d.us / 1000 / CALLS).toFixed(3)} ms  ${(d.n / CALLS).toFixed(1).padStart(5)}×  ${key}`);
+  for (const [key, d] of indexedDbEvents(traceEvents).slice(0, 20)) console.log(`  ${(d.us / 1000 / CALLS).toFixed(3)} ms  ${(d.n / CALLS).toFixed(1).padStart(5)}×  ${key}`);
 }

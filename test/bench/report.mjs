@@ -79,3 +79,29 @@ export function markdown(rows) {
   }
   return out.join('\n');
 }
+
+/** Thread and process names of a Chromium trace (its metadata events), by `pid:tid` and by `pid`. */
+export function traceNames(traceEvents) {
+  const threads = new Map();
+  const processes = new Map();
+  for (const e of traceEvents) {
+    if (e.ph === 'M' && e.name === 'thread_name') threads.set(`${e.pid}:${e.tid}`, e.args.name);
+    if (e.ph === 'M' && e.name === 'process_name') processes.set(e.pid, e.args.name);
+  }
+  return { threads, processes };
+}
+
+/** IndexedDB's complete trace events by process and name, heaviest first: `[key, {n, us}]` (nested events overlap). */
+export function indexedDbEvents(traceEvents) {
+  const { processes } = traceNames(traceEvents);
+  const byName = new Map();
+  for (const e of traceEvents) {
+    if (e.ph !== 'X' || !e.dur || !String(e.cat).includes('IndexedDB')) continue;
+    const key = `${processes.get(e.pid) ?? e.pid}: ${e.name}`;
+    const d = byName.get(key) ?? { n: 0, us: 0 };
+    d.n++;
+    d.us += e.dur;
+    byName.set(key, d);
+  }
+  return [...byName].sort((a, b) => b[1].us - a[1].us);
+}

@@ -9,7 +9,7 @@ import { chromium } from 'playwright-core';
 import { rm } from 'node:fs/promises';
 import { buildBenchPage } from './page-build.mjs';
 import { startBenchServer } from './server.mjs';
-import { stats } from './report.mjs';
+import { indexedDbEvents, stats, traceNames } from './report.mjs';
 
 const SOAK = Number(process.env.SOAK ?? 100_000);
 const TRACE = process.env.SOAK_TRACE === '1';
@@ -58,31 +58,16 @@ try {
 
 /** Task time per thread (the scheduler's RunTask events) and IndexedDB's events, per call. */
 function printTrace(traceEvents) {
-  const threads = new Map();
-  const processes = new Map();
-  for (const e of traceEvents) {
-    if (e.ph === 'M' && e.name === 'thread_name') threads.set(`${e.pid}:${e.tid}`, e.args.name);
-    if (e.ph === 'M' && e.name === 'process_name') processes.set(e.pid, e.args.name);
-  }
+  const { threads, processes } = traceNames(traceEvents);
   const busy = new Map();
-  const idb = new Map();
   for (const e of traceEvents) {
-    if (e.ph !== 'X' || !e.dur) continue;
-    if (e.name === 'ThreadControllerImpl::RunTask' || e.name === 'ThreadPool_RunTask') {
-      const key = `${processes.get(e.pid) ?? e.pid} / ${threads.get(`${e.pid}:${e.tid}`) ?? e.tid}`;
-      busy.set(key, (busy.get(key) ?? 0) + e.dur);
-    }
-    if (String(e.cat).includes('IndexedDB')) {
-      const key = `${processes.get(e.pid) ?? e.pid}: ${e.name}`;
-      const d = idb.get(key) ?? { n: 0, us: 0 };
-      d.n++;
-      d.us += e.dur;
-      idb.set(key, d);
-    }
+    if (e.ph !== 'X' || !e.dur || (e.name !== 'ThreadControllerImpl::RunTask' && e.name !== 'ThreadPool_RunTask')) continue;
+    const key = `${processes.get(e.pid) ?? e.pid} / ${threads.get(`${e.pid}:${e.tid}`) ?? e.tid}`;
+    busy.set(key, (busy.get(key) ?? 0) + e.dur);
   }
   const ms = (us) => (us / 1000 / WINDOW).toFixed(3);
   console.log('  task time per thread, ms a call:');
   for (const [key, us] of [...busy].sort((a, b) => b[1] - a[1]).slice(0, 6)) console.log(`    ${ms(us)}  ${key}`);
   console.log('  IndexedDB, ms and events a call:');
-  for (const [key, d] of [...idb].sort((a, b) => b[1].us - a[1].us).slice(0, 8)) console.log(`    ${ms(d.us)}  ${(d.n / WINDOW).toFixed(1)}×  ${key}`);
+  for (const [key, d] of indexedDbEvents(traceEvents).slice(0, 8)) console.log(`    ${ms(d.us)}  ${(d.n / WINDOW).toFixed(1)}×  ${key}`);
 }
