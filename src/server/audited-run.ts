@@ -98,14 +98,18 @@ export async function runAudited(ctx: ServerContext, call: CallContext, tool: To
   } catch (thrown) {
     running = Promise.reject(thrown as Error);
   }
+  // The slot of its write-ahead record, held until an entry closing the call has committed.
+  const slot = ctx.callSlots.take();
   void ctx.audit
     .append(
       { event: 'call.request', outcome: 'pending', ...who, args: argsSeen, ...sealIf(policy, ['args']), details: { kind, limits, toolHash: tool.code.hash, policyVersion: policyVersionOf(agent), ...(argsMatched.length ? { sensitiveArgs: argsMatched } : {}), ...(options.context ? { contextVariables: options.context.variables } : {}), ...(call.via ? { via: call.via } : {}) } },
-      { openPending: { callId, incarnation: ctx.incarnation, sessionId: session.id, agentId: agent.id, tool: tool.name, startedAt }, putSession: touched(ctx, session, startedAt) },
+      { openCall: { slot, callId, incarnation: ctx.incarnation, sessionId: session.id, agentId: agent.id, tool: tool.name, startedAt }, putSession: touched(ctx, session, startedAt) },
     )
     .then(
       () => settleDurable(true),
       (error: unknown) => {
+        // Nothing of the call was written (its record is in the entry's transaction).
+        ctx.callSlots.release(slot);
         commitError = error;
         stop.abort('the audit entry could not be written');
         settleDurable(false);
@@ -155,9 +159,12 @@ export async function runAudited(ctx: ServerContext, call: CallContext, tool: To
         ...(suggestion ? { suggestion: auditedSuggestion(suggestion) } : {}),
       },
     },
-    { closePending: callId, durability: 'relaxed' },
+    { durability: 'relaxed' },
   );
-  recorded.catch((error: unknown) => recordUnrecorded(ctx, who, startedAt, error));
+  recorded.then(
+    () => ctx.callSlots.release(slot),
+    (error: unknown) => recordUnrecorded(ctx, who, slot, startedAt, error),
+  );
   // What the agent receives: redacted too where its policy says so.
   const hide = policy.data.redactForAgent;
   const agentError = error && !hide && !result.ok ? result.error : error;
@@ -185,7 +192,7 @@ export async function runAudited(ctx: ServerContext, call: CallContext, tool: To
  * left: `call.interrupted`, outcome not recorded. If even that fails, the record stays open and
  * the next wake's recovery closes it the same way.
  */
-function recordUnrecorded(ctx: ServerContext, who: { sessionId: string; agentId: string; callId: string; tool: string }, startedAt: number, error: unknown): void {
+function recordUnrecorded(ctx: ServerContext, who: { sessionId: string; agentId: string; callId: string; tool: string }, slot: number, startedAt: number, error: unknown): void {
   void ctx.audit
     .append(
       {
@@ -195,9 +202,11 @@ function recordUnrecorded(ctx: ServerContext, who: { sessionId: string; agentId:
         error: { code: 'interrupted', message: `the call's outcome could not be recorded (${(error as Error)?.message ?? String(error)}); its agent may have received a result` },
         details: { startedAt, outcomeRecorded: false },
       },
-      { closePending: who.callId },
     )
-    .catch(() => undefined);
+    .then(
+      () => ctx.callSlots.release(slot),
+      () => undefined,
+    );
 }
 
 /** A tool's JSON output as an object; anything else is wrapped, so structured content always exists. */

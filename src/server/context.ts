@@ -7,6 +7,7 @@ import type { SessionStore } from './sessions';
 import type { AgentDirectory } from './agents';
 import type { CallCounters } from './counters';
 import type { ContextStore } from './contexts';
+import type { CallSlots } from './call-slots';
 
 /** Answers a running call's use of a host capability (policy-checked and audited). */
 export type CapabilityHandler = (request: CapabilityRequest) => Promise<CapabilityReply>;
@@ -46,4 +47,6 @@ export interface ServerContext {
   clock: () => number;
   /** Random id of this service-worker lifetime; write-ahead records carry it. */
   incarnation: string;
+  /** The slots of this lifetime's write-ahead records (call-slots.ts). */
+  callSlots: CallSlots;
 }

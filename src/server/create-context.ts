@@ -2,6 +2,7 @@ import { AuditLog } from '../store/audit';
 import type { DbHandle } from '../store/db';
 import { Sealer } from '../store/sealing';
 import { AgentDirectory } from './agents';
+import { CallSlots } from './call-slots';
 import { DEFAULT_CONFIG, type Executor, type ServerConfig, type ServerContext } from './context';
 import { CallCounters } from './counters';
 import { ContextStore } from './contexts';
@@ -30,5 +31,6 @@ export function createServerContext(options: { db: DbHandle; executor: Executor;
     config: options.config ?? DEFAULT_CONFIG,
     clock,
     incarnation: crypto.randomUUID(),
+    callSlots: new CallSlots(),
   };
 }

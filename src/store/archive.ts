@@ -20,6 +20,7 @@ import type { Db, DbHandle } from './db';
 import { base64ToBytes, bytesToBase64, canonicalJson } from './hash';
 import { GENESIS_HASH, toJsonLines, verifyChain, type Tail } from './audit';
 import type { ArchiveCheckpoint, SigningKeyRecord } from './schema';
+import { openCalls } from './open-calls';
 import { forgetThrough } from './search';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
@@ -53,15 +54,13 @@ export interface ArchiveRange {
 
 export async function archiveRange(handle: DbHandle): Promise<ArchiveRange> {
   const db = await handle.get();
-  const tx = db.transaction(['audit', 'archives', 'pending']);
-  const [newest, archived, pending] = await Promise.all([tx.objectStore('audit').openCursor(null, 'prev'), tx.objectStore('archives').openCursor(null, 'prev'), tx.objectStore('pending').getAll()]);
+  const tx = db.transaction(['audit', 'archives']);
+  const [newest, archived] = await Promise.all([tx.objectStore('audit').openCursor(null, 'prev'), tx.objectStore('archives').openCursor(null, 'prev')]);
+  await tx.done;
   const newestSeq = newest ? Number(newest.key) : 0;
   let maxThrough = newestSeq - 1;
   // An open call's entries stay: its result will link to them, and recovery reads them.
-  for (const call of pending) {
-    const first = await tx.objectStore('audit').index('by-call').openCursor(call.callId);
-    if (first) maxThrough = Math.min(maxThrough, Number(first.primaryKey) - 1);
-  }
+  for (const { firstSeq } of (await openCalls(db)).open) maxThrough = Math.min(maxThrough, firstSeq - 1);
   const checkpoint = archived?.value ?? null;
   const firstSeq = (checkpoint?.through ?? 0) + 1;
   return { firstSeq, newestSeq, maxThrough: maxThrough >= firstSeq ? maxThrough : 0, archived: checkpoint };

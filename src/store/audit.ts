@@ -1,6 +1,6 @@
 import { unwrap } from 'idb';
 import type { DbHandle } from './db';
-import type { AuditEntry, AuditEntryBody, PendingCall, SealableField, SessionRecord } from './schema';
+import type { AuditEntry, AuditEntryBody, CallSlotRecord, SealableField, SessionRecord } from './schema';
 import { canonicalize, sha256Hex, type Canonical } from './hash';
 import { isSealed, Sealer } from './sealing';
 import { indexNewEntries, PendingWindow, SEARCH_WINDOW, writePendingWindow } from './search';
@@ -22,10 +22,10 @@ export const GENESIS_HASH = '0'.repeat(64);
 export type AuditDraft = Omit<AuditEntryBody, 'seq' | 'prevHash' | 'canonical' | 'sealed' | 'ts' | 'sessionId' | 'agentId' | 'callId' | 'tool' | 'args' | 'durationMs' | 'memoryBytes' | 'error' | 'details'> &
   Partial<Pick<AuditEntryBody, 'ts' | 'sessionId' | 'agentId' | 'callId' | 'tool' | 'args' | 'durationMs' | 'memoryBytes' | 'error' | 'details'>> & { seal?: readonly SealableField[] };
 
-/** What else must commit atomically with an entry: opening or closing a write-ahead record. */
+/** What else must commit atomically with an entry: a call's write-ahead record, its session's record. */
 export interface AuditSideEffect {
-  openPending?: PendingCall;
-  closePending?: string;
+  /** The call's write-ahead record (open-calls.ts), written with its request entry. */
+  openCall?: CallSlotRecord;
   /**
    * The session record as it stands after this entry (its counters come from the caller's
    * in-memory counts, which are assigned in the same order as entries are appended, so a blind
@@ -403,13 +403,13 @@ export class AuditLog {
       // A strict commit waits for the disk (about an fsync); one of results alone need not, and
       // would otherwise hold the next call's request entry behind its own flush.
       const durability = batch.some((b) => b.queued.effect?.durability !== 'relaxed') ? 'strict' : 'relaxed';
-      const tx = db.transaction(store ? ['audit', 'pending', 'sessions', 'aggregates'] : ['audit', 'pending', 'sessions'], 'readwrite', { durability });
+      const tx = db.transaction(store ? ['audit', 'callSlots', 'sessions', 'aggregates'] : ['audit', 'callSlots', 'sessions'], 'readwrite', { durability });
       // The writes are plain requests with no handler of their own (idb would give each a
       // promise and two listeners, on the service worker's thread, on every call): a failed one
       // aborts the transaction, whose `done` rejects with its error.
       const raw = unwrap(tx);
       const audit = raw.objectStore('audit');
-      const pending = raw.objectStore('pending');
+      const slots = raw.objectStore('callSlots');
       // A session's record is written once per batch, as its newest entry leaves it (its counts
       // are assigned in append order, so the last is the newest): under load a batch carries
       // several calls of one session.
@@ -423,8 +423,7 @@ export class AuditLog {
         // `seq` is the key: if another writer took it, `add` fails and the batch is re-chained.
         audit.add(entries[i]!).onerror = onAddError;
         const effect = batch[i]!.queued.effect;
-        if (effect?.openPending) pending.put(effect.openPending);
-        if (effect?.closePending) pending.delete(effect.closePending);
+        if (effect?.openCall) slots.put(effect.openCall);
         if (effect?.putSession && newestOfSession.get(effect.putSession.id) === i) raw.objectStore('sessions').put(effect.putSession);
       }
       // The aggregates (per tool, per agent) change with the entries that change them, in this

@@ -111,6 +111,19 @@ export const MIGRATIONS: readonly Migration[] = [
       await Promise.all([tx.objectStore('searchTerms').clear(), tx.objectStore('searchWindows').put({ first: 0, indexedThrough: through, pendingThrough: through, format: 2 })]);
     })();
   },
+  // v15: a call's write-ahead record in a slot of its service-worker lifetime (`callSlots`, key
+  // `[incarnation, slot]`), overwritten by the slot's next call, instead of a record a call
+  // deleted when its result commits: Chromium's IndexedDB keeps a delete as a tombstone until it
+  // compacts, and each later delete stepped over them, so a call cost more the more calls came
+  // before it (src/store/open-calls.ts). The records still open move into slots.
+  (db, tx) => {
+    db.createObjectStore('callSlots', { keyPath: ['incarnation', 'slot'] });
+    void (async () => {
+      const open = await tx.objectStore('pending').getAll();
+      await Promise.all(open.map((call, slot) => tx.objectStore('callSlots').put({ ...call, slot })));
+      db.deleteObjectStore('pending');
+    })();
+  },
 ];
 
 export const DB_VERSION = MIGRATIONS.length;

@@ -204,8 +204,15 @@ export interface AuditEntry extends AuditEntryBody {
   hash: string;
 }
 
-/** A call whose request entry is committed and whose result entry is not yet. */
-export interface PendingCall {
+/**
+ * A call's write-ahead record, in a slot of its service-worker lifetime (`callSlots`, key
+ * `[incarnation, slot]`): written with its request entry, and left in place when its result
+ * commits (the slot's next call overwrites it). The call is open while its log holds no closing
+ * entry (`call.result`, `call.interrupted`): open-calls.ts.
+ */
+export interface CallSlotRecord {
+  /** Lowest free at the time: a lifetime uses as many slots as it ever had calls open at once. */
+  slot: number;
   callId: string;
   /** The service-worker lifetime that started it; another lifetime finding it means it was cut off. */
   incarnation: string;
@@ -340,7 +347,9 @@ export interface SandboxDB extends DBSchema {
   tools: { key: string; value: ToolRecord };
   sessions: { key: string; value: SessionRecord };
   audit: { key: number; value: AuditEntry; indexes: { 'by-session': string; 'by-call': string; 'by-agent': string; 'by-agent-ts': [string, number]; 'by-tool-seq': [string, number] } };
-  pending: { key: string; value: PendingCall };
+  callSlots: { key: [string, number]; value: CallSlotRecord };
+  /** The write-ahead records before version 15, one a call (deleted on its result): moved into `callSlots` and deleted by version 15's step. */
+  pending: { key: string; value: Omit<CallSlotRecord, 'slot'> };
   hosts: { key: string; value: HostRecord };
   agents: { key: string; value: AgentRecord };
   settings: { key: string; value: SettingsRecord };

@@ -5,6 +5,7 @@ import { archiveRange, ArchiveError, chainStart, pruneArchived, throughBefore, v
 import { DbHandle } from '../../src/store/db';
 import { sha256Hex } from '../../src/store/hash';
 import type { ArchiveCheckpoint } from '../../src/store/schema';
+import { openCalls } from '../../src/store/open-calls';
 import { freshDbName } from './support/server-fixture';
 
 // Retention: the oldest entries go to a signed file and leave the browser; the chain still
@@ -59,12 +60,25 @@ describe('archive file', () => {
     expect(await code(archive(handle, 0))).toBe('archive-range');
     expect(await code(archive(handle, 25))).toBe('archive-range');
     expect(await code(archive(handle, 1.5))).toBe('archive-range');
-    // An open call (its request written, its pending record open) keeps its entries and every later one.
-    await log.append({ event: 'call.request', outcome: 'pending', callId: 'open-call', agentId: 'a', tool: 't' }, { openPending: { callId: 'open-call', incarnation: 'x', sessionId: 's', agentId: 'a', tool: 't', startedAt: 1 } });
+    // An open call (its request written with its write-ahead record, no closing entry) keeps its entries and every later one.
+    await log.append({ event: 'call.request', outcome: 'pending', callId: 'open-call', agentId: 'a', tool: 't' }, { openCall: { slot: 0, callId: 'open-call', incarnation: 'x', sessionId: 's', agentId: 'a', tool: 't', startedAt: 1 } });
     for (let i = 0; i < 5; i++) await log.append({ event: 'admin', outcome: 'info' });
     expect((await archiveRange(handle)).maxThrough).toBe(20);
     expect(await code(archive(handle, 21))).toBe('archive-range');
     expect(await code(archive(handle, 20))).toBe('resolved');
+    // Its closing entry ends it, though its record stays in its slot: it holds nothing back then.
+    await log.append({ event: 'call.result', outcome: 'ok', callId: 'open-call', agentId: 'a', tool: 't' });
+    const range = await archiveRange(handle);
+    expect(range.maxThrough).toBe(range.newestSeq - 1);
+    expect(await (await handle.get()).count('callSlots')).toBe(1);
+    // Archived and removed, its entries are gone and its record is still there: it is not an open
+    // call (recovery would otherwise record it as interrupted after it had a result).
+    await log.append({ event: 'admin', outcome: 'info' });
+    const { checkpoint } = await archive(handle, range.newestSeq);
+    await pruneArchived(handle, checkpoint);
+    expect(await (await handle.get()).getAllFromIndex('audit', 'by-call', 'open-call')).toEqual([]);
+    expect(await (await handle.get()).count('callSlots')).toBe(1);
+    expect((await openCalls(await handle.get())).open).toEqual([]);
   });
 
   it('will not archive a broken chain', async () => {

@@ -4,6 +4,7 @@ import { CHANNEL, WIRE_VERSION } from '../../src/shared/wire';
 import { ERROR_META_KEY } from '../../src/shared/errors';
 import { verifyChain, type AuditDraft, type AuditSideEffect } from '../../src/store/audit';
 import { writeSettings } from '../../src/server/settings';
+import { openCalls } from '../../src/store/open-calls';
 import { manifestTool, startHarness, type Harness, loggedEntries } from './support/server-fixture';
 
 // Issue: a call whose handling threw after admission kept its concurrency slots for ever, and
@@ -27,7 +28,8 @@ async function expectNothingHeld(h: Harness, agents: string[], pending = 0): Pro
   for (const a of agents) expect(h.ctx.counters.activeCalls(a)).toBe(0);
   // Write-ahead records close when their results commit, which may be after the reply.
   await h.ctx.audit.settled();
-  expect(await (await h.ctx.db.get()).count('pending')).toBe(pending);
+  expect((await openCalls(await h.ctx.db.get())).open).toHaveLength(pending);
+  expect(h.ctx.callSlots.held).toBe(pending);
 }
 
 async function expectServed(clients: Client[]): Promise<void> {

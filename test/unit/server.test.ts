@@ -3,6 +3,7 @@ import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { ERROR_META_KEY } from '../../src/shared/errors';
 import { verifyChain } from '../../src/store/audit';
 import { recoverInterrupted } from '../../src/server/recovery';
+import { openCalls } from '../../src/store/open-calls';
 import { MANIFEST, manifestTool, startHarness, swappableEndpoint, loggedEntries } from './support/server-fixture';
 import { policyOf } from '../../src/server/agents';
 import { GLOBAL_CONTEXT_RESOURCE } from '../../src/server/global-context';
@@ -33,7 +34,8 @@ describe('the MCP server handlers', () => {
     ]);
     expect(audit[1]!.callId).toBe(request!.callId);
     expect(audit[2]).toMatchObject({ callId: request!.callId, durationMs: 1.5, memoryBytes: 65536 });
-    expect(await (await h.ctx.db.get()).count('pending')).toBe(0);
+    expect((await openCalls(await h.ctx.db.get())).open).toEqual([]);
+    expect(h.ctx.callSlots.held).toBe(0);
     expect((await h.ctx.sessions.get(client.transport!.sessionId!))!.callCount).toBe(1);
   });
 
@@ -52,7 +54,7 @@ describe('the MCP server handlers', () => {
     };
     h.executor.next = async (r, capabilities) => {
       events.push('tool started');
-      expect(await (await h.ctx.db.get()).get('pending', r.callId)).toBeUndefined();
+      expect(await (await h.ctx.db.get()).getAll('callSlots')).not.toContainEqual(expect.objectContaining({ callId: r.callId }));
       const reply = await capabilities!({ id: 1, fn: 'write-file', args: { path: './workspace/w.txt', contents: 'x' } });
       events.push(`capability answered ${reply.ok}`);
       return { ok: true, output: 'x', durationMs: 1, memoryBytes: 0 };
@@ -166,6 +168,57 @@ describe('the MCP server handlers', () => {
     const audit = await loggedEntries(second.ctx);
     const request = audit.find((e) => e.event === 'call.request')!;
     expect(audit.at(-1)).toMatchObject({ event: 'call.interrupted', outcome: 'interrupted', callId: request.callId, error: { code: 'interrupted' } });
+    expect(await verifyChain(audit)).toMatchObject({ ok: true });
+  });
+});
+
+describe('the write-ahead records of calls', () => {
+  it('reuse the same slots for calls one after another: a call writes its record with its request and deletes nothing', async () => {
+    const h = await startHarness();
+    const client = await h.connect();
+    const deletes: string[] = [];
+    const realDelete = IDBObjectStore.prototype.delete;
+    IDBObjectStore.prototype.delete = function (this: IDBObjectStore, query: IDBValidKey | IDBKeyRange) {
+      deletes.push(this.name);
+      return realDelete.call(this, query);
+    };
+    try {
+      for (let i = 0; i < 12; i++) await client.callTool({ name: 'echo', arguments: { text: `n${i}` } });
+      await h.ctx.audit.settled();
+    } finally {
+      IDBObjectStore.prototype.delete = realDelete;
+    }
+    expect(deletes).toEqual([]);
+    const db = await h.ctx.db.get();
+    const last = (await loggedEntries(h.ctx)).filter((e) => e.event === 'call.request').at(-1)!;
+    // Two slots: a result entry waits a moment for the next call's request to commit with it
+    // (audit.ts, RELAXED_HOLD_MS), so the next call takes the other slot meanwhile.
+    const records = await db.getAll('callSlots');
+    expect(records.map((r) => r.slot).sort()).toEqual([0, 1]);
+    expect(records).toContainEqual(expect.objectContaining({ callId: last.callId, incarnation: h.ctx.incarnation }));
+    expect((await openCalls(db)).open).toEqual([]);
+    expect(h.ctx.callSlots.held).toBe(0);
+  });
+
+  it('never give an open call’s slot to another: calls served beside one that never ends leave it to be recovered', async () => {
+    const first = await startHarness();
+    const client = await first.connect();
+    first.executor.next = () => new Promise(() => undefined);
+    void client.callTool({ name: 'echo', arguments: { text: 'stuck' } });
+    await new Promise((r) => setTimeout(r, 30));
+    first.executor.next = null;
+    for (let i = 0; i < 6; i++) await client.callTool({ name: 'echo', arguments: { text: `beside ${i}` } });
+    await Promise.all([client.callTool({ name: 'echo', arguments: { text: 'x' } }), client.callTool({ name: 'echo', arguments: { text: 'y' } })]);
+    await first.ctx.audit.settled();
+    expect(first.ctx.callSlots.held).toBe(1);
+    const stuck = (await loggedEntries(first.ctx)).find((e) => e.event === 'call.request')!;
+    expect((await openCalls(await first.ctx.db.get())).open.map((c) => [c.record.callId, c.firstSeq])).toEqual([[stuck.callId, stuck.seq]]);
+    // The next lifetime closes exactly that call and clears the last lifetime's records.
+    const second = await startHarness(first.dbName, first.executor, false);
+    expect(await recoverInterrupted(second.ctx)).toBe(1);
+    const audit = await loggedEntries(second.ctx);
+    expect(audit.filter((e) => e.event === 'call.interrupted').map((e) => e.callId)).toEqual([stuck.callId]);
+    expect(await (await second.ctx.db.get()).count('callSlots')).toBe(0);
     expect(await verifyChain(audit)).toMatchObject({ ok: true });
   });
 });

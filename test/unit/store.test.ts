@@ -10,7 +10,7 @@ describe('store migrations', () => {
   it('creates every store and index at the current version', async () => {
     const db = await openStore(freshDbName());
     expect(db.version).toBe(DB_VERSION);
-    expect([...db.objectStoreNames].sort()).toEqual(['agents', 'aggregates', 'archives', 'audit', 'contexts', 'fleet', 'folders', 'hosts', 'keys', 'pending', 'searchBlocks', 'searchTerms', 'searchWindows', 'sessions', 'settings', 'signingKeys', 'toolFiles', 'tools', 'workspace']);
+    expect([...db.objectStoreNames].sort()).toEqual(['agents', 'aggregates', 'archives', 'audit', 'callSlots', 'contexts', 'fleet', 'folders', 'hosts', 'keys', 'searchBlocks', 'searchTerms', 'searchWindows', 'sessions', 'settings', 'signingKeys', 'toolFiles', 'tools', 'workspace']);
     expect([...db.transaction('audit').store.indexNames].sort()).toEqual(['by-agent', 'by-agent-ts', 'by-call', 'by-session', 'by-tool-seq']);
     expect([...db.transaction('contexts').store.indexNames]).toEqual(['by-agent']);
     db.close();
@@ -47,7 +47,22 @@ describe('store migrations', () => {
     current.close();
   });
 
-  it('refuses to open a database from a newer version rather than corrupt it', async () => {
+  it('moves the write-ahead records still open at version 14 into slots at version 15, and drops their store', async () => {
+    const name = freshDbName();
+    const v14 = await openStore(name, 14);
+    const call = (callId: string) => ({ callId, incarnation: 'old-life', sessionId: 's', agentId: 'a', tool: 't', startedAt: 1 });
+    await Promise.all([v14.put('pending', call('c1')), v14.put('pending', call('c2'))]);
+    v14.close();
+    const current = await openStore(name);
+    expect([...current.objectStoreNames]).not.toContain('pending');
+    expect(await current.getAll('callSlots')).toEqual([
+      { ...call('c1'), slot: 0 },
+      { ...call('c2'), slot: 1 },
+    ]);
+    current.close();
+  });
+
+    it('refuses to open a database from a newer version rather than corrupt it', async () => {
     const name = freshDbName();
     (await openDB(name, DB_VERSION + 1)).close();
     await expect(openStore(name)).rejects.toMatchObject({ name: 'VersionError' });
