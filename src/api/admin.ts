@@ -246,7 +246,8 @@ export interface AdminMethods {
    * signed by this sandbox and end at the entry the log holds). Audited. The archive itself is
    * downloaded from `audit/archive.jsonl?through=<seq>`.
    */
-  'audit.prune': { params: { checkpoint: ArchiveCheckpoint }; result: { through: number; removed: number } };
+  /** Removes archived entries for about 5 s; `done: false` says to ask again with the same checkpoint. */
+  'audit.prune': { params: { checkpoint: ArchiveCheckpoint }; result: { through: number; removed: number; done: boolean } };
 
   'agents.list': { params: undefined; result: AgentView[] };
   /** The token is returned once, here; only its hash is stored. */

@@ -98,6 +98,9 @@ function closeTo(a: string, b: string): boolean {
 /** Seqs answered per `audit.segment` request (bounded work on the service worker's thread). */
 const SEGMENT_PAGE = 2_000;
 
+/** Work one `audit.prune` request does before it answers (well inside the admin client's 30 s). */
+const PRUNE_BUDGET_MS = 5_000;
+
 /** What `agents.update` changes on an agent. */
 const EDITABLE = ['name', 'trustLevel', 'origins', 'policy'] as const;
 
@@ -227,9 +230,10 @@ const HANDLERS: { [M in keyof AdminMethods]: Handler<M> } = {
     const checkpoint = params?.checkpoint;
     if (typeof checkpoint !== 'object' || checkpoint === null) throw Object.assign(new Error('checkpoint: the archive file\'s last line ({"archive": …}) is needed'), { code: 'invalid-params' });
     // The aggregates keep the figures of what is removed: they are stored through the newest entry first.
-    const { removed } = await pruneArchived(ctx.db, checkpoint, () => ctx.audit.checkpoint());
-    await ctx.audit.append({ event: 'admin', outcome: 'info', details: { method: 'audit.prune', firstSeq: checkpoint.firstSeq, through: checkpoint.through, hash: checkpoint.hash, fileSha256: checkpoint.fileSha256, removed } });
-    return { through: checkpoint.through, removed };
+    // One request removes what it can in PRUNE_BUDGET_MS; the caller asks again until `done`.
+    const { removed, done } = await pruneArchived(ctx.db, checkpoint, () => ctx.audit.checkpoint(), PRUNE_BUDGET_MS);
+    await ctx.audit.append({ event: 'admin', outcome: 'info', details: { method: 'audit.prune', firstSeq: checkpoint.firstSeq, through: checkpoint.through, hash: checkpoint.hash, fileSha256: checkpoint.fileSha256, removed, done } });
+    return { through: checkpoint.through, removed, done };
   },
 
   'tools.audience': async (ctx, params) => {

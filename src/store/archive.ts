@@ -138,10 +138,15 @@ export async function writeArchive(handle: DbHandle, through: number, sink: (chu
 
 /**
  * Removes the entries a checkpoint vouches for, once its file is kept. Idempotent: a removal cut
- * short (the service worker stopped) is finished by the same call again. Returns how many
- * entries were removed now.
+ * short (the service worker stopped, or `budgetMs` spent) is finished by the same call again.
+ * Returns how many entries were removed now, and whether none is left to remove.
+ *
+ * `budgetMs` bounds one call's work (checked between steps): removing 100,000 entries takes tens of
+ * seconds on a slow disk or an older Chromium, longer than an admin request may stay unanswered
+ * and than a person should wait without progress.
  */
-export async function pruneArchived(handle: DbHandle, checkpoint: ArchiveCheckpoint, beforeRemoving: () => Promise<void> = async () => {}): Promise<{ removed: number }> {
+export async function pruneArchived(handle: DbHandle, checkpoint: ArchiveCheckpoint, beforeRemoving: () => Promise<void> = async () => {}, budgetMs = Infinity): Promise<{ removed: number; done: boolean }> {
+  const started = performance.now();
   const db = await handle.get();
   const problem = await checkpointProblem(db, checkpoint);
   if (problem) throw new ArchiveError('archive-signature', problem);
@@ -164,10 +169,11 @@ export async function pruneArchived(handle: DbHandle, checkpoint: ArchiveCheckpo
       // Last, the window across the archive's end keeps only its newer postings (also where an
       // earlier run removed the entries and stopped before this).
       await Promise.all([forgetThrough(tx.objectStore('searchBlocks'), tx.objectStore('searchWindows'), checkpoint.through), tx.done]);
-      return { removed };
+      return { removed, done: true };
     }
     await Promise.all([tx.objectStore('audit').delete(IDBKeyRange.bound(keys[0]!, keys[keys.length - 1]!)), forgetThrough(tx.objectStore('searchBlocks'), tx.objectStore('searchWindows'), keys[keys.length - 1]!, false), tx.done]);
     removed += keys.length;
+    if (performance.now() - started >= budgetMs) return { removed, done: false };
     // A call's transaction waiting behind this one runs now.
     await new Promise((resolve) => setTimeout(resolve, 0));
   }

@@ -101,8 +101,16 @@ export class AuditRetention extends LitElement {
     this.busy = true;
     try {
       const admin = await adminClient();
-      const { removed, through } = await admin.request('audit.prune', { checkpoint: this.archived.checkpoint });
-      this.done = `Removed ${removed.toLocaleString('en')} entries through #${through} from this browser; the chain now starts at the archive's checkpoint.`;
+      const checkpoint = this.archived.checkpoint;
+      // Each request removes what it can in a few seconds; ask again until nothing is left.
+      let removed = 0;
+      for (;;) {
+        const step = await admin.request('audit.prune', { checkpoint });
+        removed += step.removed;
+        if (step.done) break;
+        this.done = `Removing… ${removed.toLocaleString('en')} entries so far`;
+      }
+      this.done = `Removed ${removed.toLocaleString('en')} entries through #${checkpoint.through} from this browser; the chain now starts at the archive's checkpoint.`;
       this.archived = null;
       this.through = 0;
       await this.load();

@@ -103,13 +103,13 @@ describe('pruning the archived entries', () => {
   it('removes exactly what the checkpoint vouches for; the rest verifies from it; later archives chain on', async () => {
     const { handle, log } = await logOf(3_000);
     const { checkpoint } = await archive(handle, 2_500);
-    expect(await pruneArchived(handle, checkpoint)).toEqual({ removed: 2_500 });
+    expect(await pruneArchived(handle, checkpoint)).toEqual({ removed: 2_500, done: true });
     const db = await handle.get();
     expect(await db.count('audit')).toBe(500);
     expect((await db.getAllKeys('audit', null, 1))[0]).toBe(2_501);
     expect(await verifyBrowserPart(handle)).toMatchObject({ problem: null, verdict: { ok: true, count: 500, headSeq: 3_000 } });
     // Idempotent: the same checkpoint again removes nothing more.
-    expect(await pruneArchived(handle, checkpoint)).toEqual({ removed: 0 });
+    expect(await pruneArchived(handle, checkpoint)).toEqual({ removed: 0, done: true });
     // New entries chain on; a second archive starts where the first ended.
     for (let i = 0; i < 10; i++) await log.append({ event: 'admin', outcome: 'info' });
     const second = await archive(handle, 2_900);
@@ -120,6 +120,21 @@ describe('pruning the archived entries', () => {
     // The old checkpoint is stale now.
     expect(await code(pruneArchived(handle, { ...checkpoint }))).toBe('resolved'); // already kept: nothing left to remove
     expect(await archiveRange(handle)).toMatchObject({ firstSeq: 2_901 });
+  });
+
+  it('within a budget removes a step at a time and says it is not done; asked again, finishes exactly', async () => {
+    const { handle } = await logOf(3_200);
+    const { checkpoint } = await archive(handle, 2_500);
+    const db = await handle.get();
+    // A spent budget stops after one step (ARCHIVE_STEP entries), the oldest first.
+    expect(await pruneArchived(handle, checkpoint, async () => {}, 0)).toEqual({ removed: 1_000, done: false });
+    expect((await db.getAllKeys('audit', null, 1))[0]).toBe(1_001);
+    expect(await verifyBrowserPart(handle)).toMatchObject({ problem: null, verdict: { ok: true, headSeq: 3_200 } });
+    expect(await pruneArchived(handle, checkpoint, async () => {}, 0)).toEqual({ removed: 1_000, done: false });
+    expect(await pruneArchived(handle, checkpoint, async () => {}, 0)).toEqual({ removed: 500, done: false });
+    expect(await pruneArchived(handle, checkpoint, async () => {}, 0)).toEqual({ removed: 0, done: true });
+    expect(await db.count('audit')).toBe(700);
+    expect(await verifyBrowserPart(handle)).toMatchObject({ problem: null, verdict: { ok: true, count: 700, headSeq: 3_200 } });
   });
 
   it('refuses a checkpoint not signed by this sandbox, altered, stale, or naming another entry', async () => {
@@ -137,7 +152,7 @@ describe('pruning the archived entries', () => {
     await db.put('audit', { ...e, hash: 'a'.repeat(64) });
     expect(await code(pruneArchived(handle, checkpoint))).toBe('archive-stale');
     await db.put('audit', e);
-    expect(await pruneArchived(handle, checkpoint)).toEqual({ removed: 100 });
+    expect(await pruneArchived(handle, checkpoint)).toEqual({ removed: 100, done: true });
     expect(await db.count('audit')).toBe(100);
   });
 
