@@ -2,7 +2,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { REDACTED, TOO_DEEP } from '../policy';
 import type { CallOutcome, ReplayResult } from '../api/admin';
 import { openEntry, type AuditLog, type OpenedEntry } from '../store/audit';
-import type { AuditEntry, AuditEvent, SessionRecord } from '../store/schema';
+import { CLOSING_EVENTS, type AuditEntry, type SessionRecord } from '../store/schema';
 import { ANONYMOUS, policyOf } from './agents';
 import { callTool } from './call-tool';
 import type { ServerContext } from './context';
@@ -27,7 +27,6 @@ export class ReplayError extends Error {
   }
 }
 
-const CLOSING = new Set<AuditEvent>(['call.result', 'call.rejected', 'call.interrupted']);
 /** Marks the redaction leaves in a value: its arguments are not what the agent sent. */
 const MARKERS = [REDACTED, TOO_DEEP, '[TOO LARGE]', '[Circular]', '[not recorded]'];
 
@@ -201,7 +200,7 @@ export async function replayCall(ctx: ServerContext, callId: unknown): Promise<R
   const own = entries.filter((e) => e.callId !== null).sort((a, b) => a.seq - b.seq);
   // Nothing of the call was recorded: it did not happen, and the failure is the admin's answer.
   if (!own.length) throw failure ?? new Error('the replay wrote no audit entry');
-  const last = own.find((e) => CLOSING.has(e.event)) ?? own.at(-1)!;
+  const last = own.find((e) => CLOSING_EVENTS.has(e.event)) ?? own.at(-1)!;
   return {
     replayOf: callId,
     agentId,

@@ -1,5 +1,5 @@
 import type { IDBPDatabase } from 'idb';
-import type { AuditEvent, CallSlotRecord, SandboxDB } from './schema';
+import { CLOSING_EVENTS, type CallSlotRecord, type SandboxDB } from './schema';
 
 /**
  * The calls still open: a write-ahead record in a slot (`callSlots`) and no closing entry in the
@@ -9,13 +9,10 @@ import type { AuditEvent, CallSlotRecord, SandboxDB } from './schema';
  * A call's record is written in its request entry's transaction and never deleted when it ends:
  * its closing entry says it ended, and the slot's next call overwrites the record. Chromium's
  * IndexedDB keeps a deleted key as a tombstone until it compacts, and a delete's seek steps over
- * the tombstones beside its key: with a delete a call, IndexedDB's delete went from 0.2 to 4 ms
- * after 30,000 calls (the soak of `npm run bench`). An overwritten key is found by the next write
- * without a seek.
+ * the tombstones beside its key: with a delete a call, IndexedDB's delete went from 0.23 to 4.07 ms
+ * over a soak of 30,000 calls in Chromium 156 (docs/audit.md). Overwriting a key costs the same at
+ * any age.
  */
-
-/** The entries that end a call: its outcome, or the record that none was kept. */
-export const CLOSING_EVENTS: ReadonlySet<AuditEvent> = new Set<AuditEvent>(['call.result', 'call.interrupted']);
 
 export interface OpenCall {
   record: CallSlotRecord;

@@ -161,6 +161,13 @@ export type AuditEvent =
   | 'context.change'
   | 'admin';
 
+/**
+ * The entries that end a call: its outcome, its refusal, or the record that none was kept. A call
+ * whose log holds one is over (the trail folds it into one row, a replay reads its outcome, and
+ * recovery and archiving no longer treat it as open).
+ */
+export const CLOSING_EVENTS: ReadonlySet<AuditEvent> = new Set<AuditEvent>(['call.result', 'call.rejected', 'call.interrupted']);
+
 export type AuditOutcome = 'pending' | 'ok' | 'error' | 'denied' | 'interrupted' | 'cancelled' | 'info';
 
 /** Audit entry fields that can be sealed (encrypted at rest); the rest stay readable, so the trail stays usable. */

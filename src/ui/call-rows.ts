@@ -1,4 +1,4 @@
-import type { AuditEntry } from '../store/schema';
+import { CLOSING_EVENTS, type AuditEntry } from '../store/schema';
 
 /** One row of the trail in calls mode: a call's entries folded, or one entry that belongs to no call. */
 export interface CallRow {
@@ -11,8 +11,6 @@ export interface CallRow {
   /** Host capability uses recorded (`call.capability`). */
   capabilities: number;
 }
-
-const CLOSING = new Set(['call.result', 'call.rejected', 'call.interrupted']);
 
 /**
  * Folds trail entries into one row per call (newest first, by the call's newest entry), keeping
@@ -34,10 +32,10 @@ export function callRows(newestFirst: readonly AuditEntry[]): CallRow[] {
     }
     row.entries.unshift(e);
     if (e.event === 'call.capability') row.capabilities++;
-    if (CLOSING.has(e.event)) {
+    if (CLOSING_EVENTS.has(e.event)) {
       row.entry = e;
       row.outcome = e.outcome;
-    } else if (!CLOSING.has(row.entry.event)) {
+    } else if (!CLOSING_EVENTS.has(row.entry.event)) {
       row.entry = e;
     }
   }
