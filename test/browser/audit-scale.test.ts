@@ -143,5 +143,6 @@ describe('admin work on a log of 100,000 entries', () => {
     }
     const after = await admin<{ name: string; invocations: number }[]>(page, 'tools.stats');
     expect(after.find((s) => s.name === 'json_query')).toEqual(before.find((s) => s.name === 'json_query'));
-  });
+    // Removing 100,000 entries alone takes about 40 s in Debian's Chromium 150 (8 prune requests).
+  }, 180_000);
 });
