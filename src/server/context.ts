@@ -8,6 +8,7 @@ import type { AgentDirectory } from './agents';
 import type { CallCounters } from './counters';
 import type { ContextStore } from './contexts';
 import type { CallSlots } from './call-slots';
+import type { Lifetimes } from './lifetimes';
 
 /** Answers a running call's use of a host capability (policy-checked and audited). */
 export type CapabilityHandler = (request: CapabilityRequest) => Promise<CapabilityReply>;
@@ -49,4 +50,6 @@ export interface ServerContext {
   incarnation: string;
   /** The slots of this lifetime's write-ahead records (call-slots.ts). */
   callSlots: CallSlots;
+  /** Which lifetimes still run (lifetimes.ts): recovery closes only the calls of ended ones. */
+  lifetimes: Lifetimes;
 }

@@ -6,6 +6,7 @@ import { CallSlots } from './call-slots';
 import { DEFAULT_CONFIG, type Executor, type ServerConfig, type ServerContext } from './context';
 import { CallCounters } from './counters';
 import { ContextStore } from './contexts';
+import { platformLifetimes, type Lifetimes } from './lifetimes';
 import { ToolRegistry } from './registry';
 import { SessionStore } from './sessions';
 
@@ -13,7 +14,7 @@ import { SessionStore } from './sessions';
  * The server's context, wired one way for the service worker and for the tests (which pass an
  * in-memory executor and, for time rules, a fake clock). Called once per service-worker wake.
  */
-export function createServerContext(options: { db: DbHandle; executor: Executor; clock?: () => number; config?: ServerConfig }): ServerContext {
+export function createServerContext(options: { db: DbHandle; executor: Executor; clock?: () => number; config?: ServerConfig; lifetimes?: Lifetimes }): ServerContext {
   const { db, executor } = options;
   const clock = options.clock ?? Date.now;
   // One key for this lifetime's audit entries and workspace files (encryptionRequired).
@@ -32,5 +33,6 @@ export function createServerContext(options: { db: DbHandle; executor: Executor;
     clock,
     incarnation: crypto.randomUUID(),
     callSlots: new CallSlots(),
+    lifetimes: options.lifetimes ?? platformLifetimes(),
   };
 }

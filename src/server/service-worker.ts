@@ -47,10 +47,15 @@ export function startServiceWorker(scope: ServiceWorkerGlobalScope): void {
   const archivePath = new URL(AUDIT_ARCHIVE_PATH, scope.registration.scope).pathname;
   const manifestUrl = new URL('tools/manifest.json', scope.registration.scope).href;
 
+  // This lifetime's lock, held until it ends: another lifetime's recovery leaves our calls alone
+  // while we run (lifetimes.ts). Held before any call of ours can be recorded. Without it (no Web
+  // Locks, or refused) recovery works as after a stop, which is all it can know.
+  const holding = ctx.lifetimes.hold(ctx.incarnation).catch(() => undefined);
   // Once per wake: close calls cut off by a stop, and make sure the bundled tools are known.
   let ready: Promise<void> | null = null;
   const wake = () =>
     (ready ??= (async () => {
+      await holding;
       await recoverInterrupted(ctx);
       fleet.start();
       if ((await (await db.get()).count('tools')) === 0) await seedBundled(ctx, manifestUrl, false);

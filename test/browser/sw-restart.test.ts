@@ -69,6 +69,41 @@ describe('a service worker stopped in the middle of a session', () => {
     expect(await admin(page, 'audit.verify')).toMatchObject({ ok: true });
   });
 
+  it("leaves a lifetime that still runs alone (an update's overlap), and closes its open call once it has ended", async () => {
+    await admin(page, 'tools.seed', { fixtures: true });
+    await connectAgent(page, 'd', { agent: 'overlap-agent' });
+    void page.evaluate(() => {
+      const c = (window as unknown as { agents: Record<string, { callTool(p: unknown): Promise<unknown> }> }).agents['d']!;
+      void c.callTool({ name: 'loop_forever', arguments: {} });
+    });
+    await page.waitForTimeout(300);
+    const pending = (await admin<{ event: string; tool: string; callId: string; agentId: string }[]>(page, 'audit.list')).filter((e) => e.event === 'call.request' && e.tool === 'loop_forever' && e.agentId === 'overlap-agent');
+    expect(pending).toHaveLength(1);
+    const { incarnation } = await admin<{ incarnation: string }>(page, 'server.info');
+    // The page takes over that lifetime's lock: to the next lifetime, the old one still runs, as
+    // an old service worker does while the new one activates over it (skipWaiting).
+    await page.evaluate(
+      (name) =>
+        new Promise<void>((taken) => {
+          void navigator.locks.request(name, { steal: true }, () => {
+            taken();
+            return new Promise<void>((release) => ((window as unknown as { releaseLifetime: () => void }).releaseLifetime = release));
+          });
+        }),
+      `mcp-sandbox/lifetime/${incarnation}`,
+    );
+    await stopServiceWorker(context, page);
+
+    expect((await callTool(page, 'd', 'text_stats', { text: 'beside a live lifetime' })).isError).toBeFalsy();
+    const closing = async () => (await admin<{ event: string; callId: string }[]>(page, 'audit.list')).filter((e) => e.callId === pending[0]!.callId).map((e) => e.event);
+    expect(await closing()).toEqual(['call.request']);
+
+    // That lifetime ends: its call, still open, is closed as interrupted, with no wake needed.
+    await page.evaluate(() => (window as unknown as { releaseLifetime: () => void }).releaseLifetime());
+    await expect.poll(closing, { timeout: 10_000 }).toEqual(['call.request', 'call.interrupted']);
+    expect(await admin(page, 'audit.verify')).toMatchObject({ ok: true });
+  });
+
   it('sends calls over the host link; after a wake, one call takes a port of its own while the host hands a new link', async () => {
     await connectAgent(page, 'c', { agent: 'link-agent' });
     await page.evaluate(() => {

@@ -223,6 +223,60 @@ describe('the write-ahead records of calls', () => {
   });
 });
 
+describe('recovery beside a lifetime that still runs', () => {
+  /** Lifetimes as a test says: `end` ends one (what the browser's lock release does). */
+  function lifetimes(alive: Set<string>) {
+    const waiting = new Map<string, () => void>();
+    return {
+      lifetimes: {
+        hold: async () => undefined,
+        alive: async (of: readonly string[]) => new Set(of.filter((i) => alive.has(i))),
+        ended: (i: string) => (alive.has(i) ? new Promise<void>((r) => waiting.set(i, r)) : Promise.resolve()),
+      },
+      end(i: string) {
+        alive.delete(i);
+        waiting.get(i)?.();
+      },
+    };
+  }
+
+  it('closes a call once when two recoveries run at once (a wake and an ended lifetime)', async () => {
+    const first = await startHarness();
+    const client = await first.connect();
+    first.executor.next = () => new Promise(() => undefined);
+    void client.callTool({ name: 'echo', arguments: { text: 'cut off' } });
+    await new Promise((r) => setTimeout(r, 30));
+    const second = await startHarness(first.dbName, first.executor, false);
+    expect(await Promise.all([recoverInterrupted(second.ctx), recoverInterrupted(second.ctx)])).toEqual([1, 0]);
+    expect((await loggedEntries(second.ctx)).filter((e) => e.event === 'call.interrupted')).toHaveLength(1);
+  });
+
+  it('leaves its open calls and records alone, and closes them once when it ends', async () => {
+    const first = await startHarness();
+    const client = await first.connect();
+    first.executor.next = () => new Promise(() => undefined);
+    void client.callTool({ name: 'echo', arguments: { text: 'still running' } });
+    await new Promise((r) => setTimeout(r, 30));
+    const second = await startHarness(first.dbName, first.executor, false);
+    const told = lifetimes(new Set([first.ctx.incarnation]));
+    second.ctx.lifetimes = told.lifetimes;
+    // Two recoveries at once (a wake's and a watch's) close nothing twice.
+    expect(await Promise.all([recoverInterrupted(second.ctx), recoverInterrupted(second.ctx)])).toEqual([0, 0]);
+    const db = await second.ctx.db.get();
+    expect(await db.count('callSlots')).toBe(1);
+    expect((await loggedEntries(second.ctx)).filter((e) => e.event === 'call.interrupted')).toEqual([]);
+
+    told.end(first.ctx.incarnation);
+    await expect.poll(async () => (await loggedEntries(second.ctx)).filter((e) => e.event === 'call.interrupted').length).toBe(1);
+    await expect.poll(() => db.count('callSlots')).toBe(0);
+    expect(await recoverInterrupted(second.ctx)).toBe(0);
+    const audit = await loggedEntries(second.ctx);
+    const request = audit.find((e) => e.event === 'call.request')!;
+    expect(audit.filter((e) => e.event === 'call.interrupted').map((e) => e.callId)).toEqual([request.callId]);
+    expect(await verifyChain(audit)).toMatchObject({ ok: true });
+  });
+});
+
 describe('undoing one grant or revoke', () => {
   it('removes exactly that change: the effective policy is as if it had never been made; an unknown one changes nothing', async () => {
     const h = await startHarness();
