@@ -157,7 +157,7 @@ const HANDLERS: { [M in keyof AdminMethods]: Handler<M> } = {
     if (existing) await ctx.audit.append({ event: 'admin', outcome: 'info', details: { method: 'folders.remove', id, name: existing.name } });
     return { removed: Boolean(existing) };
   },
-  'sessions.list': async (ctx) => (await ctx.db.get()).getAll('sessions'),
+  'sessions.list': async (ctx) => ctx.sessions.list(),
   // The person running the sandbox sees sealed fields decrypted (export keeps them sealed).
   'audit.list': async (ctx, params) => {
     const db = await ctx.db.get();
@@ -230,8 +230,13 @@ const HANDLERS: { [M in keyof AdminMethods]: Handler<M> } = {
     const checkpoint = params?.checkpoint;
     if (typeof checkpoint !== 'object' || checkpoint === null) throw Object.assign(new Error('checkpoint: the archive file\'s last line ({"archive": …}) is needed'), { code: 'invalid-params' });
     // The aggregates keep the figures of what is removed: they are stored through the newest entry first.
+    // So are the sessions' records: one completed from the log must not need what is removed.
     // One request removes what it can in PRUNE_BUDGET_MS; the caller asks again until `done`.
-    const { removed, done } = await pruneArchived(ctx.db, checkpoint, () => ctx.audit.checkpoint(), PRUNE_BUDGET_MS);
+    const settle = async () => {
+      await ctx.sessions.list();
+      await ctx.audit.checkpoint();
+    };
+    const { removed, done } = await pruneArchived(ctx.db, checkpoint, settle, PRUNE_BUDGET_MS);
     await ctx.audit.append({ event: 'admin', outcome: 'info', details: { method: 'audit.prune', firstSeq: checkpoint.firstSeq, through: checkpoint.through, hash: checkpoint.hash, fileSha256: checkpoint.fileSha256, removed, done } });
     return { through: checkpoint.through, removed, done };
   },

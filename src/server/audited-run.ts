@@ -4,7 +4,7 @@ import type { ExecuteResult } from '../shared/wire';
 import type { ToolRecord } from '../store/schema';
 import { policyVersionOf } from './agents';
 import { sealIf } from './at-rest';
-import { touched, type CallContext } from './call-context';
+import type { CallContext } from './call-context';
 import { capabilitiesFor, type CapabilityDenialFacts, type CapabilitySession, type ClientChannel } from './capabilities';
 import type { ServerContext } from './context';
 import { MCP_CONTENT_CATEGORY } from './registry';
@@ -103,7 +103,7 @@ export async function runAudited(ctx: ServerContext, call: CallContext, tool: To
   void ctx.audit
     .append(
       { event: 'call.request', outcome: 'pending', ...who, args: argsSeen, ...sealIf(policy, ['args']), details: { kind, limits, toolHash: tool.code.hash, policyVersion: policyVersionOf(agent), ...(argsMatched.length ? { sensitiveArgs: argsMatched } : {}), ...(options.context ? { contextVariables: options.context.variables } : {}), ...(call.via ? { via: call.via } : {}) } },
-      { openCall: { slot, callId, incarnation: ctx.incarnation, sessionId: session.id, agentId: agent.id, tool: tool.name, startedAt }, putSession: touched(ctx, session, startedAt) },
+      { openCall: { slot, callId, incarnation: ctx.incarnation, sessionId: session.id, agentId: agent.id, tool: tool.name, startedAt }, putSession: ctx.sessions.touch(session, startedAt, kind === 'call') },
     )
     .then(
       () => settleDurable(true),

@@ -34,10 +34,3 @@ export async function readCall(ctx: ServerContext, sessionId: string, toolName: 
   const conversation = await ctx.contexts.conversation(agent.id, session, conversationId);
   return { session, tool, agent, policy: ctx.contexts.policyFor(agent, agentPolicy, conversation), agentPolicy, conversation, globalConcurrentCalls: settings.globalConcurrentCalls };
 }
-
-/** The session after activity at `at`, with the call count this lifetime knows. */
-export function touched(ctx: ServerContext, session: SessionRecord, at: number): SessionRecord {
-  const next = { ...session, lastActivityAt: at, callCount: ctx.counters.sessionCount(session.id, session.callCount) };
-  ctx.sessions.remember(next);
-  return next;
-}

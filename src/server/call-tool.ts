@@ -9,7 +9,7 @@ import { policyVersionOf } from './agents';
 import { sealIf } from './at-rest';
 import type { ClientChannel } from './capabilities';
 import { runAudited } from './audited-run';
-import { readCall, touched, type CallContext } from './call-context';
+import { readCall, type CallContext } from './call-context';
 import type { ServerContext } from './context';
 import { holding } from './fair-queue';
 import { applyContextUpdates, CONTEXT_META_KEY } from './contexts';
@@ -59,7 +59,7 @@ async function refuse(ctx: ServerContext, call: CallContext, tool: string, args:
       ...sealIf(call.policy, ['args']),
       ...(suggestion || call.via ? { details: { ...(suggestion ? { suggestion: auditedSuggestion(suggestion) } : {}), ...(call.via ? { via: call.via } : {}) } } : {}),
     },
-    { putSession: touched(ctx, call.session, ctx.clock()) },
+    { putSession: ctx.sessions.touch(call.session, ctx.clock(), false) },
   );
   return error;
 }

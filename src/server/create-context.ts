@@ -1,6 +1,7 @@
 import { AuditLog } from '../store/audit';
 import type { DbHandle } from '../store/db';
 import { Sealer } from '../store/sealing';
+import { SessionCheckpoints } from '../store/session-checkpoints';
 import { AgentDirectory } from './agents';
 import { CallSlots } from './call-slots';
 import { DEFAULT_CONFIG, type Executor, type ServerConfig, type ServerContext } from './context';
@@ -19,12 +20,14 @@ export function createServerContext(options: { db: DbHandle; executor: Executor;
   const clock = options.clock ?? Date.now;
   // One key for this lifetime's audit entries and workspace files (encryptionRequired).
   const sealer = new Sealer(db);
+  // When session records are written (with the audit's commits, not with every call).
+  const checkpoints = new SessionCheckpoints();
   return {
     db,
     sealer,
-    audit: new AuditLog(db, clock, sealer),
+    audit: new AuditLog(db, clock, sealer, checkpoints),
     registry: new ToolRegistry(db),
-    sessions: new SessionStore(db),
+    sessions: new SessionStore(db, checkpoints),
     agents: new AgentDirectory(db, clock),
     counters: new CallCounters(db),
     contexts: new ContextStore(db, clock),

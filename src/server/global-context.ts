@@ -162,8 +162,7 @@ export async function readGlobalContext(ctx: ServerContext, sessionId: string, c
     });
     throw new McpError(ErrorCode.InvalidParams, `${GLOBAL_CONTEXT_URI} is not readable here: ${decision.reason}`, { code: 'policy-denied', rule: decision.rule, layer: decision.layer });
   }
-  const db = await ctx.db.get();
-  const [sessions, agents, callable, globals] = await Promise.all([db.getAll('sessions'), ctx.agents.list(), ctx.registry.callable(), globalVariables(ctx)]);
+  const [sessions, agents, callable, globals] = await Promise.all([ctx.sessions.list(), ctx.agents.list(), ctx.registry.callable(), globalVariables(ctx)]);
   const now = ctx.clock();
   const directory = new Map<string, { revoked: boolean; timeoutMinutes: number }>(agents.map((a: AgentRecord) => [a.id, { revoked: a.revokedAt !== null, timeoutMinutes: policyOf(a).session.timeoutMinutes }]));
   directory.set(ANONYMOUS.id, { revoked: false, timeoutMinutes: policyOf(ANONYMOUS).session.timeoutMinutes });

@@ -45,7 +45,7 @@ export async function agentMetrics(ctx: ServerContext, agentId?: string): Promis
   const records = ctx.audit ? agentAggregatesOf(await ctx.audit.aggregates(), id) : await readAgentAggregates(ctx.db, id);
   const figures = figuresFromAggregates(records, id);
   const now = ctx.clock();
-  const sessions = sessionFigures(await (await ctx.db.get()).getAll('sessions'));
+  const sessions = sessionFigures(await ctx.sessions.list());
   return figures.map(({ meanDurationMs, ...f }) => ({ ...f, lastMinute: ctx.counters.lastMinute(f.agentId, now), active: ctx.counters.activeCalls(f.agentId), meanDurationMs, sessions: sessions.get(f.agentId) ?? { count: 0, medianDurationMs: null, medianCalls: null } }));
 }
 

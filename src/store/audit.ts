@@ -4,6 +4,7 @@ import type { AuditEntry, AuditEntryBody, CallSlotRecord, SealableField, Session
 import { canonicalize, sha256Hex, type Canonical } from './hash';
 import { isSealed, Sealer } from './sealing';
 import { indexNewEntries, PendingWindow, SEARCH_WINDOW, writePendingWindow } from './search';
+import { SessionCheckpoints } from './session-checkpoints';
 import { AGGREGATE_CHECKPOINT, catchUpStored, foldCommitted, isCurrent, GLOBAL_KEY, readCaughtUp, type AggregateFold } from './aggregates';
 
 /**
@@ -129,6 +130,8 @@ export class AuditLog {
     private readonly handle: DbHandle,
     private readonly clock: () => number = Date.now,
     private readonly sealer: Sealer = new Sealer(handle),
+    /** When the sessions' records ride with a commit, and which wait for the log to go idle. */
+    private readonly sessions: SessionCheckpoints = new SessionCheckpoints(),
   ) {}
 
   /**
@@ -240,7 +243,8 @@ export class AuditLog {
   /**
    * Stores the aggregates folded in memory since the last checkpoint (done on its own every
    * AGGREGATE_CHECKPOINT entries, in the committing transaction, and a second after the log goes
-   * idle); resolves once they are stored or found not to need it.
+   * idle), and the sessions' records held back (session-checkpoints.ts); resolves once they are
+   * stored or found not to need it.
    */
   async checkpoint(): Promise<void> {
     this.checkpointDue = true;
@@ -269,6 +273,7 @@ export class AuditLog {
       while (this.queue.length > 0 || this.checkpointDue) {
         if (this.queue.length === 0) {
           await this.storeAggregates();
+          await this.storeSessions();
           continue;
         }
         const arrived = this.queue.splice(0);
@@ -303,7 +308,7 @@ export class AuditLog {
       this.flushing = null;
     }
     const unindexed = this.tail !== null && this.tail.seq > this.indexedThrough;
-    if ((this.fold && this.fold.global.seq !== this.storedSeq) || unindexed) {
+    if ((this.fold && this.fold.global.seq !== this.storedSeq) || unindexed || this.sessions.due) {
       if (this.idleTimer !== null) clearTimeout(this.idleTimer);
       this.idleTimer = setTimeout(() => {
         this.idleTimer = null;
@@ -352,6 +357,24 @@ export class AuditLog {
     await this.settled();
     await this.indexing;
     await this.indexSearch();
+  }
+
+  /**
+   * Writes the sessions' records held back since their last write, complete (session-checkpoints.ts).
+   * Runs between batches, when every entry appended has committed. A failure leaves them held
+   * back, for the next checkpoint; their stored records stay flagged, and are completed from the
+   * log when read.
+   */
+  private async storeSessions(): Promise<void> {
+    if (!this.sessions.due) return;
+    const records = this.sessions.complete();
+    try {
+      const tx = (await this.handle.get()).transaction('sessions', 'readwrite');
+      await Promise.all([...records.map((r) => tx.store.put(r)), tx.done]);
+      this.sessions.completed(records);
+    } catch {
+      // kept for the next checkpoint
+    }
   }
 
   /**
@@ -410,11 +433,13 @@ export class AuditLog {
       const raw = unwrap(tx);
       const audit = raw.objectStore('audit');
       const slots = raw.objectStore('callSlots');
-      // A session's record is written once per batch, as its newest entry leaves it (its counts
-      // are assigned in append order, so the last is the newest): under load a batch carries
-      // several calls of one session.
+      // A session's record as its newest entry in the batch leaves it (its counts are assigned in
+      // append order, so the last is the newest), and written only when session-checkpoints.ts
+      // says: with the first call of a busy spell and every SESSION_CHECKPOINT calls; the rest
+      // when the log goes idle.
       const newestOfSession = new Map<string, number>();
       batch.forEach((b, i) => b.queued.effect?.putSession && newestOfSession.set(b.queued.effect.putSession.id, i));
+      const sessions: { record: SessionRecord; write: boolean }[] = [];
       // Which request failed is read from the request (the transaction's error, when its `done`
       // rejects on the bubbling error event, is not set yet).
       let taken = false;
@@ -424,7 +449,11 @@ export class AuditLog {
         audit.add(entries[i]!).onerror = onAddError;
         const effect = batch[i]!.queued.effect;
         if (effect?.openCall) slots.put(effect.openCall);
-        if (effect?.putSession && newestOfSession.get(effect.putSession.id) === i) raw.objectStore('sessions').put(effect.putSession);
+        if (effect?.putSession && newestOfSession.get(effect.putSession.id) === i) {
+          const session = this.sessions.atCommit(effect.putSession, entries[i]!.seq);
+          sessions.push(session);
+          if (session.write) raw.objectStore('sessions').put(session.record);
+        }
       }
       // The aggregates (per tool, per agent) change with the entries that change them, in this
       // transaction (aggregates.ts): folded on from the kept fold when the chain is still ours
@@ -443,6 +472,7 @@ export class AuditLog {
         continue;
       }
       const head = entries[entries.length - 1]!;
+      this.sessions.committed(sessions);
       this.tail = { seq: head.seq, hash: head.hash };
       this.fold = fold;
       if (store && fold) this.storedSeq = head.seq;

@@ -139,7 +139,12 @@ export interface SessionRecord {
   clientInfo: { name: string; version: string } | null;
   createdAt: number;
   lastActivityAt: number;
+  /** The calls whose request entries the log holds (rejections are not counted). */
   callCount: number;
+  /** The seq of the newest entry `callCount` and `lastActivityAt` account for (session-checkpoints.ts). */
+  countedThrough?: number;
+  /** Set while later calls may be missing from this record: it is completed from the log when read. */
+  unflushed?: boolean;
 }
 
 export type AuditEvent =

@@ -18,6 +18,8 @@ import { DbHandle, openStore, type Db } from '../../src/store/db';
 import { DB_VERSION } from '../../src/store/migrations';
 import type { AggregateRecord, AuditEntry, ToolAggregate } from '../../src/store/schema';
 import type { ServerContext } from '../../src/server/context';
+import { SessionStore } from '../../src/server/sessions';
+import { SessionCheckpoints } from '../../src/store/session-checkpoints';
 import { CallCounters } from '../../src/server/counters';
 import { agentMetrics, metricsFromAudit } from '../../src/server/metrics';
 import { statsFromAudit, toolStats } from '../../src/server/tool-stats';
@@ -47,7 +49,7 @@ class CountingHandle extends DbHandle {
 
 /** Just what toolStats and agentMetrics use: the database, a clock and the live counters. */
 function statsContext(db: DbHandle): ServerContext {
-  return { db, clock: Date.now, counters: new CallCounters(db) } as unknown as ServerContext;
+  return { db, clock: Date.now, counters: new CallCounters(db), sessions: new SessionStore(db, new SessionCheckpoints()) } as unknown as ServerContext;
 }
 
 /** A seeded PRNG (mulberry32), so a failure can be replayed. */
