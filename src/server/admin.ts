@@ -2,7 +2,8 @@
 import type { AdminMethods } from '../api/admin';
 import { decideToolAccess, isRestricted, parsePolicyDocumentText, serializePolicyDocument, toPolicyDocument } from '../policy';
 import { envelope, type AdminRequestEnvelope, type AdminResponseEnvelope } from '../shared/wire';
-import type { AuditEntry, AuditEvent, AuditOutcome, ToolRecord, WatchedFolderRecord } from '../store/schema';
+import type { IDBPDatabase } from 'idb';
+import type { AuditEntry, AuditEvent, AuditOutcome, SandboxDB, ToolRecord, WatchedFolderRecord } from '../store/schema';
 import { openEntry, readAudit, type OpenedEntry } from '../store/audit';
 import { verifySlice } from '../store/verify';
 import { queryAudit, readTail } from '../store/audit-query';
@@ -161,7 +162,7 @@ const HANDLERS: { [M in keyof AdminMethods]: Handler<M> } = {
   // The person running the sandbox sees sealed fields decrypted (export keeps them sealed).
   'audit.list': async (ctx, params) => {
     const db = await ctx.db.get();
-    const entries = params?.sessionId ? await db.getAllFromIndex('audit', 'by-session', params.sessionId) : params?.agentId ? await db.getAllFromIndex('audit', 'by-agent', params.agentId) : await readAudit(ctx.db);
+    const entries = params?.sessionId ? await db.getAllFromIndex('audit', 'by-session', params.sessionId) : params?.agentId ? await agentEntries(db, String(params.agentId)) : await readAudit(ctx.db);
     return opened(ctx, entries);
   },
   'audit.query': async (ctx, params) => {
@@ -341,6 +342,12 @@ function checkedFolder(params: WatchedFolderRecord): WatchedFolderRecord {
 }
 
 /** Entries with their sealed fields decrypted (those that will not open are listed in `unopened`). */
+/** An agent's entries in log order, from the (agent, time) index (the clock may step back: sorted by seq). */
+async function agentEntries(db: IDBPDatabase<SandboxDB>, agentId: string): Promise<AuditEntry[]> {
+  const entries = await db.getAllFromIndex('audit', 'by-agent-ts', IDBKeyRange.bound([agentId, -Infinity], [agentId, Infinity]));
+  return entries.sort((a, b) => a.seq - b.seq);
+}
+
 function opened(ctx: ServerContext, entries: AuditEntry[]): Promise<OpenedEntry[]> {
   return Promise.all(entries.map((e) => (e.sealed?.length ? openEntry(e, ctx.sealer) : e)));
 }

@@ -1,4 +1,4 @@
-import type { IDBPDatabase, IDBPTransaction, StoreNames } from 'idb';
+import { unwrap, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
 import type { SandboxDB } from './schema';
 
 type UpgradeTx = IDBPTransaction<SandboxDB, StoreNames<SandboxDB>[], 'versionchange'>;
@@ -22,7 +22,8 @@ export const MIGRATIONS: readonly Migration[] = [
   // v2: sandbox hosts survive a service-worker restart; audit can be read per agent.
   (db, tx) => {
     db.createObjectStore('hosts', { keyPath: 'clientId' });
-    tx.objectStore('audit').createIndex('by-agent', 'agentId');
+    // (Removed again at v16: the typed schema no longer names it.)
+    unwrap(tx.objectStore('audit')).createIndex('by-agent', 'agentId');
   },
   // v3: agents and settings; an agent's recent calls can be read by time (rate limits are
   // rebuilt from the audit after a restart).
@@ -123,6 +124,11 @@ export const MIGRATIONS: readonly Migration[] = [
       await Promise.all(open.map((call, slot) => tx.objectStore('callSlots').put({ ...call, slot })));
       db.deleteObjectStore('pending');
     })();
+  },
+  // v16: the audit's `by-agent` index goes: `by-agent-ts` ([agentId, ts]) answers every question
+  // it did, and each index is one more write with every entry (two entries a call).
+  (_db, tx) => {
+    tx.objectStore('audit').deleteIndex('by-agent');
   },
 ];
 

@@ -358,7 +358,7 @@ export interface HostRecord {
 export interface SandboxDB extends DBSchema {
   tools: { key: string; value: ToolRecord };
   sessions: { key: string; value: SessionRecord };
-  audit: { key: number; value: AuditEntry; indexes: { 'by-session': string; 'by-call': string; 'by-agent': string; 'by-agent-ts': [string, number]; 'by-tool-seq': [string, number] } };
+  audit: { key: number; value: AuditEntry; indexes: { 'by-session': string; 'by-call': string; 'by-agent-ts': [string, number]; 'by-tool-seq': [string, number] } };
   callSlots: { key: [string, number]; value: CallSlotRecord };
   /** The write-ahead records before version 15, one a call (deleted on its result): moved into `callSlots` and deleted by version 15's step. */
   pending: { key: string; value: Omit<CallSlotRecord, 'slot'> };

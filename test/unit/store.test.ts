@@ -11,7 +11,7 @@ describe('store migrations', () => {
     const db = await openStore(freshDbName());
     expect(db.version).toBe(DB_VERSION);
     expect([...db.objectStoreNames].sort()).toEqual(['agents', 'aggregates', 'archives', 'audit', 'callSlots', 'contexts', 'fleet', 'folders', 'hosts', 'keys', 'searchBlocks', 'searchTerms', 'searchWindows', 'sessions', 'settings', 'signingKeys', 'toolFiles', 'tools', 'workspace']);
-    expect([...db.transaction('audit').store.indexNames].sort()).toEqual(['by-agent', 'by-agent-ts', 'by-call', 'by-session', 'by-tool-seq']);
+    expect([...db.transaction('audit').store.indexNames].sort()).toEqual(['by-agent-ts', 'by-call', 'by-session', 'by-tool-seq']);
     expect([...db.transaction('contexts').store.indexNames]).toEqual(['by-agent']);
     db.close();
   });
@@ -26,7 +26,7 @@ describe('store migrations', () => {
     v1.close();
     const current = await openStore(name);
     expect(await current.get('sessions', 'old-session')).toMatchObject({ callCount: 3 });
-    expect(await current.getAllFromIndex('audit', 'by-agent', 'a')).toHaveLength(1);
+    expect(await current.getAllFromIndex('audit', 'by-agent-ts', IDBKeyRange.bound(['a', -Infinity], ['a', Infinity]))).toHaveLength(1);
     await current.put('hosts', { clientId: 'c', announcedAt: 1 });
     current.close();
   });
@@ -59,6 +59,20 @@ describe('store migrations', () => {
       { ...call('c1'), slot: 0 },
       { ...call('c2'), slot: 1 },
     ]);
+    current.close();
+  });
+
+  it('drops the by-agent index at version 16 and keeps every entry, each still found by agent and time', async () => {
+    const name = freshDbName();
+    const v15 = await openStore(name, 15);
+    expect([...v15.transaction('audit').store.indexNames]).toContain('by-agent');
+    const entry = (seq: number, agentId: string | null) => ({ seq, ts: seq * 10, event: 'admin', sessionId: null, agentId, callId: null, tool: null, args: null, outcome: 'info', durationMs: null, memoryBytes: null, error: null, details: null, prevHash: GENESIS_HASH, hash: `h${seq}` }) as const;
+    await Promise.all([v15.put('audit', entry(1, 'a')), v15.put('audit', entry(2, 'b')), v15.put('audit', entry(3, 'a')), v15.put('audit', entry(4, null))]);
+    v15.close();
+    const current = await openStore(name);
+    expect([...current.transaction('audit').store.indexNames]).not.toContain('by-agent');
+    expect(await current.count('audit')).toBe(4);
+    expect((await current.getAllFromIndex('audit', 'by-agent-ts', IDBKeyRange.bound(['a', -Infinity], ['a', Infinity]))).map((e) => e.seq)).toEqual([1, 3]);
     current.close();
   });
 
