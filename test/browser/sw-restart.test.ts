@@ -15,6 +15,20 @@ afterAll(async () => {
   await browser?.close();
 });
 
+/** Connects an agent and starts a call that never ends; returns its request entry (once written). */
+async function startLooping(name: string, agent: string): Promise<{ callId: string }[]> {
+  await admin(page, 'tools.seed', { fixtures: true });
+  await connectAgent(page, name, { agent });
+  void page.evaluate((n) => {
+    const c = (window as unknown as { agents: Record<string, { callTool(p: unknown): Promise<unknown> }> }).agents[n]!;
+    void c.callTool({ name: 'loop_forever', arguments: {} });
+  }, name);
+  await page.waitForTimeout(300);
+  const pending = (await admin<{ event: string; tool: string; callId: string; agentId: string }[]>(page, 'audit.list')).filter((e) => e.event === 'call.request' && e.tool === 'loop_forever' && e.agentId === agent);
+  expect(pending).toHaveLength(1);
+  return pending;
+}
+
 describe('a service worker stopped in the middle of a session', () => {
   it('comes back with fresh globals, serves the same session, and loses no audit entry', async () => {
     const session = await connectAgent(page, 'a', { agent: 'restart-agent' });
@@ -47,16 +61,8 @@ describe('a service worker stopped in the middle of a session', () => {
   });
 
   it('records a call cut off by the stop as interrupted on the next wake, and the chain stays whole', async () => {
-    await admin(page, 'tools.seed', { fixtures: true });
-    await connectAgent(page, 'b', { agent: 'interrupted-agent' });
     // Start a call that takes a second, and stop the service worker while it runs.
-    void page.evaluate(() => {
-      const c = (window as unknown as { agents: Record<string, { callTool(p: unknown): Promise<unknown> }> }).agents['b']!;
-      void c.callTool({ name: 'loop_forever', arguments: {} });
-    });
-    await page.waitForTimeout(300);
-    const pending = (await admin<{ event: string; tool: string; callId: string }[]>(page, 'audit.list')).filter((e) => e.event === 'call.request' && e.tool === 'loop_forever');
-    expect(pending).toHaveLength(1);
+    const pending = await startLooping('b', 'interrupted-agent');
     await stopServiceWorker(context, page);
 
     expect((await callTool(page, 'b', 'text_stats', { text: 'after the stop' })).isError).toBeFalsy();
@@ -70,15 +76,7 @@ describe('a service worker stopped in the middle of a session', () => {
   });
 
   it("leaves a lifetime that still runs alone (an update's overlap), and closes its open call once it has ended", async () => {
-    await admin(page, 'tools.seed', { fixtures: true });
-    await connectAgent(page, 'd', { agent: 'overlap-agent' });
-    void page.evaluate(() => {
-      const c = (window as unknown as { agents: Record<string, { callTool(p: unknown): Promise<unknown> }> }).agents['d']!;
-      void c.callTool({ name: 'loop_forever', arguments: {} });
-    });
-    await page.waitForTimeout(300);
-    const pending = (await admin<{ event: string; tool: string; callId: string; agentId: string }[]>(page, 'audit.list')).filter((e) => e.event === 'call.request' && e.tool === 'loop_forever' && e.agentId === 'overlap-agent');
-    expect(pending).toHaveLength(1);
+    const pending = await startLooping('d', 'overlap-agent');
     const { incarnation } = await admin<{ incarnation: string }>(page, 'server.info');
     // The page takes over that lifetime's lock: to the next lifetime, the old one still runs, as
     // an old service worker does while the new one activates over it (skipWaiting).

@@ -240,24 +240,24 @@ describe('recovery beside a lifetime that still runs', () => {
     };
   }
 
-  it('closes a call once when two recoveries run at once (a wake and an ended lifetime)', async () => {
+  /** A lifetime with one call that never ends, and the next lifetime on the same database. */
+  async function callLeftOpen() {
     const first = await startHarness();
     const client = await first.connect();
     first.executor.next = () => new Promise(() => undefined);
-    void client.callTool({ name: 'echo', arguments: { text: 'cut off' } });
+    void client.callTool({ name: 'echo', arguments: { text: 'left open' } });
     await new Promise((r) => setTimeout(r, 30));
-    const second = await startHarness(first.dbName, first.executor, false);
+    return { first, second: await startHarness(first.dbName, first.executor, false) };
+  }
+
+  it('closes a call once when two recoveries run at once (a wake and an ended lifetime)', async () => {
+    const { second } = await callLeftOpen();
     expect(await Promise.all([recoverInterrupted(second.ctx), recoverInterrupted(second.ctx)])).toEqual([1, 0]);
     expect((await loggedEntries(second.ctx)).filter((e) => e.event === 'call.interrupted')).toHaveLength(1);
   });
 
   it('leaves its open calls and records alone, and closes them once when it ends', async () => {
-    const first = await startHarness();
-    const client = await first.connect();
-    first.executor.next = () => new Promise(() => undefined);
-    void client.callTool({ name: 'echo', arguments: { text: 'still running' } });
-    await new Promise((r) => setTimeout(r, 30));
-    const second = await startHarness(first.dbName, first.executor, false);
+    const { first, second } = await callLeftOpen();
     const told = lifetimes(new Set([first.ctx.incarnation]));
     second.ctx.lifetimes = told.lifetimes;
     // Two recoveries at once (a wake's and a watch's) close nothing twice.
