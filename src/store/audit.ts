@@ -367,9 +367,12 @@ export class AuditLog {
    */
   private async storeSessions(): Promise<void> {
     if (!this.sessions.due) return;
-    const records = this.sessions.complete();
     try {
-      const tx = (await this.handle.get()).transaction('sessions', 'readwrite');
+      const db = await this.handle.get();
+      // Taken and written in one step: a record written directly meanwhile (a session reset,
+      // SessionStore.put) is either left out here or ordered after this transaction.
+      const records = this.sessions.complete();
+      const tx = db.transaction('sessions', 'readwrite');
       await Promise.all([...records.map((r) => tx.store.put(r)), tx.done]);
       this.sessions.completed(records);
     } catch {
