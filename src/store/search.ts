@@ -181,6 +181,15 @@ export async function searchProgress(db: IDBPDatabase<SandboxDB>): Promise<Searc
 
 const forward = new WeakMap<DbHandle, Promise<number>>();
 
+/** One run per handle at a time: a call while one runs gets that run. */
+function onePerHandle<T>(runs: WeakMap<DbHandle, Promise<T>>, handle: DbHandle, body: () => Promise<T>): Promise<T> {
+  const running = runs.get(handle);
+  if (running) return running;
+  const run = body().finally(() => runs.delete(handle));
+  runs.set(handle, run);
+  return run;
+}
+
 /**
  * Indexes the entries committed since the index last reached (`indexedThrough`), oldest first,
  * up to BACKFILL_STEP a window: each read on a read transaction of its own, tokenized outside
@@ -191,38 +200,30 @@ const forward = new WeakMap<DbHandle, Promise<number>>();
  * index then reaches.
  */
 export function indexNewEntries(handle: DbHandle, until = Infinity): Promise<number> {
-  const running = forward.get(handle);
-  if (running) return running;
-  const run = (async () => {
-    try {
-      for (;;) {
-        const db = await handle.get();
-        const read = db.transaction(['searchWindows', 'audit']);
-        const [record, newest] = await Promise.all([read.objectStore('searchWindows').get(PROGRESS_KEY), read.objectStore('audit').openKeyCursor(null, 'prev')]);
-        const progress = progressOf(record);
-        const through = progress.indexedThrough;
-        const top = Math.min(newest?.key ?? 0, until);
-        if (top <= through) {
-          await read.done;
-          return through;
-        }
-        const last = Math.min(top, through + BACKFILL_STEP);
-        const entries = await read.objectStore('audit').getAll(IDBKeyRange.bound(through + 1, last));
+  return onePerHandle(forward, handle, async () => {
+    for (;;) {
+      const db = await handle.get();
+      const read = db.transaction(['searchWindows', 'audit']);
+      const [record, newest] = await Promise.all([read.objectStore('searchWindows').get(PROGRESS_KEY), read.objectStore('audit').openKeyCursor(null, 'prev')]);
+      const progress = progressOf(record);
+      const through = progress.indexedThrough;
+      const top = Math.min(newest?.key ?? 0, until);
+      if (top <= through) {
         await read.done;
-        const tx = db.transaction(['searchBlocks', 'searchWindows'], 'readwrite');
-        const still = progressOf(await tx.objectStore('searchWindows').get(PROGRESS_KEY));
-        if (still.indexedThrough !== through) {
-          await tx.done;
-          continue;
-        }
-        await Promise.all([...putWindow(tx, through + 1, last, postingsOf(entries)), tx.objectStore('searchWindows').put(progressRecord({ ...still, indexedThrough: last })), tx.done]);
+        return through;
       }
-    } finally {
-      forward.delete(handle);
+      const last = Math.min(top, through + BACKFILL_STEP);
+      const entries = await read.objectStore('audit').getAll(IDBKeyRange.bound(through + 1, last));
+      await read.done;
+      const tx = db.transaction(['searchBlocks', 'searchWindows'], 'readwrite');
+      const still = progressOf(await tx.objectStore('searchWindows').get(PROGRESS_KEY));
+      if (still.indexedThrough !== through) {
+        await tx.done;
+        continue;
+      }
+      await Promise.all([...putWindow(tx, through + 1, last, postingsOf(entries)), tx.objectStore('searchWindows').put(progressRecord({ ...still, indexedThrough: last })), tx.done]);
     }
-  })();
-  forward.set(handle, run);
-  return run;
+  });
 }
 
 /**
@@ -275,31 +276,23 @@ const backfills = new WeakMap<DbHandle, Promise<void>>();
  * contexts: a step whose progress record moved meanwhile is dropped. One run per handle at a time.
  */
 export function indexOlderEntries(handle: DbHandle, step = BACKFILL_STEP): Promise<void> {
-  const running = backfills.get(handle);
-  if (running) return running;
-  const run = (async () => {
-    try {
-      for (;;) {
-        const db = await handle.get();
-        const through = (await searchProgress(db)).pendingThrough;
-        if (through <= 0) return;
-        const from = Math.max(1, through - step + 1);
-        const entries = await db.getAll('audit', IDBKeyRange.bound(from, through));
-        const tx = db.transaction(['searchBlocks', 'searchWindows'], 'readwrite');
-        const still = progressOf(await tx.objectStore('searchWindows').get(PROGRESS_KEY));
-        if (still.pendingThrough !== through) {
-          await tx.done;
-          continue;
-        }
-        await Promise.all([...putWindow(tx, from, through, postingsOf(entries)), tx.objectStore('searchWindows').put(progressRecord({ ...still, pendingThrough: from - 1 })), tx.done]);
-        await new Promise((resolve) => setTimeout(resolve, 0));
+  return onePerHandle(backfills, handle, async () => {
+    for (;;) {
+      const db = await handle.get();
+      const through = (await searchProgress(db)).pendingThrough;
+      if (through <= 0) return;
+      const from = Math.max(1, through - step + 1);
+      const entries = await db.getAll('audit', IDBKeyRange.bound(from, through));
+      const tx = db.transaction(['searchBlocks', 'searchWindows'], 'readwrite');
+      const still = progressOf(await tx.objectStore('searchWindows').get(PROGRESS_KEY));
+      if (still.pendingThrough !== through) {
+        await tx.done;
+        continue;
       }
-    } finally {
-      backfills.delete(handle);
+      await Promise.all([...putWindow(tx, from, through, postingsOf(entries)), tx.objectStore('searchWindows').put(progressRecord({ ...still, pendingThrough: from - 1 })), tx.done]);
+      await new Promise((resolve) => setTimeout(resolve, 0));
     }
-  })();
-  backfills.set(handle, run);
-  return run;
+  });
 }
 
 /**
