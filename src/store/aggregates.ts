@@ -1,7 +1,9 @@
 import { argumentShape, shapeHash } from '../shared/shape';
 import type { DbHandle } from './db';
 import { isSealed } from './sealing';
-import type { AgentAggregate, AggregateKey, AggregateRecord, AuditEntry, DurationHistogram, GlobalAggregate, ToolAggregate } from './schema';
+import type { AgentAggregate, AggregateKey, AggregateRecord, AuditEntry, DurationHistogram, GlobalAggregate, OutcomeFigures, TimeBucket, TimeBucketKey, ToolAggregate } from './schema';
+
+export type { OutcomeFigures, TimeBucket } from './schema';
 
 /**
  * Aggregates of the audit log, kept beside it in the `aggregates` store so that tool statistics
@@ -147,26 +149,6 @@ export interface TimedGlobal extends GlobalAggregate {
 }
 
 /** Finished calls by outcome, as the audit charts class them, and the durations of the results. */
-export interface OutcomeFigures {
-  ok: number;
-  error: number;
-  denied: number;
-  durations: DurationHistogram;
-}
-
-/** One time bucket: finished calls that ended in [start, start + widthMs), in all and per agent and tool pair. */
-export interface TimeBucket extends OutcomeFigures {
-  key: ['time', number, number];
-  kind: 'time';
-  widthMs: number;
-  start: number;
-  /** Per `pairKey(agentId, tool)`: the first MAX_BUCKET_PAIRS pairs of the bucket (durations at PAIR_BUCKETS_PER_OCTAVE). */
-  pairs: Record<string, OutcomeFigures>;
-  pairCount: number;
-  /** Finished calls of the pairs beyond those (in the totals, in no pair). */
-  unattributed: number;
-}
-
 export type StoredAggregate = AggregateRecord | TimeBucket;
 
 export const emptyFigures = (): OutcomeFigures => ({ ok: 0, error: 0, denied: 0, durations: emptyHistogram() });
@@ -175,13 +157,10 @@ export const emptyFigures = (): OutcomeFigures => ({ ok: 0, error: 0, denied: 0,
 export const pairKey = (agentId: string | null, tool: string | null): string => JSON.stringify([agentId, tool]);
 
 /** Where a bucket of `widthMs` starting at `start` is kept: its slot of the width's ring. */
-export function bucketKey(widthMs: number, start: number): ['time', number, number] {
+export function bucketKey(widthMs: number, start: number): TimeBucketKey {
   const ring = BUCKET_RING[widthMs]!;
   return ['time', widthMs, (((start / widthMs) % ring) + ring) % ring];
 }
-
-/** Keys of the `aggregates` store are typed without time buckets (schema.ts): their key, as the store takes it. */
-export const storedKey = (key: ['time', number, number]): AggregateKey => key as unknown as AggregateKey;
 
 const isFigures = (f: unknown): f is OutcomeFigures => {
   const x = f as Partial<OutcomeFigures> | null;
@@ -374,16 +353,15 @@ export class AggregateFold {
   }
 
   /** The records changed since the last call (the global one first); what a commit writes. */
-  takeChanged(): AggregateRecord[] {
-    // Time buckets go into the store under their own key type (see `storedKey`).
-    const changed = [this.global, ...this.changed] as AggregateRecord[];
+  takeChanged(): StoredAggregate[] {
+    const changed = [this.global, ...this.changed];
     this.changed.clear();
     return changed;
   }
 
   /** Every record: what a rebuild stores. */
-  allRecords(): AggregateRecord[] {
-    return [this.global, ...this.tools.values(), ...this.agents.values(), ...(this.kept?.values() ?? [])] as AggregateRecord[];
+  allRecords(): StoredAggregate[] {
+    return [this.global, ...this.tools.values(), ...this.agents.values(), ...(this.kept?.values() ?? [])];
   }
 
   private tool(name: string, seq: number): ToolAggregate {
@@ -411,9 +389,9 @@ export class AggregateFold {
 
 /** The stores of the read-write transaction that commits entries: only IndexedDB requests are made on them. */
 export interface AggregateStore {
-  get(key: AggregateKey): Promise<AggregateRecord | undefined>;
-  getAll(query: IDBKeyRange): Promise<AggregateRecord[]>;
-  put(value: AggregateRecord): Promise<unknown>;
+  get(key: AggregateKey): Promise<StoredAggregate | undefined>;
+  getAll(query: IDBKeyRange): Promise<StoredAggregate[]>;
+  put(value: StoredAggregate): Promise<unknown>;
   delete(key: AggregateKey): Promise<unknown>;
   clear(): Promise<unknown>;
 }
@@ -425,14 +403,14 @@ export type AuditSlices = Parameters<typeof foldSlice>[0];
  * `damaged` when an open bucket the global record implies is not there as a bucket of its time
  * (the checkpoint writes them together): such aggregates are rebuilt, as a damaged record is.
  */
-async function readCheckpoint(store: Pick<AggregateStore, 'get' | 'getAll'>): Promise<{ global: AggregateRecord | undefined; records: StoredAggregate[]; damaged: boolean }> {
+async function readCheckpoint(store: Pick<AggregateStore, 'get' | 'getAll'>): Promise<{ global: StoredAggregate | undefined; records: StoredAggregate[]; damaged: boolean }> {
   const [global, tools, agents] = await Promise.all([store.get(GLOBAL_KEY), store.getAll(toolRange()), store.getAll(agentRange())]);
   const records: StoredAggregate[] = [...tools, ...agents];
   let damaged = false;
   if (isCurrent(global) && global.clockTs !== null) {
     const clock = global.clockTs;
     const starts = BUCKET_WIDTHS.map((w) => Math.floor(clock / w) * w);
-    const open: unknown[] = await Promise.all(BUCKET_WIDTHS.map((w, i) => store.get(storedKey(bucketKey(w, starts[i]!)))));
+    const open: unknown[] = await Promise.all(BUCKET_WIDTHS.map((w, i) => store.get(bucketKey(w, starts[i]!))));
     open.forEach((b, i) => (isTimeBucket(b) && b.widthMs === BUCKET_WIDTHS[i] && b.start === starts[i] ? records.push(b) : (damaged = true)));
   }
   return { global, records, damaged };

@@ -248,8 +248,32 @@ export interface DurationHistogram {
   buckets: Record<string, number>;
 }
 
-/** Keys of the `aggregates` store: one global record, one per tool, one per agent. */
-export type AggregateKey = ['global'] | ['tool', string] | ['agent', string];
+/** Keys of the `aggregates` store: one global record, one per tool, one per agent, and the time buckets' ring slots. */
+export type AggregateKey = ['global'] | ['tool', string] | ['agent', string] | TimeBucketKey;
+
+/** A time bucket's place: its width (ms) and its slot in that width's ring (aggregates.ts, `bucketKey`). */
+export type TimeBucketKey = ['time', number, number];
+
+/** Finished calls by outcome, and their durations. */
+export interface OutcomeFigures {
+  ok: number;
+  error: number;
+  denied: number;
+  durations: DurationHistogram;
+}
+
+/** One time bucket: finished calls that ended in [start, start + widthMs), in all and per agent and tool pair. */
+export interface TimeBucket extends OutcomeFigures {
+  key: TimeBucketKey;
+  kind: 'time';
+  widthMs: number;
+  start: number;
+  /** Per `pairKey(agentId, tool)`: the first MAX_BUCKET_PAIRS pairs of the bucket (durations at PAIR_BUCKETS_PER_OCTAVE). */
+  pairs: Record<string, OutcomeFigures>;
+  pairCount: number;
+  /** Finished calls of the pairs beyond those (in the totals, in no pair). */
+  unattributed: number;
+}
 
 /** What the aggregates have folded in: every audit entry up to `seq`, and how many there were. */
 export interface GlobalAggregate {
@@ -369,7 +393,7 @@ export interface SandboxDB extends DBSchema {
   toolFiles: { key: string; value: ToolFileRecord; indexes: { 'by-hash': string } };
   folders: { key: string; value: WatchedFolderRecord };
   keys: { key: string; value: SealingKeyRecord };
-  aggregates: { key: AggregateKey; value: AggregateRecord };
+  aggregates: { key: AggregateKey; value: AggregateRecord | TimeBucket };
   archives: { key: number; value: ArchiveCheckpoint };
   signingKeys: { key: string; value: SigningKeyRecord };
   fleet: { key: string; value: FleetConfigRecord | FleetProgressRecord };

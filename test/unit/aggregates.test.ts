@@ -13,10 +13,11 @@ import {
   AGGREGATE_CHECKPOINT,
   readCaughtUp,
   toolAggregatesOf,
+  type StoredAggregate,
 } from '../../src/store/aggregates';
 import { DbHandle, openStore, type Db } from '../../src/store/db';
 import { DB_VERSION } from '../../src/store/migrations';
-import type { AggregateRecord, AuditEntry, ToolAggregate } from '../../src/store/schema';
+import type { AuditEntry, ToolAggregate } from '../../src/store/schema';
 import type { ServerContext } from '../../src/server/context';
 import { SessionStore } from '../../src/server/sessions';
 import { SessionCheckpoints } from '../../src/store/session-checkpoints';
@@ -143,9 +144,9 @@ function expectToolStatsMatch(actual: ToolStats[], reference: ToolStats[], exact
   });
 }
 
-const sortRecords = (records: AggregateRecord[]) => [...records].sort((a, b) => (JSON.stringify(a.key) < JSON.stringify(b.key) ? -1 : 1));
+const sortRecords = (records: StoredAggregate[]) => [...records].sort((a, b) => (JSON.stringify(a.key) < JSON.stringify(b.key) ? -1 : 1));
 
-async function aggregates(handle: DbHandle): Promise<AggregateRecord[]> {
+async function aggregates(handle: DbHandle): Promise<StoredAggregate[]> {
   return sortRecords(await (await handle.get()).getAll('aggregates'));
 }
 
