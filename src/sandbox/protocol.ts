@@ -12,6 +12,11 @@ export interface ToolJob {
   glueUrl: string;
   /** Compiled by the host: the worker's CSP forbids compiling wasm itself. */
   modules: Record<string, WebAssembly.Module>;
+  /**
+   * Names `modules` (the tool's hash and memory cap, ModuleCache.keyOf). A worker that has an
+   * instance of the same modules made ahead, never used, runs the call on it (tool-runner.ts).
+   */
+  moduleKey?: string;
   entry: 'call' | 'describe';
   args: string;
   /** The cap already written into the modules; used to tell a memory-limit trap from others. */

@@ -87,6 +87,36 @@ describe('per-call limits in the sandbox', () => {
     expect(outcomes).toEqual(['timeout', 'timeout', 'busy', 'memory-limit']);
   });
 
+  it('gives every call a fresh instance, also where its worker made one ahead for it', async () => {
+    // Through the app: calls of one tool in turn, then at once.
+    for (let i = 0; i < 3; i++) expect(JSON.parse((await callTool(page, 'a', 'call_count', {})).content[0]!.text)).toEqual({ calls: 1 });
+    const together = await Promise.all([1, 2, 3].map(() => callTool(page, 'a', 'call_count', {})));
+    expect(together.map((r) => JSON.parse(r.content[0]!.text))).toEqual([{ calls: 1 }, { calls: 1 }, { calls: 1 }]);
+    // One worker, so each call after the first takes the instance made after the one before it.
+    const { memoryBytes } = limitOf('call_count');
+    const counts = await page.evaluate(
+      async ({ memoryBytes }) => {
+        type Pool = { run(job: unknown, cpuMs: number): Promise<{ ok: boolean; output?: string; error?: { code: string } }>; terminate(): void };
+        const host = (window as unknown as { sandboxHost: { pool: { constructor: new (o: unknown) => Pool }; modules: { constructor: { keyOf(code: unknown, bytes: number): string }; get(code: unknown, bytes: number): Promise<unknown> } } }).sandboxHost;
+        const admin = await (window as unknown as { sandboxAdminLib: { createAdminClient(): Promise<{ request(m: string): Promise<{ name: string; code: { glueUrl: string } }[]> }> } }).sandboxAdminLib.createAdminClient();
+        const code = (await admin.request('tools.list')).find((t) => t.name === 'call_count')!.code;
+        const pool = new host.pool.constructor({ workerUrl: new URL('/tool-worker.js', location.origin), size: 1, maxQueue: 4, memoryBudgetBytes: memoryBytes });
+        const job = { glueUrl: code.glueUrl, modules: await host.modules.get(code, memoryBytes), moduleKey: host.modules.constructor.keyOf(code, memoryBytes), entry: 'call', args: '{}', memoryBytes };
+        const outputs: string[] = [];
+        for (let i = 0; i < 4; i++) {
+          const result = await pool.run(job, 1000);
+          outputs.push(result.output ?? result.error!.code);
+          // Time for the worker to make the next instance before the next call comes.
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        pool.terminate();
+        return outputs;
+      },
+      { memoryBytes },
+    );
+    expect(counts).toEqual(['{"calls":1}', '{"calls":1}', '{"calls":1}', '{"calls":1}']);
+  });
+
   it('records every failed call with its error in the audit chain', async () => {
     const entries = await admin<{ event: string; tool: string; outcome: string; error: { code: string } | null }[]>(page, 'audit.list');
     const failures = entries.filter((e) => e.event === 'call.result' && e.outcome === 'error').map((e) => [e.tool, e.error!.code]);

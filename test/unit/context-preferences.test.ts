@@ -177,6 +177,23 @@ describe('context into tools', () => {
     expect((hostImports(undefined, '{"a":1}').imports['mcp-sandbox:tool/host'] as { getContext(): unknown }).getContext()).toEqual({ tag: 'ok', val: '{"a":1}' });
   });
 
+  it('imports made ahead of their call answer nothing of a call until bound, then only that call, once', async () => {
+    const ahead = hostImports();
+    const host = ahead.imports['mcp-sandbox:tool/host'] as { getContext(): unknown; readFile(path: string): Promise<unknown> };
+    expect(host.getContext()).toEqual({ tag: 'err', val: NO_CONTEXT });
+    expect(await host.readFile('a.txt')).toEqual({ tag: 'err', val: 'read-file is not available in this sandbox' });
+    const { port1, port2 } = new MessageChannel();
+    port2.onmessage = (event: MessageEvent<{ id: number }>) => port2.postMessage({ id: event.data.id, ok: true, value: 'contents' });
+    ahead.bind(port1, '{"b":2}');
+    expect(host.getContext()).toEqual({ tag: 'ok', val: '{"b":2}' });
+    expect(await host.readFile('a.txt')).toEqual({ tag: 'ok', val: 'contents' });
+    // An instance serves one call: its imports cannot be handed to another.
+    expect(() => ahead.bind(undefined, '{"c":3}')).toThrow('already serve a call');
+    expect(host.getContext()).toEqual({ tag: 'ok', val: '{"b":2}' });
+    ahead.close();
+    port2.close();
+  });
+
   it('get-context needs no capability port: it is answered in the worker', () => {
     const bytes = (s: string) => [...new TextEncoder().encode(s)];
     const m = 'mcp-sandbox:tool/host@0.1.0';

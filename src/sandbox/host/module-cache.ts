@@ -11,12 +11,17 @@ export class ModuleCache {
 
   constructor(private readonly base: string) {}
 
+  /** What names one tool's compiled, capped modules: here, and to a worker (`ToolJob.moduleKey`). */
+  static keyOf(code: ToolCode, memoryBytes: number): string {
+    return `${code.hash}|${memoryBytes}`;
+  }
+
   /**
    * The compiled, capped modules of a tool. `sources` (core module name → bytes) compiles from
    * bytes already in hand (an upload being introspected) instead of fetching `code`'s URLs.
    */
   get(code: ToolCode, memoryBytes: number, sources?: Record<string, Uint8Array>): Promise<Record<string, WebAssembly.Module>> {
-    const key = `${code.hash}|${memoryBytes}`;
+    const key = ModuleCache.keyOf(code, memoryBytes);
     let entry = this.compiled.get(key);
     if (!entry) {
       entry = this.compile(code, memoryBytes, sources);

@@ -167,7 +167,7 @@ export class SandboxHost implements ToolImporter {
     const channel = capabilities && reachesOut(modules) ? capabilityChannel(capabilities) : null;
     try {
       return await this.pool.run(
-        { glueUrl: request.code.glueUrl, modules, entry: request.entry, args: request.args, memoryBytes: request.limits.memoryBytes, ...(channel ? { capabilities: channel.workerPort } : {}), ...(request.context !== undefined ? { context: request.context } : {}) },
+        { glueUrl: request.code.glueUrl, modules, moduleKey: ModuleCache.keyOf(request.code, request.limits.memoryBytes), entry: request.entry, args: request.args, memoryBytes: request.limits.memoryBytes, ...(channel ? { capabilities: channel.workerPort } : {}), ...(request.context !== undefined ? { context: request.context } : {}) },
         request.limits.cpuMs,
         0,
         signal,

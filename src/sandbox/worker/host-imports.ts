@@ -50,6 +50,17 @@ export function capabilityClient(port: MessagePort | undefined): CapabilityClien
   };
 }
 
+/** One call's host imports; `bind` gives them their call when they were made before it. */
+export interface HostImports {
+  imports: Record<string, unknown>;
+  /**
+   * Gives imports made ahead of their call (an instance prepared before its job arrived) that
+   * call's capability port and context. Once only: an instance serves one call.
+   */
+  bind(port: MessagePort | undefined, context?: string): void;
+  close(): void;
+}
+
 /**
  * The `mcp-sandbox:tool/host` import object for one call. Capabilities that reach beyond the
  * worker (files, HTTP, log) are requests on `port`, answered by the service worker after the
@@ -57,9 +68,13 @@ export function capabilityClient(port: MessagePort | undefined): CapabilityClien
  * as they reach nothing. With no port, every capability fails. `get-context` answers `context`,
  * which the service worker sets only for a tool that declared `context: true`; without it the
  * tool gets `err` (it asked for what it did not declare).
+ *
+ * Made with no port (an instance prepared ahead, tool-runner.ts), the imports refuse every
+ * capability that reaches out and answer no context until `bind` gives them their call's.
  */
-export function hostImports(port: MessagePort | undefined, context?: string): { imports: Record<string, unknown>; close(): void } {
-  const client = capabilityClient(port);
+export function hostImports(port?: MessagePort, context?: string): HostImports {
+  let client = capabilityClient(port);
+  let bound = port !== undefined || context !== undefined;
   const ask = async <T>(fn: CapabilityName, args: Record<string, string>): Promise<HostResult<T>> => {
     const reply = await client.ask(fn, args);
     return reply.ok ? { tag: 'ok', val: reply.value as T } : { tag: 'err', val: reply.error };
@@ -78,6 +93,12 @@ export function hostImports(port: MessagePort | undefined, context?: string): { 
   };
   return {
     imports: { 'mcp-sandbox:tool/host': host },
+    bind(callPort, callContext) {
+      if (bound) throw new Error('these host imports already serve a call');
+      bound = true;
+      client = capabilityClient(callPort);
+      context = callContext;
+    },
     close: () => client.close(),
   };
 }

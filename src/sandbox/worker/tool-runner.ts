@@ -1,6 +1,6 @@
 import type { SandboxErrorInfo } from '../../shared/errors';
-import type { ToolWorkerApi, WorkerJob, WorkerOutcome } from '../protocol';
-import { hostImports } from './host-imports';
+import type { ToolJob, ToolWorkerApi, WorkerJob, WorkerOutcome } from '../protocol';
+import { hostImports, type HostImports } from './host-imports';
 import { INLINE_MODULE_GLOBAL } from '../inline-modules';
 
 /** What `jco transpile --instantiation async` glue exports. */
@@ -11,6 +11,27 @@ interface ToolGlue {
     instantiateCore?: (module: WebAssembly.Module, imports: WebAssembly.Imports) => Promise<WebAssembly.Instance>,
   ): Promise<{ call(args: string): string | Promise<string>; describe(): string | Promise<string> }>;
 }
+
+type ToolExports = Awaited<ReturnType<ToolGlue['instantiate']>>;
+
+/** A fresh instance of a tool's modules, with the host imports it was made with. */
+interface Instance {
+  /** `ToolJob.moduleKey` of the modules it was made from. */
+  key: string | undefined;
+  glueUrl: string;
+  exports: Promise<ToolExports>;
+  memories: WebAssembly.Memory[];
+  host: HostImports;
+}
+
+/**
+ * The instance made ahead for the next call: after a call, the worker instantiates the same
+ * modules again while it waits (an instance is never used twice), so a next call of the same
+ * tool starts at once. Its host imports are bound to that call's port and context when it comes.
+ */
+let prepared: Instance | null = null;
+/** Jobs started in this worker: an instance is made ahead only if none started since its call. */
+let started = 0;
 
 /**
  * Runs one call: a fresh instance per call (tools cannot keep state between calls or agents),
@@ -24,35 +45,23 @@ export const toolRunner: ToolWorkerApi = {
       const { runJavaScript } = await import('./javascript-runner');
       return runJavaScript(job);
     }
-    const memories: WebAssembly.Memory[] = [];
-    const used = () => memories.reduce((max, m) => Math.max(max, m.buffer.byteLength), 0);
-    // Glue whose helper modules were lifted out (inline-modules.ts) asks for them here.
-    (globalThis as Record<string, unknown>)[INLINE_MODULE_GLOBAL] = (name: string) => {
-      const module = job.modules[name];
-      if (!module) throw new Error(`no compiled module ${name}`);
-      return module;
-    };
+    const turn = ++started;
     let glue: ToolGlue;
     try {
-      glue = await glueOf(job.glueUrl);
+      glue = await glueOf(job.glueUrl, job.modules);
     } catch (error) {
       return { ok: false, error: { code: 'load-failed', message: `tool code could not be loaded: ${(error as Error).message}` }, memoryBytes: 0 };
     }
-    const host = hostImports(job.capabilities, job.context);
+    // The instance made ahead, if it is of this job's modules; else one made now.
+    const ready = prepared;
+    prepared = null;
+    const instance = ready && job.moduleKey !== undefined && ready.key === job.moduleKey && ready.glueUrl === job.glueUrl ? ready : instantiate(glue, job, hostImports(job.capabilities, job.context));
+    if (ready && ready !== instance) ready.host.close();
+    if (instance === ready) useModules(job.modules);
+    const used = () => instance.memories.reduce((max, m) => Math.max(max, m.buffer.byteLength), 0);
     try {
-      const exports = await glue.instantiate(
-        (name) => {
-          const module = job.modules[name];
-          if (!module) throw new Error(`no compiled module ${name}`);
-          return module;
-        },
-        host.imports,
-        async (module, imports) => {
-          const instance = await WebAssembly.instantiate(module, imports);
-          for (const value of Object.values(instance.exports)) if (value instanceof WebAssembly.Memory) memories.push(value);
-          return instance;
-        },
-      );
+      if (instance === ready) instance.host.bind(job.capabilities, job.context);
+      const exports = await instance.exports;
       // Under JSPI `call` is async (it may suspend on host capabilities); some glue makes every
       // export async. Awaiting a plain value is harmless.
       const output = await (job.entry === 'describe' ? exports.describe() : exports.call(job.args));
@@ -61,10 +70,50 @@ export const toolRunner: ToolWorkerApi = {
     } catch (error) {
       return { ok: false, error: classify(error, used(), job.memoryBytes), memoryBytes: used() };
     } finally {
-      host.close();
+      instance.host.close();
+      // After the reply has gone (Comlink posts it before a new task runs), and only for calls:
+      // an import's `describe` is a one-off.
+      if (job.entry === 'call' && job.moduleKey !== undefined) {
+        const { glueUrl, modules, moduleKey } = job;
+        setTimeout(() => turn === started && !prepared && (prepared = instantiate(glue, { glueUrl, modules, moduleKey }, hostImports())), 0);
+      }
     }
   },
 };
+
+/**
+ * Instantiates a tool's modules afresh with `host` as its imports (made ahead: unbound until its
+ * call, `hostImports`). Takes the modules alone: an instance made ahead keeps nothing of the call before.
+ */
+function instantiate(glue: ToolGlue, job: Pick<ToolJob, 'glueUrl' | 'modules' | 'moduleKey'>, host: HostImports): Instance {
+  const memories: WebAssembly.Memory[] = [];
+  useModules(job.modules);
+  const exports = glue.instantiate(
+    (name) => {
+      const module = job.modules[name];
+      if (!module) throw new Error(`no compiled module ${name}`);
+      return module;
+    },
+    host.imports,
+    async (module, imports) => {
+      const instance = await WebAssembly.instantiate(module, imports);
+      for (const value of Object.values(instance.exports)) if (value instanceof WebAssembly.Memory) memories.push(value);
+      return instance;
+    },
+  );
+  // A failure made ahead is the next call's to report (it is awaited there), or no one's.
+  exports.catch(() => undefined);
+  return { key: job.moduleKey, glueUrl: job.glueUrl, exports, memories, host };
+}
+
+/** Glue whose helper modules were lifted out (inline-modules.ts) asks for them here. */
+function useModules(modules: Record<string, WebAssembly.Module>): void {
+  (globalThis as Record<string, unknown>)[INLINE_MODULE_GLOBAL] = (name: string) => {
+    const module = modules[name];
+    if (!module) throw new Error(`no compiled module ${name}`);
+    return module;
+  };
+}
 
 /**
  * The glue module of a tool, imported once per worker. The module holds no state of a call (each
@@ -72,9 +121,11 @@ export const toolRunner: ToolWorkerApi = {
  * parse and a few turns of the event loop per call.
  */
 const glues = new Map<string, Promise<ToolGlue>>();
-function glueOf(glueUrl: string): Promise<ToolGlue> {
+function glueOf(glueUrl: string, modules: Record<string, WebAssembly.Module>): Promise<ToolGlue> {
   let glue = glues.get(glueUrl);
   if (!glue) {
+    // Glue may ask for its lifted helper modules as it loads.
+    useModules(modules);
     glue = import(/* @vite-ignore */ new URL(glueUrl, self.location.origin).href) as Promise<ToolGlue>;
     // A failed import is not kept: the next call tries again (the module map would answer the
     // same failure, but a transient network error in the service worker need not stick).
