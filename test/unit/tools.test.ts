@@ -16,7 +16,7 @@ import type { ToolGlueModule, ToolImports, ToolInstance, ToolManifest, ToolManif
 
 const PUBLIC_DIR = dirname(OUT_DIR);
 const TOOL_NAMES = ["fetch_url", "json_query", "list_directory", "read_file", "system_env", "system_info", "text_stats", "workspace_files", "write_file"];
-const FIXTURE_NAMES = ["context_blind", "context_probe", "context_writer", "host_probe", "loop_forever", "memory_hog", "trap"];
+const FIXTURE_NAMES = ["call_count", "context_blind", "context_probe", "context_writer", "host_probe", "loop_forever", "memory_hog", "trap"];
 const HOST = "mcp-sandbox:tool/host@0.1.0";
 /** Host functions each host-importing tool imports (all others import nothing). */
 const HOST_IMPORTS: Record<string, string[]> = {
@@ -694,6 +694,12 @@ describe("fixtures", () => {
       const refused = await instantiate(name, undefined, contextHost(() => ({ tag: "err", val: "not declared" })));
       expect(() => refused.call("{}")).toThrow(expect.objectContaining({ payload: "not declared" }));
     }
+  });
+
+  it("call_count counts the calls of its own instance: 1, 2, 3 on one, 1 on a fresh one", async () => {
+    const tool = await instantiate("call_count");
+    expect([1, 2, 3].map(() => JSON.parse(tool.call("{}") as string))).toEqual([{ calls: 1 }, { calls: 2 }, { calls: 3 }]);
+    expect(JSON.parse((await instantiate("call_count")).call("{}") as string)).toEqual({ calls: 1 });
   });
 
   it("trap traps, and the instance is unusable afterwards", async () => {
