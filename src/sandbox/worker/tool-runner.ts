@@ -55,13 +55,15 @@ export const toolRunner: ToolWorkerApi = {
     // The instance made ahead, if it is of this job's modules; else one made now.
     const ready = prepared;
     prepared = null;
-    const instance = ready && job.moduleKey !== undefined && ready.key === job.moduleKey && ready.glueUrl === job.glueUrl ? ready : instantiate(glue, job, hostImports(job.capabilities, job.context));
+    const instance = ready && job.moduleKey !== undefined && ready.key === job.moduleKey && ready.glueUrl === job.glueUrl ? ready : instantiate(glue, job, hostImports());
     if (ready && ready !== instance) ready.host.close();
     if (instance === ready) useModules(job.modules);
     const used = () => instance.memories.reduce((max, m) => Math.max(max, m.buffer.byteLength), 0);
     try {
-      if (instance === ready) instance.host.bind(job.capabilities, job.context);
       const exports = await instance.exports;
+      // The call's port and context reach the imports once the instance is made, whether made
+      // now or ahead: a component's start-up gets no capability and no context either way.
+      instance.host.bind(job.capabilities, job.context);
       // Under JSPI `call` is async (it may suspend on host capabilities); some glue makes every
       // export async. Awaiting a plain value is harmless.
       const output = await (job.entry === 'describe' ? exports.describe() : exports.call(job.args));
@@ -82,8 +84,8 @@ export const toolRunner: ToolWorkerApi = {
 };
 
 /**
- * Instantiates a tool's modules afresh with `host` as its imports (made ahead: unbound until its
- * call, `hostImports`). Takes the modules alone: an instance made ahead keeps nothing of the call before.
+ * Instantiates a tool's modules afresh with `host` as its imports, unbound until its call
+ * (`hostImports`). Takes the modules alone: an instance made ahead keeps nothing of the call before.
  */
 function instantiate(glue: ToolGlue, job: Pick<ToolJob, 'glueUrl' | 'modules' | 'moduleKey'>, host: HostImports): Instance {
   const memories: WebAssembly.Memory[] = [];
