@@ -50,12 +50,13 @@ export function capabilityClient(port: MessagePort | undefined): CapabilityClien
   };
 }
 
-/** One call's host imports; `bind` gives them their call when they were made before it. */
+/** One call's host imports, made with its instance and given their call by `bind`. */
 export interface HostImports {
   imports: Record<string, unknown>;
   /**
-   * Gives imports made ahead of their call (an instance prepared before its job arrived) that
-   * call's capability port and context. Once only: an instance serves one call.
+   * Gives the imports their call's capability port and context, once the instance is made
+   * (tool-runner.ts binds every instance then, made for the call or ahead of it). Once only: an
+   * instance serves one call.
    */
   bind(port: MessagePort | undefined, context?: string): void;
   close(): void;
@@ -69,7 +70,7 @@ export interface HostImports {
  * which the service worker sets only for a tool that declared `context: true`; without it the
  * tool gets `err` (it asked for what it did not declare).
  *
- * Made with no port (an instance prepared ahead, tool-runner.ts), the imports refuse every
+ * Made with neither (as tool-runner.ts makes every instance's), the imports refuse every
  * capability that reaches out and answer no context until `bind` gives them their call's.
  */
 export function hostImports(port?: MessagePort, context?: string): HostImports {

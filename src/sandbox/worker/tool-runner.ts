@@ -27,7 +27,8 @@ interface Instance {
 /**
  * The instance made ahead for the next call: after a call, the worker instantiates the same
  * modules again while it waits (an instance is never used twice), so a next call of the same
- * tool starts at once. Its host imports are bound to that call's port and context when it comes.
+ * tool starts at once. Like every instance, it gets its call's port and context only when that
+ * call takes it (`HostImports.bind`).
  */
 let prepared: Instance | null = null;
 /** Jobs started in this worker: an instance is made ahead only if none started since its call. */
