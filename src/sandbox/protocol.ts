@@ -17,6 +17,12 @@ export interface ToolJob {
    * instance of the same modules made ahead, never used, runs the call on it (tool-runner.ts).
    */
   moduleKey?: string;
+  /**
+   * Set by the pool: once this call has answered, make the next instance of the same modules
+   * ahead and say when it is made (`PreparedNotice`). The pool keeps the worker from other
+   * tools' calls until then (worker-pool.ts).
+   */
+  prepareAhead?: boolean;
   entry: 'call' | 'describe';
   args: string;
   /** The cap already written into the modules; used to tell a memory-limit trap from others. */
@@ -58,4 +64,17 @@ export type WorkerOutcome = { ok: true; output: string; memoryBytes: number } | 
 
 export interface ToolWorkerApi {
   run(job: WorkerJob): Promise<WorkerOutcome>;
+  /** Drops the instance made ahead, if any (the pool needs its memory for another call). */
+  discard(): void;
+}
+
+/**
+ * Posted by a tool worker (outside Comlink) once the instance a `prepareAhead` job asked for is
+ * made, or could not be: `turn` counts the jobs the worker had received then (the first is 1).
+ */
+export interface PreparedNotice {
+  kind: 'mcp-sandbox/tool-worker-prepared';
+  turn: number;
+  /** False when no instance is held (its start-up failed, or a newer job came first). */
+  ok: boolean;
 }

@@ -117,6 +117,100 @@ describe('per-call limits in the sandbox', () => {
     expect(counts).toEqual(['{"calls":1}', '{"calls":1}', '{"calls":1}', '{"calls":1}']);
   });
 
+  it("supervises a tool's start-up made ahead: another tool's call never waits past PREPARE_MS for it, nor times out", async () => {
+    const slow = limitOf('slow_start');
+    const fast = limitOf('call_count');
+    const outcome = await page.evaluate(
+      async ({ tools }: { tools: Record<string, number> }) => {
+        type Result = { ok: boolean; output?: string; error?: { code: string } };
+        type Pool = { run(job: unknown, cpuMs: number): Promise<Result>; terminate(): void; stats: { idle: number; preparing: number } };
+        const host = (window as unknown as { sandboxHost: { pool: { constructor: new (o: unknown) => Pool }; modules: { constructor: { keyOf(code: unknown, bytes: number): string }; get(code: unknown, bytes: number): Promise<unknown> } } }).sandboxHost;
+        const admin = await (window as unknown as { sandboxAdminLib: { createAdminClient(): Promise<{ request(m: string): Promise<{ name: string; code: { glueUrl: string } }[]> }> } }).sandboxAdminLib.createAdminClient();
+        const listed = await admin.request('tools.list');
+        const jobOf = async (name: string) => {
+          const code = listed.find((t) => t.name === name)!.code;
+          const memoryBytes = tools[name]!;
+          return { glueUrl: code.glueUrl, modules: await host.modules.get(code, memoryBytes), moduleKey: host.modules.constructor.keyOf(code, memoryBytes), entry: 'call', args: '{}', memoryBytes };
+        };
+        const [slowJob, fastJob] = [await jobOf('slow_start'), await jobOf('call_count')];
+        // One worker: after slow_start's call it starts making slow_start's next instance.
+        const pool = new host.pool.constructor({ workerUrl: new URL('/tool-worker.js', location.origin), size: 1, maxQueue: 4, memoryBudgetBytes: 1 << 30 });
+        let t0 = performance.now();
+        const first = await pool.run(slowJob, 20_000);
+        const firstMs = performance.now() - t0;
+        const whileMaking = { ...pool.stats };
+        // At once, another tool's call with a deadline far shorter than that start-up (~2 s) but
+        // long enough for a fresh worker.
+        t0 = performance.now();
+        const other = await pool.run(fastJob, 500);
+        const otherWaitedMs = performance.now() - t0;
+        // slow_start is no longer made ahead: its next call makes its own instance, and then
+        // another tool's call finds the worker free at once.
+        const again = await pool.run(slowJob, 20_000);
+        const afterAgain = { ...pool.stats };
+        const last = await pool.run(fastJob, 500);
+        pool.terminate();
+        const show = (r: Result) => r.output ?? r.error!.code;
+        return { first: show(first), firstMs, whileMaking, other: show(other), otherWaitedMs, again: show(again), afterAgain, last: show(last) };
+      },
+      { tools: { slow_start: slow.memoryBytes, call_count: fast.memoryBytes } },
+    );
+    expect(outcome.first).toMatch(/^\{"spun":\d+\}$/);
+    // The worker was making slow_start's next instance: it ran no call, and took none.
+    expect(outcome.whileMaking).toMatchObject({ idle: 1, preparing: 1 });
+    // Before, call_count's job waited in the worker behind that start-up and timed out.
+    expect(outcome.other).toBe('{"calls":1}');
+    // It waited for PREPARE_MS (250 ms) and a fresh worker, not for the start-up (which the first call's time holds).
+    expect(outcome.otherWaitedMs).toBeLessThan(outcome.firstMs);
+    expect(outcome.again).toBe(outcome.first);
+    expect(outcome.afterAgain).toMatchObject({ idle: 1, preparing: 0 });
+    expect(outcome.last).toBe('{"calls":1}');
+  });
+
+  it('counts an instance made ahead in the memory budget, and gives its memory back to a call that needs it', async () => {
+    const a = limitOf('call_count');
+    const b = limitOf('text_stats');
+    const outcome = await page.evaluate(
+      async ({ tools }: { tools: Record<string, number> }) => {
+        type Result = { ok: boolean; output?: string; error?: { code: string } };
+        type Pool = { run(job: unknown, cpuMs: number): Promise<Result>; terminate(): void; stats: { idle: number; preparing: number; memoryInUse: number } };
+        const host = (window as unknown as { sandboxHost: { pool: { constructor: new (o: unknown) => Pool }; modules: { constructor: { keyOf(code: unknown, bytes: number): string }; get(code: unknown, bytes: number): Promise<unknown> } } }).sandboxHost;
+        const admin = await (window as unknown as { sandboxAdminLib: { createAdminClient(): Promise<{ request(m: string): Promise<{ name: string; code: { glueUrl: string } }[]> }> } }).sandboxAdminLib.createAdminClient();
+        const listed = await admin.request('tools.list');
+        const jobOf = async (name: string, args: string) => {
+          const code = listed.find((t) => t.name === name)!.code;
+          const memoryBytes = tools[name]!;
+          return { glueUrl: code.glueUrl, modules: await host.modules.get(code, memoryBytes), moduleKey: host.modules.constructor.keyOf(code, memoryBytes), entry: 'call', args, memoryBytes };
+        };
+        const countJob = await jobOf('call_count', '{}');
+        const statsJob = await jobOf('text_stats', '{"text":"two words"}');
+        // Two workers, and a budget for one call of the larger tool at a time.
+        const pool = new host.pool.constructor({ workerUrl: new URL('/tool-worker.js', location.origin), size: 2, maxQueue: 4, memoryBudgetBytes: Math.max(countJob.memoryBytes, statsJob.memoryBytes) });
+        const settle = () => new Promise((r) => setTimeout(r, 100));
+        const within = (run: Promise<Result>) => Promise.race([run, new Promise<Result>((r) => setTimeout(() => r({ ok: false, error: { code: 'never started' } }), 5_000))]);
+        const show = (r: Result) => r.output ?? r.error!.code;
+        const first = show(await pool.run(countJob, 1_000));
+        await settle();
+        const holding = { ...pool.stats };
+        // The other worker is free, but the budget is held by call_count's instance made ahead.
+        const other = show(await within(pool.run(statsJob, 1_000)));
+        await settle();
+        const afterOther = { ...pool.stats };
+        const back = show(await within(pool.run(countJob, 1_000)));
+        pool.terminate();
+        return { first, holding, other, afterOther, back };
+      },
+      { tools: { call_count: a.memoryBytes, text_stats: b.memoryBytes } },
+    );
+    expect(outcome.first).toBe('{"calls":1}');
+    // Idle, but its instance made ahead holds call_count's share of the budget.
+    expect(outcome.holding).toMatchObject({ idle: 2, preparing: 0, memoryInUse: a.memoryBytes });
+    expect(outcome.other).toMatch(/"words":2\b/);
+    // call_count's instance was discarded for it; text_stats' own made-ahead instance holds its share now.
+    expect(outcome.afterOther).toMatchObject({ idle: 2, memoryInUse: b.memoryBytes });
+    expect(outcome.back).toBe('{"calls":1}');
+  });
+
   it('records every failed call with its error in the audit chain', async () => {
     const entries = await admin<{ event: string; tool: string; outcome: string; error: { code: string } | null }[]>(page, 'audit.list');
     const failures = entries.filter((e) => e.event === 'call.result' && e.outcome === 'error').map((e) => [e.tool, e.error!.code]);

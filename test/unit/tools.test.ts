@@ -16,7 +16,7 @@ import type { ToolGlueModule, ToolImports, ToolInstance, ToolManifest, ToolManif
 
 const PUBLIC_DIR = dirname(OUT_DIR);
 const TOOL_NAMES = ["fetch_url", "json_query", "list_directory", "read_file", "system_env", "system_info", "text_stats", "workspace_files", "write_file"];
-const FIXTURE_NAMES = ["call_count", "context_blind", "context_probe", "context_writer", "host_probe", "loop_forever", "memory_hog", "trap"];
+const FIXTURE_NAMES = ["call_count", "context_blind", "context_probe", "context_writer", "host_probe", "loop_forever", "memory_hog", "slow_start", "trap"];
 const HOST = "mcp-sandbox:tool/host@0.1.0";
 /** Host functions each host-importing tool imports (all others import nothing). */
 const HOST_IMPORTS: Record<string, string[]> = {
@@ -701,6 +701,13 @@ describe("fixtures", () => {
     expect([1, 2, 3].map(() => JSON.parse(tool.call("{}") as string))).toEqual([{ calls: 1 }, { calls: 2 }, { calls: 3 }]);
     expect(JSON.parse((await instantiate("call_count")).call("{}") as string)).toEqual({ calls: 1 });
   });
+
+  it("slow_start does its work in its start-up: every instance answers the same loop result", async () => {
+    const [one, two] = [await instantiate("slow_start"), await instantiate("slow_start")];
+    const spun = JSON.parse(one.call("{}") as string) as { spun: number };
+    expect(Number.isInteger(spun.spun) && spun.spun >= 0 && spun.spun < 2 ** 32).toBe(true);
+    expect(JSON.parse(two.call("{}") as string)).toEqual(spun);
+  }, 20_000);
 
   it("trap traps, and the instance is unusable afterwards", async () => {
     const tool = await instantiate("trap");

@@ -1,6 +1,6 @@
 import { wrap, type Remote } from 'comlink';
-import type { ToolWorkerApi } from '../protocol';
-import { TOOL_WORKER_MESSAGEERROR } from '../worker/tool-runner';
+import type { PreparedNotice, ToolWorkerApi } from '../protocol';
+import { TOOL_WORKER_MESSAGEERROR, TOOL_WORKER_PREPARED } from '../worker/tool-runner';
 
 /**
  * One tool worker, replaceable. A worker that ran past its deadline is terminated and a fresh
@@ -14,13 +14,22 @@ export class WorkerSlot {
   private crash!: (error: Error) => void;
   private static counter = 0;
   readonly id = ++WorkerSlot.counter;
+  /** Jobs sent to the current worker (its notices' `turn` counts the same way). */
+  sent = 0;
+  /** The instance the worker made ahead and still holds: its modules' key and their memory cap (kept by the pool). */
+  held: { key: string; bytes: number } | null = null;
 
-  constructor(private readonly url: URL) {
+  constructor(
+    private readonly url: URL,
+    /** Told of each of the current worker's `PreparedNotice`s. */
+    private readonly onPrepared: (slot: WorkerSlot, notice: PreparedNotice) => void = () => undefined,
+  ) {
     this.spawn();
   }
 
   private spawn(): void {
-    this.worker = new Worker(this.url, { type: 'module', name: `tool-worker-${this.id}` });
+    this.sent = 0;
+    const worker = (this.worker = new Worker(this.url, { type: 'module', name: `tool-worker-${this.id}` }));
     this.api = wrap<ToolWorkerApi>(this.worker);
     this.crashed = new Promise<never>((_, reject) => (this.crash = reject));
     this.crashed.catch(() => undefined);
@@ -28,6 +37,7 @@ export class WorkerSlot {
     // The worker could not read a job (see TOOL_WORKER_MESSAGEERROR): the call fails now, with the cause.
     this.worker.addEventListener('message', (event: MessageEvent<{ kind?: unknown } | null>) => {
       if (event.data?.kind === TOOL_WORKER_MESSAGEERROR) this.crash(new Error(UNREADABLE_JOB));
+      if (event.data?.kind === TOOL_WORKER_PREPARED && worker === this.worker) this.onPrepared(this, event.data as PreparedNotice);
     });
   }
 

@@ -1,5 +1,5 @@
 import type { SandboxErrorInfo } from '../../shared/errors';
-import type { ToolJob, ToolWorkerApi, WorkerJob, WorkerOutcome } from '../protocol';
+import type { PreparedNotice, ToolJob, ToolWorkerApi, WorkerJob, WorkerOutcome } from '../protocol';
 import { hostImports, type HostImports } from './host-imports';
 import { INLINE_MODULE_GLOBAL } from '../inline-modules';
 
@@ -25,64 +25,91 @@ interface Instance {
 }
 
 /**
- * The instance made ahead for the next call: after a call, the worker instantiates the same
- * modules again while it waits (an instance is never used twice), so a next call of the same
- * tool starts at once. Like every instance, it gets its call's port and context only when that
- * call takes it (`HostImports.bind`).
+ * The tool worker's one service: run a job. `notify` posts to the host outside Comlink (the
+ * worker's `postMessage`): it says when an instance made ahead is ready (`PreparedNotice`).
  */
-let prepared: Instance | null = null;
-/** Jobs started in this worker: an instance is made ahead only if none started since its call. */
-let started = 0;
+export function createToolRunner(notify: (notice: PreparedNotice) => void): ToolWorkerApi {
+  /**
+   * The instance made ahead for the next call: after a call whose job asks for it
+   * (`prepareAhead`), the worker instantiates the same modules again while it waits (an instance
+   * is never used twice), so a next call of the same tool starts at once. Like every instance,
+   * it gets its call's port and context only when that call takes it (`HostImports.bind`). Its
+   * start-up runs the tool's code outside any call: the pool gives no other tool's call to this
+   * worker until the notice says it is made, and stops waiting at a deadline of its own.
+   */
+  let prepared: Instance | null = null;
+  /** Jobs received by this worker (the notice's `turn`): an instance is made ahead only if none came since its call. */
+  let started = 0;
 
-/**
- * Runs one call: a fresh instance per call (tools cannot keep state between calls or agents),
- * from modules the host compiled and capped, with host capabilities reached only through the
- * job's capability port. Every failure becomes a typed outcome.
- */
-export const toolRunner: ToolWorkerApi = {
-  async run(job: WorkerJob): Promise<WorkerOutcome> {
-    if (job.kind === 'javascript') {
-      // Loaded on first use: workers that only run components never load the interpreter.
-      const { runJavaScript } = await import('./javascript-runner');
-      return runJavaScript(job);
+  function prepareAhead(glue: ToolGlue, job: ToolJob, turn: number): void {
+    if (turn !== started || prepared || job.moduleKey === undefined) {
+      notify({ kind: TOOL_WORKER_PREPARED, turn, ok: false });
+      return;
     }
-    const turn = ++started;
-    let glue: ToolGlue;
-    try {
-      glue = await glueOf(job.glueUrl, job.modules);
-    } catch (error) {
-      return { ok: false, error: { code: 'load-failed', message: `tool code could not be loaded: ${(error as Error).message}` }, memoryBytes: 0 };
-    }
-    // The instance made ahead, if it is of this job's modules; else one made now.
-    const ready = prepared;
-    prepared = null;
-    const instance = ready && job.moduleKey !== undefined && ready.key === job.moduleKey && ready.glueUrl === job.glueUrl ? ready : instantiate(glue, job, hostImports());
-    if (ready && ready !== instance) ready.host.close();
-    if (instance === ready) useModules(job.modules);
-    const used = () => instance.memories.reduce((max, m) => Math.max(max, m.buffer.byteLength), 0);
-    try {
-      const exports = await instance.exports;
-      // The call's port and context reach the imports once the instance is made, whether made
-      // now or ahead: a component's start-up gets no capability and no context either way.
-      instance.host.bind(job.capabilities, job.context);
-      // Under JSPI `call` is async (it may suspend on host capabilities); some glue makes every
-      // export async. Awaiting a plain value is harmless.
-      const output = await (job.entry === 'describe' ? exports.describe() : exports.call(job.args));
-      if (typeof output !== 'string') throw new TypeError(`the tool's ${job.entry} returned ${typeof output}, not a string`);
-      return { ok: true, output, memoryBytes: used() };
-    } catch (error) {
-      return { ok: false, error: classify(error, used(), job.memoryBytes), memoryBytes: used() };
-    } finally {
-      instance.host.close();
-      // After the reply has gone (Comlink posts it before a new task runs), and only for calls:
-      // an import's `describe` is a one-off.
-      if (job.entry === 'call' && job.moduleKey !== undefined) {
-        const { glueUrl, modules, moduleKey } = job;
-        setTimeout(() => turn === started && !prepared && (prepared = instantiate(glue, { glueUrl, modules, moduleKey }, hostImports())), 0);
+    const next = instantiate(glue, { glueUrl: job.glueUrl, modules: job.modules, moduleKey: job.moduleKey }, hostImports());
+    prepared = next;
+    next.exports.then(
+      () => notify({ kind: TOOL_WORKER_PREPARED, turn, ok: prepared === next }),
+      () => {
+        // A start-up that fails made ahead fails again when made for the call, which reports it.
+        if (prepared === next) prepared = null;
+        notify({ kind: TOOL_WORKER_PREPARED, turn, ok: false });
+      },
+    );
+  }
+
+  return {
+    /**
+     * Runs one call: a fresh instance per call (tools cannot keep state between calls or
+     * agents), from modules the host compiled and capped, with host capabilities reached only
+     * through the job's capability port. Every failure becomes a typed outcome.
+     */
+    async run(job: WorkerJob): Promise<WorkerOutcome> {
+      const turn = ++started;
+      if (job.kind === 'javascript') {
+        // Loaded on first use: workers that only run components never load the interpreter.
+        const { runJavaScript } = await import('./javascript-runner');
+        return runJavaScript(job);
       }
-    }
-  },
-};
+      let glue: ToolGlue;
+      try {
+        glue = await glueOf(job.glueUrl, job.modules);
+      } catch (error) {
+        if (job.prepareAhead) notify({ kind: TOOL_WORKER_PREPARED, turn, ok: false });
+        return { ok: false, error: { code: 'load-failed', message: `tool code could not be loaded: ${(error as Error).message}` }, memoryBytes: 0 };
+      }
+      // The instance made ahead, if it is of this job's modules; else one made now.
+      const ready = prepared;
+      prepared = null;
+      const instance = ready && job.moduleKey !== undefined && ready.key === job.moduleKey && ready.glueUrl === job.glueUrl ? ready : instantiate(glue, job, hostImports());
+      if (ready && ready !== instance) ready.host.close();
+      if (instance === ready) useModules(job.modules);
+      const used = () => instance.memories.reduce((max, m) => Math.max(max, m.buffer.byteLength), 0);
+      try {
+        const exports = await instance.exports;
+        // The call's port and context reach the imports once the instance is made, whether made
+        // now or ahead: a component's start-up gets no capability and no context either way.
+        instance.host.bind(job.capabilities, job.context);
+        // Under JSPI `call` is async (it may suspend on host capabilities); some glue makes every
+        // export async. Awaiting a plain value is harmless.
+        const output = await (job.entry === 'describe' ? exports.describe() : exports.call(job.args));
+        if (typeof output !== 'string') throw new TypeError(`the tool's ${job.entry} returned ${typeof output}, not a string`);
+        return { ok: true, output, memoryBytes: used() };
+      } catch (error) {
+        return { ok: false, error: classify(error, used(), job.memoryBytes), memoryBytes: used() };
+      } finally {
+        instance.host.close();
+        // After the reply has gone (Comlink posts it before a new task runs).
+        if (job.prepareAhead) setTimeout(() => prepareAhead(glue, job, turn), 0);
+      }
+    },
+
+    discard(): void {
+      prepared?.host.close();
+      prepared = null;
+    },
+  };
+}
 
 /**
  * Instantiates a tool's modules afresh with `host` as its imports, unbound until its call
@@ -165,6 +192,9 @@ function nearLimit(usedBytes: number, limitBytes: number): boolean {
  * worker's shared chunk keeps its name (vite.config.ts WORKER_CHUNKS).
  */
 export const TOOL_WORKER_MESSAGEERROR = 'mcp-sandbox/tool-worker-messageerror';
+
+/** `PreparedNotice.kind` (here, not in protocol.ts, for the reason above). */
+export const TOOL_WORKER_PREPARED: PreparedNotice['kind'] = 'mcp-sandbox/tool-worker-prepared';
 
 export function formatBytes(bytes: number): string {
   return bytes % (1024 * 1024) === 0 ? `${bytes / (1024 * 1024)} MiB` : `${bytes} bytes`;
