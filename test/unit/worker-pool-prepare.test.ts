@@ -22,11 +22,13 @@ class ScriptedWorker extends EventTarget {
   static started = 0;
   /** Every job each worker received, in order. */
   static jobs: ToolJob[] = [];
+  /** Which worker (1, 2, … in start order) ran each job. */
+  static ranOn: number[] = [];
   private readonly port: MessagePort;
 
   constructor() {
     super();
-    ScriptedWorker.started++;
+    const id = ++ScriptedWorker.started;
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
     port1.addEventListener('message', (event) => this.dispatchEvent(new MessageEvent('message', { data: event.data })));
@@ -37,6 +39,7 @@ class ScriptedWorker extends EventTarget {
         const own = ++turn;
         const tool = job as ToolJob;
         ScriptedWorker.jobs.push(tool);
+        ScriptedWorker.ranOn.push(id);
         await sleep(ScriptedWorker.script.runMs[tool.moduleKey ?? ''] ?? 0);
         const notice = ScriptedWorker.script.notice(tool.moduleKey ?? '', own);
         if (tool.prepareAhead && notice) setTimeout(() => this.notify({ kind: TOOL_WORKER_PREPARED, turn: own, ok: notice.ok }), notice.afterMs);
@@ -76,6 +79,7 @@ function poolOf(script: Script, size = 1, budgetMb = 1024): WorkerPool {
   ScriptedWorker.script = script;
   ScriptedWorker.started = 0;
   ScriptedWorker.jobs = [];
+  ScriptedWorker.ranOn = [];
   pool = new WorkerPool({ workerUrl: new URL('http://sandbox.test/tool-worker.js'), size, maxQueue: 8, memoryBudgetBytes: budgetMb * MB });
   return pool;
 }
@@ -168,5 +172,15 @@ describe('the instance a worker makes ahead, supervised by the pool', () => {
     await sleep(30);
     // b's own instance made ahead holds the budget now; a's was discarded.
     expect(pool.stats).toMatchObject({ idle: 2, memoryInUse: 16 * MB });
+  });
+
+  it("sends a job to the idle worker whose last job had its modules (execute_code's warm interpreter)", async () => {
+    const pool = poolOf({ runMs: {}, notice: () => null }, 2);
+    const script = { kind: 'javascript' as const, modules: {}, moduleKey: 'quickjs', memoryBytes: 16 * MB, source: '1', inputJson: 'null', timeoutMs: 1_000, outputLimits: { stdoutChars: 1, stderrChars: 1, resultChars: 1 } };
+    for (let i = 0; i < 3; i++) await pool.run(script, 1_000);
+    expect(ScriptedWorker.ranOn).toEqual([1, 1, 1]);
+    // Nothing is made ahead for a script, and nothing of it is held in the budget.
+    expect(ScriptedWorker.jobs.every((j) => j.prepareAhead === undefined)).toBe(true);
+    expect(pool.stats).toMatchObject({ idle: 2, preparing: 0, memoryInUse: 0 });
   });
 });

@@ -126,7 +126,8 @@ export class WorkerPool {
 
   /**
    * The worker for a job: one holding an instance of its modules (made, or being made), else an
-   * idle one holding none, else any idle one (which drops what it holds).
+   * idle one whose last job had the same modules (its glue or interpreter is warm), else an idle
+   * one holding nothing, else any idle one (which drops what it holds).
    */
   private pick(job: WorkerJob): WorkerSlot | null {
     const key = job.moduleKey;
@@ -134,6 +135,8 @@ export class WorkerPool {
       const ready = this.idle.find((slot) => slot.held?.key === key);
       if (ready) return ready;
       for (const [slot, preparing] of this.preparing) if (preparing.key === key) return slot;
+      const warm = this.idle.findLast((slot) => slot.lastKey === key && !slot.held);
+      if (warm) return warm;
     }
     return this.idle.find((slot) => !slot.held) ?? this.idle.at(-1) ?? null;
   }
@@ -204,6 +207,7 @@ export class WorkerPool {
     const ahead = asked.kind !== 'javascript' && asked.entry === 'call' && asked.moduleKey !== undefined && !this.slowToPrepare.has(asked.moduleKey) ? asked.moduleKey : undefined;
     const job: WorkerJob = ahead !== undefined && asked.kind !== 'javascript' ? { ...asked, prepareAhead: true } : asked;
     const turn = ++slot.sent;
+    slot.lastKey = job.moduleKey;
     let replaced = false;
     const started = performance.now();
     let timer: ReturnType<typeof setTimeout> | undefined;

@@ -16,6 +16,8 @@ export class WorkerSlot {
   readonly id = ++WorkerSlot.counter;
   /** Jobs sent to the current worker (its notices' `turn` counts the same way). */
   sent = 0;
+  /** `moduleKey` of the current worker's last job: what it has warm (a tool's glue, QuickJS for that cap). */
+  lastKey: string | undefined;
   /** The instance the worker made ahead and still holds: its modules' key and their memory cap (kept by the pool). */
   held: { key: string; bytes: number } | null = null;
 
@@ -29,6 +31,7 @@ export class WorkerSlot {
 
   private spawn(): void {
     this.sent = 0;
+    this.lastKey = undefined;
     const worker = (this.worker = new Worker(this.url, { type: 'module', name: `tool-worker-${this.id}` }));
     this.api = wrap<ToolWorkerApi>(this.worker);
     this.crashed = new Promise<never>((_, reject) => (this.crash = reject));
