@@ -16,6 +16,7 @@ beforeAll(async () => {
   await admin(page, 'tools.seed', { fixtures: true });
   tools = await admin(page, 'tools.list');
   await connectAgent(page, 'a', { agent: 'limits-agent' });
+  await installPoolLab(page);
 });
 afterAll(async () => {
   await context?.close();
@@ -28,6 +29,35 @@ const limitOf = (name: string) => {
   const t = tools.find((x) => x.name === name)!;
   return { cpuMs: Math.min(t.limits.cpuMs ?? Infinity, POLICY_LIMITS.cpuMs), memoryBytes: Math.min(t.limits.memoryMb ?? Infinity, POLICY_LIMITS.memoryMb) * MB };
 };
+
+type PoolResult = { ok: boolean; output?: string; error?: { code: string } };
+type LabPool = { run(job: unknown, cpuMs: number): Promise<PoolResult>; terminate(): void; stats: { idle: number; preparing: number; queued: number; memoryInUse: number } };
+/** What `installPoolLab` puts on the app page's window. */
+type PoolLab = {
+  /** A pool of its own (`PoolOptions` but the worker URL), so the app's pool is untouched. */
+  pool(options: { size: number; maxQueue: number; memoryBudgetBytes: number }): LabPool;
+  /** A call of a bundled tool as the host makes it: modules compiled with the cap written in, `moduleKey`. */
+  job(name: string, memoryBytes: number, args?: string): Promise<{ memoryBytes: number } & Record<string, unknown>>;
+  /** The output of a result, or its error code. */
+  show(result: PoolResult): string;
+};
+
+async function installPoolLab(page: Page): Promise<void> {
+  await page.evaluate(async () => {
+    type Host = { pool: { constructor: new (o: unknown) => LabPool }; modules: { constructor: { keyOf(code: unknown, bytes: number): string }; get(code: unknown, bytes: number): Promise<unknown> } };
+    const w = window as unknown as { sandboxHost: Host; sandboxAdminLib: { createAdminClient(): Promise<{ request(m: string): Promise<{ name: string; code: { glueUrl: string } }[]> }> }; poolLab: PoolLab };
+    const host = w.sandboxHost;
+    const listed = await (await w.sandboxAdminLib.createAdminClient()).request('tools.list');
+    w.poolLab = {
+      pool: (options) => new host.pool.constructor({ workerUrl: new URL('/tool-worker.js', location.origin), ...options }),
+      job: async (name, memoryBytes, args = '{}') => {
+        const code = listed.find((t) => t.name === name)!.code;
+        return { glueUrl: code.glueUrl, modules: await host.modules.get(code, memoryBytes), moduleKey: host.modules.constructor.keyOf(code, memoryBytes), entry: 'call', args, memoryBytes };
+      },
+      show: (result) => result.output ?? result.error!.code,
+    };
+  });
+}
 
 describe('per-call limits in the sandbox', () => {
   it('answers a tool that loops forever as a timeout at its deadline, then serves the next call', async () => {
@@ -70,13 +100,10 @@ describe('per-call limits in the sandbox', () => {
     const { memoryBytes } = limitOf('loop_forever');
     const outcomes = await page.evaluate(
       async ({ memoryBytes }) => {
-        type Pool = { run(job: unknown, cpuMs: number): Promise<{ ok: boolean; error?: { code: string } }>; terminate(): void };
-        const host = (window as unknown as { sandboxHost: { pool: { constructor: new (o: unknown) => Pool }; modules: { get(code: unknown, bytes: number): Promise<unknown> } } }).sandboxHost;
-        const admin = await (window as unknown as { sandboxAdminLib: { createAdminClient(): Promise<{ request(m: string): Promise<{ name: string; code: { glueUrl: string } }[]> }> } }).sandboxAdminLib.createAdminClient();
-        const code = (await admin.request('tools.list')).find((t) => t.name === 'loop_forever')!.code;
-        // A pool of its own (one worker, one waiting place), so the app's pool is untouched.
-        const pool = new host.pool.constructor({ workerUrl: new URL('/tool-worker.js', location.origin), size: 1, maxQueue: 1, memoryBudgetBytes: 2 * memoryBytes });
-        const job = { glueUrl: code.glueUrl, modules: await host.modules.get(code, memoryBytes), entry: 'call', args: '{}', memoryBytes };
+        const lab = (window as unknown as { poolLab: PoolLab }).poolLab;
+        // One worker, one waiting place.
+        const pool = lab.pool({ size: 1, maxQueue: 1, memoryBudgetBytes: 2 * memoryBytes });
+        const job = await lab.job('loop_forever', memoryBytes);
         const results = await Promise.all([pool.run(job, 300), pool.run(job, 300), pool.run(job, 300), pool.run({ ...job, memoryBytes: 4 * memoryBytes }, 300)]);
         pool.terminate();
         return results.map((r) => r.error?.code ?? 'ok');
@@ -96,16 +123,12 @@ describe('per-call limits in the sandbox', () => {
     const { memoryBytes } = limitOf('call_count');
     const counts = await page.evaluate(
       async ({ memoryBytes }) => {
-        type Pool = { run(job: unknown, cpuMs: number): Promise<{ ok: boolean; output?: string; error?: { code: string } }>; terminate(): void };
-        const host = (window as unknown as { sandboxHost: { pool: { constructor: new (o: unknown) => Pool }; modules: { constructor: { keyOf(code: unknown, bytes: number): string }; get(code: unknown, bytes: number): Promise<unknown> } } }).sandboxHost;
-        const admin = await (window as unknown as { sandboxAdminLib: { createAdminClient(): Promise<{ request(m: string): Promise<{ name: string; code: { glueUrl: string } }[]> }> } }).sandboxAdminLib.createAdminClient();
-        const code = (await admin.request('tools.list')).find((t) => t.name === 'call_count')!.code;
-        const pool = new host.pool.constructor({ workerUrl: new URL('/tool-worker.js', location.origin), size: 1, maxQueue: 4, memoryBudgetBytes: memoryBytes });
-        const job = { glueUrl: code.glueUrl, modules: await host.modules.get(code, memoryBytes), moduleKey: host.modules.constructor.keyOf(code, memoryBytes), entry: 'call', args: '{}', memoryBytes };
+        const lab = (window as unknown as { poolLab: PoolLab }).poolLab;
+        const pool = lab.pool({ size: 1, maxQueue: 4, memoryBudgetBytes: memoryBytes });
+        const job = await lab.job('call_count', memoryBytes);
         const outputs: string[] = [];
         for (let i = 0; i < 4; i++) {
-          const result = await pool.run(job, 1000);
-          outputs.push(result.output ?? result.error!.code);
+          outputs.push(lab.show(await pool.run(job, 1000)));
           // Time for the worker to make the next instance before the next call comes.
           await new Promise((r) => setTimeout(r, 50));
         }
@@ -122,19 +145,10 @@ describe('per-call limits in the sandbox', () => {
     const fast = limitOf('call_count');
     const outcome = await page.evaluate(
       async ({ tools }: { tools: Record<string, number> }) => {
-        type Result = { ok: boolean; output?: string; error?: { code: string } };
-        type Pool = { run(job: unknown, cpuMs: number): Promise<Result>; terminate(): void; stats: { idle: number; preparing: number } };
-        const host = (window as unknown as { sandboxHost: { pool: { constructor: new (o: unknown) => Pool }; modules: { constructor: { keyOf(code: unknown, bytes: number): string }; get(code: unknown, bytes: number): Promise<unknown> } } }).sandboxHost;
-        const admin = await (window as unknown as { sandboxAdminLib: { createAdminClient(): Promise<{ request(m: string): Promise<{ name: string; code: { glueUrl: string } }[]> }> } }).sandboxAdminLib.createAdminClient();
-        const listed = await admin.request('tools.list');
-        const jobOf = async (name: string) => {
-          const code = listed.find((t) => t.name === name)!.code;
-          const memoryBytes = tools[name]!;
-          return { glueUrl: code.glueUrl, modules: await host.modules.get(code, memoryBytes), moduleKey: host.modules.constructor.keyOf(code, memoryBytes), entry: 'call', args: '{}', memoryBytes };
-        };
-        const [slowJob, fastJob] = [await jobOf('slow_start'), await jobOf('call_count')];
+        const lab = (window as unknown as { poolLab: PoolLab }).poolLab;
+        const [slowJob, fastJob] = [await lab.job('slow_start', tools['slow_start']!), await lab.job('call_count', tools['call_count']!)];
         // One worker: after slow_start's call it starts making slow_start's next instance.
-        const pool = new host.pool.constructor({ workerUrl: new URL('/tool-worker.js', location.origin), size: 1, maxQueue: 4, memoryBudgetBytes: 1 << 30 });
+        const pool = lab.pool({ size: 1, maxQueue: 4, memoryBudgetBytes: 1 << 30 });
         let t0 = performance.now();
         const first = await pool.run(slowJob, 20_000);
         const firstMs = performance.now() - t0;
@@ -150,7 +164,7 @@ describe('per-call limits in the sandbox', () => {
         const afterAgain = { ...pool.stats };
         const last = await pool.run(fastJob, 500);
         pool.terminate();
-        const show = (r: Result) => r.output ?? r.error!.code;
+        const show = lab.show;
         return { first: show(first), firstMs, whileMaking, other: show(other), otherWaitedMs, again: show(again), afterAgain, last: show(last) };
       },
       { tools: { slow_start: slow.memoryBytes, call_count: fast.memoryBytes } },
@@ -172,23 +186,14 @@ describe('per-call limits in the sandbox', () => {
     const b = limitOf('text_stats');
     const outcome = await page.evaluate(
       async ({ tools }: { tools: Record<string, number> }) => {
-        type Result = { ok: boolean; output?: string; error?: { code: string } };
-        type Pool = { run(job: unknown, cpuMs: number): Promise<Result>; terminate(): void; stats: { idle: number; preparing: number; memoryInUse: number } };
-        const host = (window as unknown as { sandboxHost: { pool: { constructor: new (o: unknown) => Pool }; modules: { constructor: { keyOf(code: unknown, bytes: number): string }; get(code: unknown, bytes: number): Promise<unknown> } } }).sandboxHost;
-        const admin = await (window as unknown as { sandboxAdminLib: { createAdminClient(): Promise<{ request(m: string): Promise<{ name: string; code: { glueUrl: string } }[]> }> } }).sandboxAdminLib.createAdminClient();
-        const listed = await admin.request('tools.list');
-        const jobOf = async (name: string, args: string) => {
-          const code = listed.find((t) => t.name === name)!.code;
-          const memoryBytes = tools[name]!;
-          return { glueUrl: code.glueUrl, modules: await host.modules.get(code, memoryBytes), moduleKey: host.modules.constructor.keyOf(code, memoryBytes), entry: 'call', args, memoryBytes };
-        };
-        const countJob = await jobOf('call_count', '{}');
-        const statsJob = await jobOf('text_stats', '{"text":"two words"}');
+        const lab = (window as unknown as { poolLab: PoolLab }).poolLab;
+        const countJob = await lab.job('call_count', tools['call_count']!);
+        const statsJob = await lab.job('text_stats', tools['text_stats']!, '{"text":"two words"}');
         // Two workers, and a budget for one call of the larger tool at a time.
-        const pool = new host.pool.constructor({ workerUrl: new URL('/tool-worker.js', location.origin), size: 2, maxQueue: 4, memoryBudgetBytes: Math.max(countJob.memoryBytes, statsJob.memoryBytes) });
+        const pool = lab.pool({ size: 2, maxQueue: 4, memoryBudgetBytes: Math.max(countJob.memoryBytes, statsJob.memoryBytes) });
         const settle = () => new Promise((r) => setTimeout(r, 100));
-        const within = (run: Promise<Result>) => Promise.race([run, new Promise<Result>((r) => setTimeout(() => r({ ok: false, error: { code: 'never started' } }), 5_000))]);
-        const show = (r: Result) => r.output ?? r.error!.code;
+        const within = (run: Promise<PoolResult>) => Promise.race([run, new Promise<PoolResult>((r) => setTimeout(() => r({ ok: false, error: { code: 'never started' } }), 5_000))]);
+        const show = lab.show;
         const first = show(await pool.run(countJob, 1_000));
         await settle();
         const holding = { ...pool.stats };
