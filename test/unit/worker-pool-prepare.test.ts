@@ -74,13 +74,13 @@ afterEach(() => {
   (globalThis as { Worker?: unknown }).Worker = realWorker;
 });
 
-function poolOf(script: Script, size = 1, budgetMb = 1024): WorkerPool {
+function poolOf(script: Script, size = 1, budgetMb = 1024, maxQueue = 8): WorkerPool {
   (globalThis as { Worker?: unknown }).Worker = ScriptedWorker;
   ScriptedWorker.script = script;
   ScriptedWorker.started = 0;
   ScriptedWorker.jobs = [];
   ScriptedWorker.ranOn = [];
-  pool = new WorkerPool({ workerUrl: new URL('http://sandbox.test/tool-worker.js'), size, maxQueue: 8, memoryBudgetBytes: budgetMb * MB });
+  pool = new WorkerPool({ workerUrl: new URL('http://sandbox.test/tool-worker.js'), size, maxQueue, memoryBudgetBytes: budgetMb * MB });
   return pool;
 }
 
@@ -182,5 +182,12 @@ describe('the instance a worker makes ahead, supervised by the pool', () => {
     // Nothing is made ahead for a script, and nothing of it is held in the budget.
     expect(ScriptedWorker.jobs.every((j) => j.prepareAhead === undefined)).toBe(true);
     expect(pool.stats).toMatchObject({ idle: 2, preparing: 0, memoryInUse: 0 });
+  });
+
+  it('refuses a call as busy where no worker is free, counting a worker that makes an instance ahead as running no call', async () => {
+    // No waiting place: a call no worker can take at once is refused.
+    const pool = poolOf({ runMs: {}, notice: () => ({ afterMs: 200, ok: true }) }, 1, 1024, 0);
+    await pool.run(jobOf('a'), 1_000);
+    expect(await pool.run(jobOf('b'), 1_000)).toMatchObject({ ok: false, error: { code: 'busy', details: { running: 0, queued: 0 } } });
   });
 });

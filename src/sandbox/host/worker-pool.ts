@@ -86,7 +86,7 @@ export class WorkerPool {
     return new Promise((resolve) => {
       const startsNow = this.queue.length === 0 && this.pick(job) !== null && this.memoryInUse - this.heldIdle() + job.memoryBytes <= this.options.memoryBudgetBytes;
       if (!startsNow && this.queue.length >= this.options.maxQueue) {
-        resolve(refuse({ code: 'busy', message: `the sandbox is busy (${this.options.size} running, ${this.queue.length} waiting); retry shortly`, details: { running: this.options.size - this.idle.length, queued: this.queue.length } }));
+        resolve(refuse({ code: 'busy', message: `the sandbox is busy (${this.options.size} running, ${this.queue.length} waiting); retry shortly`, details: { running: this.options.size - this.stats.idle, queued: this.queue.length } }));
         return;
       }
       const waiter: Waiter = { job, cpuMs, graceMs, resolve, ...(signal ? { signal } : {}) };
