@@ -7,7 +7,7 @@ import { expose } from 'comlink';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PREPARE_MS, WorkerPool } from '../../src/sandbox/host/worker-pool';
 import type { PreparedNotice, ToolJob, ToolWorkerApi, WorkerJob } from '../../src/sandbox/protocol';
-import { TOOL_WORKER_PREPARED } from '../../src/sandbox/worker/tool-runner';
+import { createToolRunner, TOOL_WORKER_PREPARED } from '../../src/sandbox/worker/tool-runner';
 
 interface Script {
   /** How long each call runs, by tool (module key). */
@@ -189,5 +189,16 @@ describe('the instance a worker makes ahead, supervised by the pool', () => {
     const pool = poolOf({ runMs: {}, notice: () => ({ afterMs: 200, ok: true }) }, 1, 1024, 0);
     await pool.run(jobOf('a'), 1_000);
     expect(await pool.run(jobOf('b'), 1_000)).toMatchObject({ ok: false, error: { code: 'busy', details: { running: 0, queued: 0 } } });
+  });
+
+  it("the tool worker posts its notice after the call's answer, also where the tool's code could not be loaded", async () => {
+    // The pool waits for a notice only once it has the answer: one posted before it is lost, and
+    // the worker would be replaced at PREPARE_MS. (Here the glue cannot load: no worker scope.)
+    const events: string[] = [];
+    const runner = createToolRunner((notice) => events.push(`notice ${notice.turn} ${notice.ok}`));
+    const outcome = await runner.run({ ...jobOf('a'), prepareAhead: true });
+    events.push(`answered ${outcome.ok ? 'ok' : outcome.error.code}`);
+    await sleep(20);
+    expect(events).toEqual(['answered load-failed', 'notice 1 false']);
   });
 });

@@ -75,7 +75,8 @@ export function createToolRunner(notify: (notice: PreparedNotice) => void): Tool
       try {
         glue = await glueOf(job.glueUrl, job.modules);
       } catch (error) {
-        if (job.prepareAhead) notify({ kind: TOOL_WORKER_PREPARED, turn, ok: false });
+        // Nothing to make ahead; said after the reply, as below, or the pool would not yet be waiting for it.
+        if (job.prepareAhead) setTimeout(() => notify({ kind: TOOL_WORKER_PREPARED, turn, ok: false }), 0);
         return { ok: false, error: { code: 'load-failed', message: `tool code could not be loaded: ${(error as Error).message}` }, memoryBytes: 0 };
       }
       // The instance made ahead, if it is of this job's modules; else one made now.
