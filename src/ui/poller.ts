@@ -63,9 +63,23 @@ export class Poller implements ReactiveController {
     this.unsubscribe = null;
   }
 
-  /** Loads now (also after an action that changed the data); joins a load already running. */
+  /**
+   * Loads now (also after an action that changed the data, or a choice that changes what to
+   * load). A load already running may have read before that change, so one more follows it,
+   * shared by every refresh asked for meanwhile.
+   */
   refresh(): Promise<void> {
-    this.inflight ??= this.run().finally(() => (this.inflight = null));
+    if (!this.inflight) return this.start();
+    this.queued ??= this.inflight.then(() => {
+      this.queued = null;
+      return this.refresh();
+    });
+    return this.queued;
+  }
+  private queued: Promise<void> | null = null;
+
+  private start(): Promise<void> {
+    this.inflight = this.run().finally(() => (this.inflight = null));
     return this.inflight;
   }
 
@@ -90,7 +104,8 @@ export class Poller implements ReactiveController {
 
   private async tick(): Promise<void> {
     if (!this.connected || document.hidden) return; // resumed by visibilitychange
-    await this.refresh();
+    // A timed poll joins a load already running: it asks for nothing newer than that.
+    await (this.inflight ?? this.start());
     if (!this.connected) return;
     const backoff = this.failures ? Math.min(MAX_BACKOFF_MS, this.everyMs * 2 ** this.failures) : this.everyMs;
     this.schedule(Math.max(backoff, SLOWDOWN * this.lastTook));
