@@ -60,11 +60,16 @@ export interface ScriptJob {
 
 export type WorkerJob = ToolJob | ScriptJob;
 
-export type WorkerOutcome = { ok: true; output: string; memoryBytes: number } | { ok: false; error: SandboxErrorInfo; memoryBytes: number };
+/**
+ * What a worker answers for a job. `heldBytes`: the memory the worker keeps once the job is done
+ * (execute_code's warm interpreter), which the pool counts in its budget until the worker's next
+ * job or `discard`; the pool does not pass it on.
+ */
+export type WorkerOutcome = ({ ok: true; output: string; memoryBytes: number } | { ok: false; error: SandboxErrorInfo; memoryBytes: number }) & { heldBytes?: number };
 
 export interface ToolWorkerApi {
   run(job: WorkerJob): Promise<WorkerOutcome>;
-  /** Drops the instance made ahead, if any (the pool needs its memory for another call). */
+  /** Drops what the worker holds between jobs, the instance made ahead or the warm interpreter (the pool needs its memory for another call). */
   discard(): void;
 }
 

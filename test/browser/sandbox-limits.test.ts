@@ -38,13 +38,20 @@ type PoolLab = {
   pool(options: { size: number; maxQueue: number; memoryBudgetBytes: number }): LabPool;
   /** A call of a bundled tool as the host makes it: modules compiled with the cap written in, `moduleKey`. */
   job(name: string, memoryBytes: number, args?: string): Promise<{ memoryBytes: number } & Record<string, unknown>>;
+  /** Runs `code` as execute_code's JavaScript runtime does, on `pool` (QuickJS compiled with the cap written in). */
+  script(pool: LabPool, memoryBytes: number, code: string): Promise<PoolResult>;
   /** The output of a result, or its error code. */
   show(result: PoolResult): string;
 };
 
 async function installPoolLab(page: Page): Promise<void> {
   await page.evaluate(async () => {
-    type Host = { pool: { constructor: new (o: unknown) => LabPool }; modules: { constructor: { keyOf(code: unknown, bytes: number): string }; get(code: unknown, bytes: number): Promise<unknown> } };
+    type Runtime = { run(job: unknown): Promise<PoolResult> };
+    type Host = {
+      pool: { constructor: new (o: unknown) => LabPool };
+      modules: { constructor: { keyOf(code: unknown, bytes: number): string }; get(code: unknown, bytes: number): Promise<unknown> };
+      codeRuntimes: Map<string, { constructor: new (modules: unknown, pool: LabPool) => Runtime }>;
+    };
     const w = window as unknown as { sandboxHost: Host; sandboxAdminLib: { createAdminClient(): Promise<{ request(m: string): Promise<{ name: string; code: { glueUrl: string } }[]> }> }; poolLab: PoolLab };
     const host = w.sandboxHost;
     const listed = await (await w.sandboxAdminLib.createAdminClient()).request('tools.list');
@@ -53,6 +60,11 @@ async function installPoolLab(page: Page): Promise<void> {
       job: async (name, memoryBytes, args = '{}') => {
         const code = listed.find((t) => t.name === name)!.code;
         return { glueUrl: code.glueUrl, modules: await host.modules.get(code, memoryBytes), moduleKey: host.modules.constructor.keyOf(code, memoryBytes), entry: 'call', args, memoryBytes };
+      },
+      script: (pool, memoryBytes, code) => {
+        const runtime = new (host.codeRuntimes.get('javascript')!.constructor)(host.modules, pool);
+        const runtimeCode = listed.find((t) => t.name === 'execute_code')!.code;
+        return runtime.run({ callId: crypto.randomUUID(), language: 'javascript', code, inputJson: 'null', timeoutMs: 2_000, memoryBytes, runtimeCode, outputLimits: { stdoutChars: 1_000, stderrChars: 1_000, resultChars: 1_000 } });
       },
       show: (result) => result.output ?? result.error!.code,
     };
@@ -214,6 +226,40 @@ describe('per-call limits in the sandbox', () => {
     // call_count's instance was discarded for it; text_stats' own made-ahead instance holds its share now.
     expect(outcome.afterOther).toMatchObject({ idle: 2, memoryInUse: b.memoryBytes });
     expect(outcome.back).toBe('{"calls":1}');
+  });
+
+  it("counts execute_code's warm interpreter in the memory budget, and its worker drops it for a call that needs the memory", async () => {
+    const { memoryBytes } = limitOf('execute_code');
+    const outcome = await page.evaluate(
+      async ({ memoryBytes }) => {
+        const lab = (window as unknown as { poolLab: PoolLab }).poolLab;
+        // Two workers, and a budget of one execute_code call.
+        const pool = lab.pool({ size: 2, maxQueue: 4, memoryBudgetBytes: memoryBytes });
+        const within = (run: Promise<PoolResult>) => Promise.race([run, new Promise<PoolResult>((r) => setTimeout(() => r({ ok: false, error: { code: 'never started' } }), 5_000))]);
+        const first = lab.show(await lab.script(pool, memoryBytes, "'x'.repeat(1 << 20).length"));
+        const holding = { ...pool.stats };
+        // A call of a tool with the whole budget as its cap: it starts only once the interpreter is dropped.
+        const tool = lab.show(await within(pool.run(await lab.job('text_stats', memoryBytes, '{"text":"two words"}'), 2_000)));
+        await new Promise((r) => setTimeout(r, 100));
+        const afterTool = { ...pool.stats };
+        // The budget is text_stats' instance made ahead now; a script drops it in turn, and runs.
+        const again = lab.show(await within(lab.script(pool, memoryBytes, '6 * 7')));
+        const afterAgain = { ...pool.stats };
+        pool.terminate();
+        return { first, holding, tool, afterTool, again, afterAgain };
+      },
+      { memoryBytes },
+    );
+    expect(JSON.parse(outcome.first)).toMatchObject({ result: MB });
+    // Idle, but its worker holds the interpreter: at least its starting 16 MiB, at most the 64 MiB it keeps.
+    expect(outcome.holding.idle).toBe(2);
+    expect(outcome.holding.memoryInUse).toBeGreaterThanOrEqual(16 * MB);
+    expect(outcome.holding.memoryInUse).toBeLessThanOrEqual(Math.min(64 * MB, memoryBytes));
+    expect(outcome.tool).toMatch(/"words":2\b/);
+    expect(outcome.afterTool).toMatchObject({ idle: 2, memoryInUse: memoryBytes });
+    expect(JSON.parse(outcome.again)).toMatchObject({ result: 42 });
+    expect(outcome.afterAgain.memoryInUse).toBeGreaterThanOrEqual(16 * MB);
+    expect(outcome.afterAgain.memoryInUse).toBeLessThanOrEqual(64 * MB);
   });
 
   it('records every failed call with its error in the audit chain', async () => {

@@ -9,6 +9,7 @@ import type { CapabilityReply, CapabilityRequest } from '../../src/shared/wire';
 import { capMemory } from '../../src/sandbox/memory-limit';
 import type { ScriptJob, WorkerOutcome } from '../../src/sandbox/protocol';
 import { runJavaScript } from '../../src/sandbox/worker/javascript-runner';
+import { createToolRunner } from '../../src/sandbox/worker/tool-runner';
 
 const MIB = 1024 * 1024;
 const CAP = 64 * MIB;
@@ -48,7 +49,12 @@ async function run(source: string, options: { input?: unknown; timeoutMs?: numbe
     };
     capabilities = channel.port2;
   }
-  return runJavaScript({
+  return runJavaScript(scriptJob(source, { ...options, cap, ...(capabilities ? { capabilities } : {}) }));
+}
+
+function scriptJob(source: string, options: { input?: unknown; timeoutMs?: number; cap?: number; limits?: ScriptJob['outputLimits']; capabilities?: MessagePort } = {}): ScriptJob {
+  const cap = options.cap ?? CAP;
+  return {
     kind: 'javascript',
     modules: { 'quickjs.wasm': moduleFor(cap) },
     moduleKey: `test|${cap}`,
@@ -57,8 +63,8 @@ async function run(source: string, options: { input?: unknown; timeoutMs?: numbe
     inputJson: JSON.stringify(options.input ?? null),
     timeoutMs: options.timeoutMs ?? 2000,
     outputLimits: options.limits ?? OUTPUT_LIMITS,
-    ...(capabilities ? { capabilities } : {}),
-  });
+    ...(options.capabilities ? { capabilities: options.capabilities } : {}),
+  };
 }
 
 function ok(outcome: WorkerOutcome): ExecuteCodeOutput {
@@ -203,6 +209,45 @@ describe('limits', () => {
 
   it('refuses a memory cap the interpreter cannot start in', async () => {
     expect(() => capMemory(wasm, 8 * MIB)).toThrow(/memory at start/);
+  });
+});
+
+describe('the interpreter kept warm between jobs, and the memory it holds', () => {
+  // What the pool counts in its budget (worker-pool.ts): `heldBytes`, the memory the worker still
+  // holds once the job is done; and the worker drops it for any other job and on `discard`.
+  // A run that grows memory (kept: under 64 MiB) shows which interpreter the next run got.
+  const grow = "let s = 'x'.repeat(24 * 1024 * 1024); s.length";
+  const grown = 28 * MIB;
+
+  it('says what the worker holds after a run: the interpreter kept, at its size', async () => {
+    const runner = createToolRunner(() => undefined);
+    const first = await runner.run(scriptJob(grow));
+    expect(ok(first).result).toBe(24 * MIB);
+    expect(first.heldBytes).toBeGreaterThanOrEqual(grown);
+    expect(first.heldBytes).toBeLessThanOrEqual(64 * MIB);
+    // The same interpreter serves the next run: its memory did not shrink.
+    const next = await runner.run(scriptJob('1'));
+    expect(ok(next).memoryBytes).toBe(first.heldBytes);
+    expect(next.heldBytes).toBe(first.heldBytes);
+  });
+
+  it('drops it on discard, and for a job of a tool', async () => {
+    const runner = createToolRunner(() => undefined);
+    await runner.run(scriptJob(grow));
+    runner.discard();
+    expect(ok(await runner.run(scriptJob('1'))).memoryBytes).toBeLessThan(grown);
+    await runner.run(scriptJob(grow));
+    // A tool's job (its glue cannot load here: no worker scope) still drops the interpreter.
+    const tool = await runner.run({ glueUrl: '/tools/none.js', modules: {}, moduleKey: 'none', entry: 'call', args: '{}', memoryBytes: 16 * MIB });
+    expect(tool).toMatchObject({ ok: false, error: { code: 'load-failed' } });
+    expect(ok(await runner.run(scriptJob('1'))).memoryBytes).toBeLessThan(grown);
+  });
+
+  it('holds a new interpreter at its starting size where the last one was dropped after a run', async () => {
+    const runner = createToolRunner(() => undefined);
+    // Past the cap: memory-limit, and the interpreter is not kept (a new one is started).
+    const capped = await runner.run(scriptJob("let a = []; for (;;) a.push('y'.repeat(1 << 20) + a.length)", { cap: 32 * MIB }));
+    expect(capped).toMatchObject({ ok: false, error: { code: 'memory-limit' }, heldBytes: 16 * MIB });
   });
 });
 

@@ -6,7 +6,7 @@
 import { expose } from 'comlink';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PREPARE_MS, WorkerPool } from '../../src/sandbox/host/worker-pool';
-import type { PreparedNotice, ToolJob, ToolWorkerApi, WorkerJob } from '../../src/sandbox/protocol';
+import type { PreparedNotice, ScriptJob, ToolJob, ToolWorkerApi, WorkerJob } from '../../src/sandbox/protocol';
 import { createToolRunner, TOOL_WORKER_PREPARED } from '../../src/sandbox/worker/tool-runner';
 
 interface Script {
@@ -14,6 +14,8 @@ interface Script {
   runMs: Record<string, number>;
   /** When (after the call of `turn` answered) a worker posts its notice, and with which `ok`; null: never. */
   notice: (key: string, turn: number) => { afterMs: number; ok: boolean } | null;
+  /** What a script's worker says it holds after it (execute_code's warm interpreter). */
+  heldBytes?: number;
 }
 
 /** Plays a tool worker: answers `run` after the script's time and posts the script's notices. */
@@ -24,6 +26,8 @@ class ScriptedWorker extends EventTarget {
   static jobs: ToolJob[] = [];
   /** Which worker (1, 2, … in start order) ran each job. */
   static ranOn: number[] = [];
+  /** Which workers were told to discard what they hold, in order. */
+  static discarded: number[] = [];
   private readonly port: MessagePort;
 
   constructor() {
@@ -43,9 +47,10 @@ class ScriptedWorker extends EventTarget {
         await sleep(ScriptedWorker.script.runMs[tool.moduleKey ?? ''] ?? 0);
         const notice = ScriptedWorker.script.notice(tool.moduleKey ?? '', own);
         if (tool.prepareAhead && notice) setTimeout(() => this.notify({ kind: TOOL_WORKER_PREPARED, turn: own, ok: notice.ok }), notice.afterMs);
-        return { ok: true, output: `${tool.moduleKey} ${own}`, memoryBytes: 0 };
+        const held = job.kind === 'javascript' && ScriptedWorker.script.heldBytes !== undefined ? { heldBytes: ScriptedWorker.script.heldBytes } : {};
+        return { ok: true, output: `${tool.moduleKey} ${own}`, memoryBytes: 0, ...held };
       },
-      discard: () => undefined,
+      discard: () => void ScriptedWorker.discarded.push(id),
     };
     expose(api, port2);
   }
@@ -65,6 +70,7 @@ class ScriptedWorker extends EventTarget {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const MB = 1 << 20;
+const script = (memoryBytes = 16 * MB): ScriptJob => ({ kind: 'javascript', modules: {}, moduleKey: 'quickjs', memoryBytes, source: '1', inputJson: 'null', timeoutMs: 1_000, outputLimits: { stdoutChars: 1, stderrChars: 1, resultChars: 1 } });
 const jobOf = (key: string): ToolJob => ({ glueUrl: `/tools/${key}.js`, modules: {}, moduleKey: key, entry: 'call', args: '{}', memoryBytes: 16 * MB });
 
 const realWorker = (globalThis as { Worker?: unknown }).Worker;
@@ -80,6 +86,7 @@ function poolOf(script: Script, size = 1, budgetMb = 1024, maxQueue = 8): Worker
   ScriptedWorker.started = 0;
   ScriptedWorker.jobs = [];
   ScriptedWorker.ranOn = [];
+  ScriptedWorker.discarded = [];
   pool = new WorkerPool({ workerUrl: new URL('http://sandbox.test/tool-worker.js'), size, maxQueue, memoryBudgetBytes: budgetMb * MB });
   return pool;
 }
@@ -176,12 +183,47 @@ describe('the instance a worker makes ahead, supervised by the pool', () => {
 
   it("sends a job to the idle worker whose last job had its modules (execute_code's warm interpreter)", async () => {
     const pool = poolOf({ runMs: {}, notice: () => null }, 2);
-    const script = { kind: 'javascript' as const, modules: {}, moduleKey: 'quickjs', memoryBytes: 16 * MB, source: '1', inputJson: 'null', timeoutMs: 1_000, outputLimits: { stdoutChars: 1, stderrChars: 1, resultChars: 1 } };
-    for (let i = 0; i < 3; i++) await pool.run(script, 1_000);
+    for (let i = 0; i < 3; i++) await pool.run(script(), 1_000);
     expect(ScriptedWorker.ranOn).toEqual([1, 1, 1]);
-    // Nothing is made ahead for a script, and nothing of it is held in the budget.
+    // Nothing is made ahead for a script, and a worker that said it holds nothing holds nothing in the budget.
     expect(ScriptedWorker.jobs.every((j) => j.prepareAhead === undefined)).toBe(true);
     expect(pool.stats).toMatchObject({ idle: 2, preparing: 0, memoryInUse: 0 });
+  });
+
+  it("counts execute_code's warm interpreter in the budget, and has its worker drop it for a call that needs the memory", async () => {
+    // Two workers, a budget of 32 MB: a script (cap 32 MB) leaves 20 MB held in worker 1.
+    const pool = poolOf({ runMs: {}, notice: () => ({ afterMs: 5, ok: true }), heldBytes: 20 * MB }, 2, 32);
+    const answer = await pool.run(script(32 * MB), 1_000);
+    expect(answer).toMatchObject({ ok: true });
+    // What the worker holds is the pool's business: the answer does not carry it.
+    expect(answer).not.toHaveProperty('heldBytes');
+    expect(pool.stats).toMatchObject({ idle: 2, memoryInUse: 20 * MB });
+    // The next script takes the warm worker and its share: no discard, the same 20 MB after.
+    await pool.run(script(32 * MB), 1_000);
+    expect(ScriptedWorker.ranOn).toEqual([1, 1]);
+    expect(pool.stats.memoryInUse).toBe(20 * MB);
+    // A tool's call of 16 MB fits only once the interpreter is dropped: worker 1 is told to.
+    expect(await Promise.race([pool.run(jobOf('a'), 1_000), sleep(1_000).then(() => 'never started')])).toMatchObject({ ok: true });
+    expect(ScriptedWorker.discarded).toEqual([1]);
+    await sleep(30);
+    // a's instance made ahead holds its cap now; the interpreter nothing.
+    expect(pool.stats).toMatchObject({ idle: 2, memoryInUse: 16 * MB });
+  });
+
+  it("never counts more for a warm interpreter than the script's cap, nor what the worker cannot say", async () => {
+    const over = poolOf({ runMs: {}, notice: () => null, heldBytes: 1024 * MB }, 1);
+    await over.run(script(16 * MB), 1_000);
+    expect(over.stats.memoryInUse).toBe(16 * MB);
+    over.terminate();
+    const garbled = poolOf({ runMs: {}, notice: () => null, heldBytes: Number.NaN }, 1);
+    await garbled.run(script(16 * MB), 1_000);
+    expect(garbled.stats.memoryInUse).toBe(0);
+  });
+
+  it('gives back what a script held where its worker is replaced at the deadline', async () => {
+    const pool = poolOf({ runMs: { quickjs: 300 }, notice: () => null, heldBytes: 20 * MB }, 1);
+    expect(await pool.run(script(32 * MB), 50)).toMatchObject({ ok: false, error: { code: 'timeout' } });
+    expect(pool.stats).toMatchObject({ idle: 1, memoryInUse: 0 });
   });
 
   it('refuses a call as busy where no worker is free, counting a worker that makes an instance ahead as running no call', async () => {

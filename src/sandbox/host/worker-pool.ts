@@ -11,7 +11,7 @@ export interface PoolOptions {
   size: number;
   /** Calls allowed to wait for a worker; beyond this a call is refused as `busy`. */
   maxQueue: number;
-  /** Sum of the memory caps of the calls running and of the instances workers made ahead. */
+  /** Sum of the memory caps of the calls running and of what idle workers hold: instances made ahead, execute_code's warm interpreter. */
   memoryBudgetBytes: number;
 }
 
@@ -50,6 +50,10 @@ interface Waiter {
  * call needs the memory), and the worker takes no other tool's call until the instance is made,
  * within PREPARE_MS or the worker is replaced. A call of the same tool may take the worker at
  * once: that start-up is its own tool's, under its own deadline, as if made for it.
+ *
+ * execute_code's interpreter stays warm in its worker after a script (javascript-runner.ts): the
+ * pool counts the memory it holds (`heldBytes`, at most 64 MiB) in the budget the same way, and
+ * the worker drops it for a job of anything else or on `discard`.
  */
 export class WorkerPool {
   private readonly idle: WorkerSlot[] = [];
@@ -146,7 +150,7 @@ export class WorkerPool {
     return this.memoryInUse - (slot.held?.bytes ?? 0) + job.memoryBytes <= this.options.memoryBudgetBytes;
   }
 
-  /** Memory held by instances made ahead in idle workers (what `discard` can give back). */
+  /** Memory held by idle workers (what `discard` can give back). */
   private heldIdle(): number {
     return this.idle.reduce((sum, slot) => sum + (slot.held?.bytes ?? 0), 0);
   }
@@ -161,7 +165,7 @@ export class WorkerPool {
     }
   }
 
-  /** An idle worker drops its instance made ahead; its share of the budget is free at once. */
+  /** An idle worker drops what it holds; its share of the budget is free at once. */
   private discard(slot: WorkerSlot): void {
     this.release(slot);
     void slot.api.discard();
@@ -247,10 +251,17 @@ export class WorkerPool {
       slot.held = { key: ahead, bytes: job.memoryBytes };
       this.preparing.set(slot, { key: ahead, turn, timer: setTimeout(() => this.tooSlow(slot, turn), PREPARE_MS) });
     } else {
-      this.memoryInUse -= job.memoryBytes;
+      // A script's worker keeps its interpreter warm, within the cap the script ran under.
+      let kept = 0;
+      if (!replaced && job.kind === 'javascript') {
+        kept = Math.min(Math.max(Number(outcome.heldBytes) || 0, 0), job.memoryBytes);
+        if (kept > 0) slot.held = { key: job.moduleKey, bytes: kept };
+      }
+      this.memoryInUse -= job.memoryBytes - kept;
       this.idle.push(slot);
     }
-    resolve({ ...outcome, durationMs: performance.now() - started });
+    const { heldBytes: _held, ...answer } = outcome;
+    resolve({ ...answer, durationMs: performance.now() - started });
     this.pump();
   }
 

@@ -105,6 +105,14 @@ async function createEngine(job: ScriptJob): Promise<Engine> {
   return { key: job.moduleKey, qjs, heap, memory, limitBytes: pages * 65536 };
 }
 
+/**
+ * Drops the warm instance and starts none: the pool gave this worker a job of another kind, or
+ * needs the memory for another call (tool-runner.ts).
+ */
+export function dropEngine(): void {
+  engine = null;
+}
+
 /** Drops the warm instance (it hit a limit, failed, or is for another cap) and starts a new one. */
 function replaceEngine(job: ScriptJob): Promise<Engine> {
   const next = createEngine(job);
@@ -194,7 +202,7 @@ export async function runJavaScript(job: ScriptJob): Promise<WorkerOutcome> {
     current = await engineFor(job);
   } catch (error) {
     engine = null;
-    return { ok: false, error: { code: 'load-failed', message: `the JavaScript interpreter could not be started: ${(error as Error)?.message ?? String(error)}` }, memoryBytes: 0 };
+    return { ok: false, error: { code: 'load-failed', message: `the JavaScript interpreter could not be started: ${(error as Error)?.message ?? String(error)}` }, memoryBytes: 0, heldBytes: 0 };
   }
   const host = capabilityClient(job.capabilities);
   let run: Run;
@@ -203,7 +211,7 @@ export async function runJavaScript(job: ScriptJob): Promise<WorkerOutcome> {
   } catch (error) {
     host.close();
     void replaceEngine(job);
-    return { ok: false, error: { code: 'load-failed', message: `the JavaScript interpreter could not start a runtime: ${(error as Error)?.message ?? String(error)}` }, memoryBytes: current.memory.buffer.byteLength };
+    return { ok: false, error: { code: 'load-failed', message: `the JavaScript interpreter could not start a runtime: ${(error as Error)?.message ?? String(error)}` }, memoryBytes: current.memory.buffer.byteLength, heldBytes: MIN_MEMORY_BYTES };
   }
   let outcome: WorkerOutcome;
   let keep = true;
@@ -222,9 +230,11 @@ export async function runJavaScript(job: ScriptJob): Promise<WorkerOutcome> {
   // disposed: its state is not to be walked. It is dropped whole.
   if (run.engineFailed || !run.dispose()) keep = false;
   if (current.memory.buffer.byteLength > KEEP_WARM_BYTES) keep = false;
-  // Warmed in the background: the next run finds it ready, or waits for it.
+  // Warmed in the background: the next run finds it ready, or waits for it. Either way the
+  // worker holds an interpreter, which the pool counts in its budget (`heldBytes`): the one kept,
+  // or the new one at its starting size (it does not grow until a run uses it).
   if (!keep) void replaceEngine(job);
-  return outcome;
+  return { ...outcome, heldBytes: keep ? current.memory.buffer.byteLength : MIN_MEMORY_BYTES };
 }
 
 function withOutput(error: SandboxErrorInfo, stdout: OutputBuffer, stderr: OutputBuffer): SandboxErrorInfo {

@@ -2,6 +2,7 @@ import type { SandboxErrorInfo } from '../../shared/errors';
 import type { PreparedNotice, ToolJob, ToolWorkerApi, WorkerJob, WorkerOutcome } from '../protocol';
 import { hostImports, type HostImports } from './host-imports';
 import { INLINE_MODULE_GLOBAL } from '../inline-modules';
+import type { dropEngine, runJavaScript } from './javascript-runner';
 
 /** What `jco transpile --instantiation async` glue exports. */
 interface ToolGlue {
@@ -40,6 +41,20 @@ export function createToolRunner(notify: (notice: PreparedNotice) => void): Tool
   let prepared: Instance | null = null;
   /** Jobs received by this worker (the notice's `turn`): an instance is made ahead only if none came since its call. */
   let started = 0;
+  /** execute_code's interpreter module, once a script has loaded it (it keeps one QuickJS instance warm). */
+  let interpreter: { runJavaScript: typeof runJavaScript; dropEngine: typeof dropEngine } | null = null;
+
+  /**
+   * Drops what the worker holds between jobs: the pool counts a job's cap in place of it, so a
+   * job that does not take it must not leave it held beside its own memory.
+   */
+  function dropHeld(keep: 'prepared' | 'interpreter' | null): void {
+    if (keep !== 'prepared') {
+      prepared?.host.close();
+      prepared = null;
+    }
+    if (keep !== 'interpreter') interpreter?.dropEngine();
+  }
 
   function prepareAhead(glue: ToolGlue, job: ToolJob, turn: number): void {
     if (turn !== started || prepared || job.moduleKey === undefined) {
@@ -67,10 +82,12 @@ export function createToolRunner(notify: (notice: PreparedNotice) => void): Tool
     async run(job: WorkerJob): Promise<WorkerOutcome> {
       const turn = ++started;
       if (job.kind === 'javascript') {
+        dropHeld('interpreter');
         // Loaded on first use: workers that only run components never load the interpreter.
-        const { runJavaScript } = await import('./javascript-runner');
-        return runJavaScript(job);
+        interpreter ??= await import('./javascript-runner');
+        return interpreter.runJavaScript(job);
       }
+      dropHeld('prepared');
       let glue: ToolGlue;
       try {
         glue = await glueOf(job.glueUrl, job.modules);
@@ -106,8 +123,7 @@ export function createToolRunner(notify: (notice: PreparedNotice) => void): Tool
     },
 
     discard(): void {
-      prepared?.host.close();
-      prepared = null;
+      dropHeld(null);
     },
   };
 }
